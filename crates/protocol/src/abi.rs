@@ -1,0 +1,305 @@
+//! The contract calls and events the clients use: calldata, return values, `Task` event logs
+//! and revert data.
+
+use std::fmt;
+
+use ethers_core::abi::{self, ParamType, Token};
+use ethers_core::types::{Address, Log, H256, U256};
+
+use crate::hash::keccak256;
+
+/// The first 4 bytes of keccak256 of a function signature.
+pub fn selector(signature: &str) -> [u8; 4] {
+    let hash = keccak256(signature.as_bytes());
+    [hash[0], hash[1], hash[2], hash[3]]
+}
+
+fn call(signature: &str, args: &[Token]) -> Vec<u8> {
+    let mut data = selector(signature).to_vec();
+    data.extend(abi::encode(args));
+    data
+}
+
+/// `CrynuxToken.approve(spender, amount)`
+pub fn approve_calldata(spender: Address, amount: U256) -> Vec<u8> {
+    call(
+        "approve(address,uint256)",
+        &[Token::Address(spender), Token::Uint(amount)],
+    )
+}
+
+/// `CrynuxToken.allowance(owner, spender)`
+pub fn allowance_calldata(owner: Address, spender: Address) -> Vec<u8> {
+    call(
+        "allowance(address,address)",
+        &[Token::Address(owner), Token::Address(spender)],
+    )
+}
+
+/// `CrynuxToken.balanceOf(account)`
+pub fn balance_of_calldata(account: Address) -> Vec<u8> {
+    call("balanceOf(address)", &[Token::Address(account)])
+}
+
+/// `Task.createTask(taskType, taskHash, dataHash, vramLimit)`; `dataHash` is reserved and
+/// always zero.
+pub fn create_task_calldata(task_type: u8, task_hash: [u8; 32], vram_limit_gb: u64) -> Vec<u8> {
+    call(
+        "createTask(uint256,bytes32,bytes32,uint256)",
+        &[
+            Token::Uint(task_type.into()),
+            Token::FixedBytes(task_hash.to_vec()),
+            Token::FixedBytes(vec![0; 32]),
+            Token::Uint(vram_limit_gb.into()),
+        ],
+    )
+}
+
+/// `Task.cancelTask(taskId)`
+pub fn cancel_task_calldata(task_id: u64) -> Vec<u8> {
+    call("cancelTask(uint256)", &[Token::Uint(task_id.into())])
+}
+
+/// Why call results or logs could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot decode {what}: {reason}")]
+pub struct DecodeError {
+    what: &'static str,
+    reason: String,
+}
+
+impl DecodeError {
+    fn new(what: &'static str, reason: impl fmt::Display) -> Self {
+        Self {
+            what,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// Decodes a single `uint256` return value (`balanceOf`, `allowance`).
+pub fn decode_uint256(data: &[u8]) -> Result<U256, DecodeError> {
+    match abi::decode(&[ParamType::Uint(256)], data) {
+        Ok(tokens) => match tokens.as_slice() {
+            [Token::Uint(n)] => Ok(*n),
+            _ => Err(DecodeError::new("uint256", "unexpected shape")),
+        },
+        Err(e) => Err(DecodeError::new("uint256", e)),
+    }
+}
+
+/// Event signatures of the `Task` contract, whose keccak256 is each log's topic0.
+pub mod event_signatures {
+    /// `TaskCreated`
+    pub const TASK_CREATED: &str =
+        "TaskCreated(uint256,uint256,address,address,bytes32,bytes32,uint256)";
+    /// `TaskResultCommitmentsReady`
+    pub const TASK_RESULT_COMMITMENTS_READY: &str = "TaskResultCommitmentsReady(uint256)";
+    /// `TaskSuccess`
+    pub const TASK_SUCCESS: &str = "TaskSuccess(uint256,bytes,address)";
+    /// `TaskAborted`
+    pub const TASK_ABORTED: &str = "TaskAborted(uint256,string)";
+}
+
+/// topic0 of an event signature.
+pub fn event_topic(signature: &str) -> H256 {
+    H256(keccak256(signature.as_bytes()))
+}
+
+/// A decoded `Task` contract event. `taskId` is not indexed in any of them: logs are found by
+/// topic0 and the id is read from the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskEvent {
+    /// One per selected node, `round` 0, 1, 2.
+    Created {
+        /// The task.
+        task_id: u64,
+        /// 0 Stable Diffusion, 1 GPT.
+        task_type: u64,
+        /// Who paid (indexed: topic1).
+        creator: Address,
+        /// The node of this round (indexed: topic2).
+        selected_node: Address,
+        /// keccak256 of the arguments string.
+        task_hash: H256,
+        /// Reserved, zero.
+        data_hash: H256,
+        /// 0, 1 or 2.
+        round: u64,
+    },
+    /// All three nodes committed; disclosures follow.
+    ResultCommitmentsReady {
+        /// The task.
+        task_id: u64,
+    },
+    /// Two results agreed.
+    Success {
+        /// The task.
+        task_id: u64,
+        /// The on-chain proof: 8-byte pHash per image (SD) or sha256 of the result file (GPT).
+        result: Vec<u8>,
+        /// The node that uploads the files (indexed: topic1).
+        result_node: Address,
+    },
+    /// The task ended without a result.
+    Aborted {
+        /// The task.
+        task_id: u64,
+        /// `Task Cancelled`, `Task error reported` or `Task result illegal`.
+        reason: String,
+    },
+}
+
+impl TaskEvent {
+    /// Decodes a log of the `Task` contract; `None` when its topic0 is none of these events.
+    pub fn decode(log: &Log) -> Option<Result<Self, DecodeError>> {
+        use event_signatures::*;
+        let topic0 = *log.topics.first()?;
+        let data = log.data.as_ref();
+        let decoded = if topic0 == event_topic(TASK_CREATED) {
+            decode_created(&log.topics, data)
+        } else if topic0 == event_topic(TASK_RESULT_COMMITMENTS_READY) {
+            read("TaskResultCommitmentsReady", &[ParamType::Uint(256)], data)
+                .and_then(|t| Ok(Self::ResultCommitmentsReady { task_id: uint(&t[0])? }))
+        } else if topic0 == event_topic(TASK_SUCCESS) {
+            let types = [ParamType::Uint(256), ParamType::Bytes];
+            read("TaskSuccess", &types, data).and_then(|t| {
+                Ok(Self::Success {
+                    task_id: uint(&t[0])?,
+                    result: t[1].clone().into_bytes().unwrap_or_default(),
+                    result_node: indexed_address(&log.topics, 1)?,
+                })
+            })
+        } else if topic0 == event_topic(TASK_ABORTED) {
+            let types = [ParamType::Uint(256), ParamType::String];
+            read("TaskAborted", &types, data).and_then(|t| {
+                Ok(Self::Aborted {
+                    task_id: uint(&t[0])?,
+                    reason: t[1].clone().into_string().unwrap_or_default(),
+                })
+            })
+        } else {
+            return None;
+        };
+        Some(decoded)
+    }
+
+    /// The task the event is about.
+    pub fn task_id(&self) -> u64 {
+        match self {
+            Self::Created { task_id, .. }
+            | Self::ResultCommitmentsReady { task_id }
+            | Self::Success { task_id, .. }
+            | Self::Aborted { task_id, .. } => *task_id,
+        }
+    }
+}
+
+fn decode_created(topics: &[H256], data: &[u8]) -> Result<TaskEvent, DecodeError> {
+    let types = [
+        ParamType::Uint(256),
+        ParamType::Uint(256),
+        ParamType::FixedBytes(32),
+        ParamType::FixedBytes(32),
+        ParamType::Uint(256),
+    ];
+    let t = read("TaskCreated", &types, data)?;
+    let bytes32 = |token: &Token| H256::from_slice(&token.clone().into_fixed_bytes().unwrap_or_default());
+    Ok(TaskEvent::Created {
+        task_id: uint(&t[0])?,
+        task_type: uint(&t[1])?,
+        creator: indexed_address(topics, 1)?,
+        selected_node: indexed_address(topics, 2)?,
+        task_hash: bytes32(&t[2]),
+        data_hash: bytes32(&t[3]),
+        round: uint(&t[4])?,
+    })
+}
+
+fn read(what: &'static str, types: &[ParamType], data: &[u8]) -> Result<Vec<Token>, DecodeError> {
+    abi::decode(types, data).map_err(|e| DecodeError::new(what, e))
+}
+
+fn uint(token: &Token) -> Result<u64, DecodeError> {
+    match token {
+        Token::Uint(n) if *n <= U256::from(u64::MAX) => Ok(n.as_u64()),
+        _ => Err(DecodeError::new("uint256", "not a number below 2^64")),
+    }
+}
+
+fn indexed_address(topics: &[H256], index: usize) -> Result<Address, DecodeError> {
+    topics
+        .get(index)
+        .map(|topic| Address::from_slice(&topic.0[12..]))
+        .ok_or_else(|| DecodeError::new("indexed address", format!("topic {index} is missing")))
+}
+
+/// Why a call reverted, decoded from its revert data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revert {
+    /// `require(cond, "reason")` / `revert("reason")`: `Error(string)`, selector `0x08c379a0`.
+    Error(String),
+    /// A Solidity panic (`assert`, overflow, …): `Panic(uint256)`, selector `0x4e487b71`.
+    Panic(U256),
+    /// Reverted with no data.
+    Empty,
+    /// Data of another shape (a custom error), as `0x` hex.
+    Unknown(String),
+}
+
+impl Revert {
+    /// Decodes revert data.
+    pub fn decode(data: &[u8]) -> Self {
+        if data.is_empty() {
+            return Self::Empty;
+        }
+        let (head, body) = data.split_at(data.len().min(4));
+        if head == selector("Error(string)") {
+            if let Ok(tokens) = abi::decode(&[ParamType::String], body) {
+                if let Some(reason) = tokens.into_iter().next().and_then(Token::into_string) {
+                    return Self::Error(reason);
+                }
+            }
+        } else if head == selector("Panic(uint256)") {
+            if let Ok(code) = decode_uint256(body) {
+                return Self::Panic(code);
+            }
+        }
+        Self::Unknown(format!("0x{}", hex::encode(data)))
+    }
+
+    /// Decodes revert data given as hex (`0x08c379a0…`), as JSON-RPC errors carry it.
+    pub fn from_hex(data: &str) -> Self {
+        match hex::decode(data.strip_prefix("0x").unwrap_or(data)) {
+            Ok(bytes) => Self::decode(&bytes),
+            Err(_) => Self::Unknown(data.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Revert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Error(reason) => f.write_str(reason),
+            Self::Panic(code) => {
+                let known = *code <= U256::from(0xff);
+                let meaning = match code.low_u64() {
+                    _ if !known => "unknown panic",
+                    0x01 => "an assertion failed",
+                    0x11 => "arithmetic overflow or underflow",
+                    0x12 => "division by zero",
+                    0x21 => "invalid enum value",
+                    0x22 => "invalid storage byte array",
+                    0x31 => "pop on an empty array",
+                    0x32 => "array index out of bounds",
+                    0x41 => "out of memory",
+                    0x51 => "call to an uninitialized function",
+                    _ => "unknown panic",
+                };
+                write!(f, "contract panic {code:#x}: {meaning}")
+            }
+            Self::Empty => f.write_str("reverted without a reason"),
+            Self::Unknown(hex) => write!(f, "reverted with unrecognised data {hex}"),
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Task arguments: the typed forms, their validation, and the exact JSON string that is both
+//! hashed into `taskHash` and uploaded to the relay.
+
+mod gpt;
+mod schema;
+mod sd;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::Value;
+
+pub use gpt::*;
+pub use schema::{schema_issues, SchemaIssue};
+pub use sd::*;
+
+use crate::hash::keccak256;
+
+/// `taskType` of `createTask`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskType {
+    /// 0: image generation.
+    StableDiffusion,
+    /// 1: text generation.
+    Gpt,
+}
+
+impl TaskType {
+    /// The number on chain.
+    pub fn id(self) -> u8 {
+        match self {
+            Self::StableDiffusion => 0,
+            Self::Gpt => 1,
+        }
+    }
+
+    /// The task type with chain number `id`.
+    pub fn from_id(id: u64) -> Option<Self> {
+        match id {
+            0 => Some(Self::StableDiffusion),
+            1 => Some(Self::Gpt),
+            _ => None,
+        }
+    }
+}
+
+impl FromStr for TaskType {
+    type Err = String;
+
+    /// `sd`, `gpt`, `0` or `1`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sd" | "0" => Ok(Self::StableDiffusion),
+            "gpt" | "1" => Ok(Self::Gpt),
+            other => Err(format!(
+                "unknown task type {other:?}: use sd (or 0) for Stable Diffusion, gpt (or 1) for GPT"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for TaskType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::StableDiffusion => "Stable Diffusion",
+            Self::Gpt => "GPT",
+        })
+    }
+}
+
+/// Why a task-arguments string cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArgsError {
+    /// The text is not JSON at all.
+    #[error("not valid JSON (line {line}, column {column}): {reason}")]
+    NotJson {
+        /// 1-based line of the first problem.
+        line: usize,
+        /// 1-based column of the first problem.
+        column: usize,
+        /// What the JSON reader found.
+        reason: String,
+    },
+    /// JSON, but the network's schema rejects it.
+    #[error("{} problem(s) with the task arguments", .0.len())]
+    Invalid(Vec<SchemaIssue>),
+}
+
+/// Task arguments of either type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskArgs {
+    /// Stable Diffusion.
+    Sd(SdTaskArgs),
+    /// GPT.
+    Gpt(GptTaskArgs),
+}
+
+impl TaskArgs {
+    /// Validates `text` against the schema of `task_type` and reads it into the typed form.
+    pub fn parse(task_type: TaskType, text: &str) -> Result<Self, ArgsError> {
+        let mut value = validate(task_type, text)?;
+        normalize_integral_floats(&mut value);
+        let typed = match task_type {
+            TaskType::StableDiffusion => serde_json::from_value(value).map(Self::Sd),
+            TaskType::Gpt => serde_json::from_value(value).map(Self::Gpt),
+        };
+        // The schema accepted it, so this only fails beyond the typed ranges (a seed > 2^63).
+        typed.map_err(|e| {
+            ArgsError::Invalid(vec![SchemaIssue {
+                pointer: String::new(),
+                message: format!("cannot be read: {e}"),
+            }])
+        })
+    }
+
+    /// Which `taskType` these arguments are for.
+    pub fn task_type(&self) -> TaskType {
+        match self {
+            Self::Sd(_) => TaskType::StableDiffusion,
+            Self::Gpt(_) => TaskType::Gpt,
+        }
+    }
+
+    /// The JSON string to hash and upload (compact, every field written out).
+    pub fn to_json(&self) -> String {
+        let json = match self {
+            Self::Sd(args) => serde_json::to_string(args),
+            Self::Gpt(args) => serde_json::to_string(args),
+        };
+        // Serializing these types cannot fail: every map key is a string.
+        json.unwrap_or_default()
+    }
+
+    /// The `vramLimit` (GB) the reference apps send for these arguments.
+    pub fn default_vram_gb(&self) -> u64 {
+        match self {
+            Self::Sd(args) => default_sd_vram_gb(&args.base_model),
+            Self::Gpt(_) => 8,
+        }
+    }
+}
+
+/// SDXL and SD 2.x need 10 GB; the SD 1.5 family 8.
+pub fn default_sd_vram_gb(base_model: &str) -> u64 {
+    let model = base_model.to_ascii_lowercase();
+    if model.contains("xl") || model.contains("stable-diffusion-2") {
+        10
+    } else {
+        8
+    }
+}
+
+/// Checks `text` against the schema of `task_type`; returns the parsed JSON when valid.
+pub fn validate(task_type: TaskType, text: &str) -> Result<Value, ArgsError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| ArgsError::NotJson {
+        line: e.line(),
+        column: e.column(),
+        reason: json_error_reason(&e),
+    })?;
+    let issues = schema_issues(task_type, &value);
+    if issues.is_empty() {
+        Ok(value)
+    } else {
+        Err(ArgsError::Invalid(issues))
+    }
+}
+
+/// serde_json's message without its trailing " at line L column C".
+fn json_error_reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(cut) => text[..cut].to_owned(),
+        None => text,
+    }
+}
+
+/// `taskHash`: keccak256 of the exact bytes of the arguments string.
+pub fn task_hash(task_args: &[u8]) -> [u8; 32] {
+    keccak256(task_args)
+}
+
+/// JSON Schema counts `5.0` as an integer; serde's integer fields do not. Rewrites such
+/// numbers as integers so that every schema-valid document reads into the typed form.
+fn normalize_integral_floats(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) {
+                if f >= i64::MIN as f64 && f < i64::MAX as f64 {
+                    *value = Value::from(f as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalize_integral_floats),
+        Value::Object(map) => map.values_mut().for_each(normalize_integral_floats),
+        _ => {}
+    }
+}

@@ -1,0 +1,16 @@
+//! The Crynux application protocol of the four-argument `createTask` era, written once for
+//! the DApp, the relay, the nodes and the CLI: task arguments and their validation, task
+//! hashes, relay request signatures, contract calldata and events, results.
+//!
+//! Pure logic: no I/O, no wasm or UI dependency.
+
+pub mod abi;
+pub mod args;
+pub mod gojson;
+pub mod hash;
+pub mod profile;
+pub mod results;
+pub mod signing;
+
+pub use ethers_core::types::{Address, Log, H256, U256};
+pub use ethers_core::utils::to_checksum;

@@ -1,0 +1,83 @@
+//! The network profile: which chain, contracts and relay a client talks to. The DApp, the
+//! relay, the nodes and the CLI all read the same JSON file.
+
+use ethers_core::types::{Address, U256};
+use serde::{Deserialize, Serialize};
+
+use crate::signing::SignScheme;
+
+/// One Crynux deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkProfile {
+    /// Shown to the user ("Local devnet").
+    pub name: String,
+    /// EIP-155 chain id.
+    pub chain_id: u64,
+    /// JSON-RPC endpoint of the chain.
+    pub rpc_url: String,
+    /// The three contracts.
+    pub contracts: Contracts,
+    /// Block of the contracts' deployment: history and log scans start here.
+    pub deployment_block: u64,
+    /// CNX (in wei, 18 decimals) paid per task: `taskFeePerNode × 3`. The contract has no
+    /// getter, so it is configuration.
+    #[serde(with = "decimal_u256")]
+    pub task_fee: U256,
+    /// Seconds after creation before a task can be cancelled.
+    pub task_timeout_secs: u64,
+    /// Base URL of the relay.
+    pub relay_url: String,
+    /// Signature schemes the relay accepts.
+    pub relay_signature_schemes: Vec<SignScheme>,
+}
+
+/// Contract addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contracts {
+    /// `CrynuxToken` (CNX).
+    pub token: Address,
+    /// `Node`.
+    pub node: Address,
+    /// `Task`.
+    pub task: Address,
+}
+
+impl NetworkProfile {
+    /// Reads and checks a profile.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let profile: Self =
+            serde_json::from_str(text).map_err(|e| format!("not a network profile: {e}"))?;
+        profile.check()?;
+        Ok(profile)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        for (field, url) in [("rpc_url", &self.rpc_url), ("relay_url", &self.relay_url)] {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(format!("{field} must be an http(s) URL, not {url:?}"));
+            }
+        }
+        if self.chain_id == 0 {
+            return Err("chain_id must not be 0".into());
+        }
+        if self.relay_signature_schemes.is_empty() {
+            return Err("relay_signature_schemes must name at least one scheme".into());
+        }
+        Ok(())
+    }
+}
+
+/// U256 as a decimal string: JSON numbers cannot hold 18-decimal amounts exactly.
+mod decimal_u256 {
+    use ethers_core::types::U256;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &U256, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
+        let text = String::deserialize(d)?;
+        U256::from_dec_str(&text).map_err(|_| D::Error::custom(format!("not a decimal amount: {text:?}")))
+    }
+}
