@@ -1,0 +1,31 @@
+//! GPT result files and their check against the on-chain proof.
+
+use crynux_protocol::hash::sha256;
+use crynux_protocol::results::{gpt_result_matches, GptResponse};
+
+const FILE: &[u8] = br#"{"model": "gpt2", "choices": [{"finish_reason": "length", "message": {"role": "assistant", "content": "<script>alert(1)</script> Hello"}, "index": 0}], "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}"#;
+
+#[test]
+fn a_result_file_parses() {
+    let response = GptResponse::parse(FILE).unwrap();
+    assert_eq!(response.model, "gpt2");
+    assert_eq!(response.choices[0].finish_reason, "length");
+    assert_eq!(response.choices[0].message.content, "<script>alert(1)</script> Hello");
+    assert_eq!(response.usage.total_tokens, 12);
+    assert!(GptResponse::parse(b"{\"model\": 1}").is_err());
+    assert!(GptResponse::parse(b"\xff").is_err());
+}
+
+#[test]
+fn the_check_is_sha256_of_the_exact_bytes() {
+    let proof = sha256(FILE);
+    assert_eq!(
+        hex::encode(sha256(b"abc")),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert!(gpt_result_matches(FILE, &proof));
+    let mut reformatted = FILE.to_vec();
+    reformatted.push(b'\n');
+    assert!(!gpt_result_matches(&reformatted, &proof));
+    assert!(!gpt_result_matches(FILE, &proof[..31]));
+}
