@@ -1,1 +1,9 @@
+//! The Crynux DApp: a Leptos single-page app that lets a person pay for Stable Diffusion and
+//! GPT tasks on the Crynux Network from their own wallet. Components live here, in the
+//! library, so that browser tests can mount them.
 
+mod app;
+pub mod components;
+pub mod network;
+
+pub use app::App;

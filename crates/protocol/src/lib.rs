@@ -11,6 +11,7 @@ pub mod hash;
 pub mod profile;
 pub mod results;
 pub mod signing;
+pub mod units;
 
 pub use ethers_core::types::{Address, Log, H256, U256};
 pub use ethers_core::utils::to_checksum;

@@ -29,3 +29,18 @@ fn the_check_is_sha256_of_the_exact_bytes() {
     assert!(!gpt_result_matches(&reformatted, &proof));
     assert!(!gpt_result_matches(FILE, &proof[..31]));
 }
+
+mod units {
+    use crynux_protocol::units::{format_cnx, format_units};
+    use crynux_protocol::U256;
+
+    #[test]
+    fn amounts_are_shown_as_decimal_numbers() {
+        assert_eq!(format_cnx(U256::exp10(18) * 30), "30 CNX");
+        assert_eq!(format_cnx(U256::exp10(17) * 5), "0.5 CNX");
+        assert_eq!(format_cnx(U256::one()), "0.000000000000000001 CNX");
+        assert_eq!(format_cnx(U256::zero()), "0 CNX");
+        assert_eq!(format_units(U256::from(123_456), 3), "123.456");
+        assert_eq!(format_units(U256::MAX, 18), "115792089237316195423570985008687907853269984665640564039457.584007913129639935");
+    }
+}

@@ -1,0 +1,7 @@
+//! Reusable view components.
+
+mod error_list;
+mod network_panel;
+
+pub use error_list::ErrorList;
+pub use network_panel::NetworkPanel;
