@@ -80,7 +80,9 @@ pub fn network_name(search: &str) -> Result<String, ProfileLoadError> {
         .unwrap_or(DEFAULT_NETWORK);
     let valid = !name.is_empty()
         && name.len() <= 40
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if valid {
         Ok(name.to_owned())
     } else {
@@ -97,7 +99,10 @@ pub async fn load_profile(search: String) -> Result<NetworkProfile, ProfileLoadE
     };
     let response = Request::get(&path).send().await.map_err(unreachable)?;
     if !response.ok() {
-        return Err(ProfileLoadError::Http { path, status: response.status() });
+        return Err(ProfileLoadError::Http {
+            path,
+            status: response.status(),
+        });
     }
     let text = response.text().await.map_err(unreachable)?;
     NetworkProfile::from_json(&text).map_err(|reason| ProfileLoadError::Invalid { path, reason })
@@ -111,13 +116,24 @@ mod tests {
     fn the_network_comes_from_the_query_or_defaults_to_devnet() {
         assert_eq!(network_name("").unwrap(), "devnet");
         assert_eq!(network_name("?lang=en").unwrap(), "devnet");
-        assert_eq!(network_name("?lang=en&network=testnet-2").unwrap(), "testnet-2");
+        assert_eq!(
+            network_name("?lang=en&network=testnet-2").unwrap(),
+            "testnet-2"
+        );
     }
 
     #[test]
     fn names_that_could_leave_the_folder_are_refused() {
-        for bad in ["?network=../secrets", "?network=", "?network=Dev", "?network=a%2Fb"] {
-            assert!(matches!(network_name(bad), Err(ProfileLoadError::BadName(_))), "{bad}");
+        for bad in [
+            "?network=../secrets",
+            "?network=",
+            "?network=Dev",
+            "?network=a%2Fb",
+        ] {
+            assert!(
+                matches!(network_name(bad), Err(ProfileLoadError::BadName(_))),
+                "{bad}"
+            );
         }
         let message = network_name("?network=<b>x</b>").unwrap_err().to_string();
         assert!(message.contains("is not a network name"), "{message}");

@@ -47,17 +47,25 @@ fn the_network_panel_shows_the_profile() {
     let profile =
         NetworkProfile::from_json(include_str!("../public/networks/devnet.json")).unwrap();
     let root = container();
-    let _mounted = leptos::mount::mount_to(root.clone(), move || view! { <NetworkPanel profile /> });
+    let _mounted =
+        leptos::mount::mount_to(root.clone(), move || view! { <NetworkPanel profile /> });
 
     let text = root.text_content().unwrap();
     assert!(text.contains("Local devnet"), "{text}");
     let field = |id: &str| {
-        root.query_selector(&format!("[data-testid={id}]")).unwrap().unwrap().text_content().unwrap()
+        root.query_selector(&format!("[data-testid={id}]"))
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap()
     };
     assert_eq!(field("chain-id"), "31337");
     assert_eq!(field("task-fee"), "30 CNX");
     // Addresses are shown checksummed.
-    assert!(text.contains("0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"), "{text}");
+    assert!(
+        text.contains("0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0"),
+        "{text}"
+    );
     assert!(text.contains("raw, eip191"));
     assert!(text.contains("15 min"));
 }
@@ -67,8 +75,24 @@ async fn the_app_says_in_words_when_the_profile_is_missing() {
     // The test runner's server has no networks/devnet.json: the fetch gets a 404.
     let root = container();
     let _mounted = leptos::mount::mount_to(root.clone(), App);
-    until(|| root.query_selector("[data-testid=error]").unwrap().is_some()).await;
-    let message = root.query_selector("[data-testid=error]").unwrap().unwrap().text_content().unwrap();
-    assert!(message.contains("There is no network profile at networks/devnet.json"), "{message}");
-    assert!(root.query_selector("[data-testid=network-panel]").unwrap().is_none());
+    until(|| {
+        root.query_selector("[data-testid=error]")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    let message = root
+        .query_selector("[data-testid=error]")
+        .unwrap()
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(
+        message.contains("There is no network profile at networks/devnet.json"),
+        "{message}"
+    );
+    assert!(root
+        .query_selector("[data-testid=network-panel]")
+        .unwrap()
+        .is_none());
 }

@@ -33,10 +33,12 @@ impl ArgsCommand {
                 let text = read_text(&file)?;
                 match validate(task_type, &text) {
                     Ok(_) => Ok(()),
-                    Err(ArgsError::Invalid(issues)) => {
-                        Err(Failure::invalid(issues.iter().map(ToString::to_string).collect()))
+                    Err(ArgsError::Invalid(issues)) => Err(Failure::invalid(
+                        issues.iter().map(ToString::to_string).collect(),
+                    )),
+                    Err(not_json) => {
+                        Err(Failure::unusable(format!("{}: {not_json}", file.display())))
                     }
-                    Err(not_json) => Err(Failure::unusable(format!("{}: {not_json}", file.display()))),
                 }
             }
             Self::Hash { file } => {

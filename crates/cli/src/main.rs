@@ -10,7 +10,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "crynux", version, about = "Tools for the Crynux Network (createTask era)")]
+#[command(
+    name = "crynux",
+    version,
+    about = "Tools for the Crynux Network (createTask era)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,7 +44,10 @@ impl Failure {
 
     /// Exit 2 with one message.
     pub fn unusable(message: impl Into<String>) -> Self {
-        Self { code: 2, lines: vec![message.into()] }
+        Self {
+            code: 2,
+            lines: vec![message.into()],
+        }
     }
 }
 

@@ -55,9 +55,15 @@ impl SignCommand {
     pub fn run(self) -> Result<(), Failure> {
         let task_args;
         let request = match self.request {
-            RequestCommand::Upload { task_id, task_args_file } => {
+            RequestCommand::Upload {
+                task_id,
+                task_args_file,
+            } => {
                 task_args = read_text(&task_args_file)?;
-                RelayRequest::UploadArgs { task_id, task_args: &task_args }
+                RelayRequest::UploadArgs {
+                    task_id,
+                    task_args: &task_args,
+                }
             }
             RequestCommand::Task { task_id } => RelayRequest::GetTask { task_id },
             RequestCommand::Result { task_id, image_num } => {
@@ -66,18 +72,27 @@ impl SignCommand {
         };
         let timestamp = self.timestamp.unwrap_or_else(now);
         if self.print_message {
-            println!("{}", String::from_utf8_lossy(&request.sign_bytes(timestamp)));
+            println!(
+                "{}",
+                String::from_utf8_lossy(&request.sign_bytes(timestamp))
+            );
             return Ok(());
         }
         let key = self
             .key
             .ok_or_else(|| Failure::unusable("--key (or CRYNUX_PRIVATE_KEY) is needed to sign"))?;
-        let key = PrivateKey::from_hex(&key).map_err(|e| Failure::unusable(format!("--key: {e}")))?;
-        println!("{}", sign_request(&key, self.scheme, &request, timestamp).to_hex());
+        let key =
+            PrivateKey::from_hex(&key).map_err(|e| Failure::unusable(format!("--key: {e}")))?;
+        println!(
+            "{}",
+            sign_request(&key, self.scheme, &request, timestamp).to_hex()
+        );
         Ok(())
     }
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

@@ -33,34 +33,66 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn validate_accepts_valid_args_from_a_file_and_from_stdin() {
-    let sd = file("sd.json", br#"{"base_model":"m","prompt":"p","task_config":{"num_images":1}}"#);
-    let out = crynux(&["args", "validate", "--type", "sd", sd.to_str().unwrap()], b"");
+    let sd = file(
+        "sd.json",
+        br#"{"base_model":"m","prompt":"p","task_config":{"num_images":1}}"#,
+    );
+    let out = crynux(
+        &["args", "validate", "--type", "sd", sd.to_str().unwrap()],
+        b"",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let out = crynux(&["args", "validate", "--type", "1", "-"], br#"{"model":"gpt2","messages":[]}"#);
+    let out = crynux(
+        &["args", "validate", "--type", "1", "-"],
+        br#"{"model":"gpt2","messages":[]}"#,
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
 #[test]
 fn validate_exits_1_with_one_line_per_error() {
-    let bad = file("bad.json", br#"{"base_model":"m","task_config":{"steps":101,"cfg":0}}"#);
-    let out = crynux(&["args", "validate", "--type", "0", bad.to_str().unwrap()], b"");
+    let bad = file(
+        "bad.json",
+        br#"{"base_model":"m","task_config":{"steps":101,"cfg":0}}"#,
+    );
+    let out = crynux(
+        &["args", "validate", "--type", "0", bad.to_str().unwrap()],
+        b"",
+    );
     assert_eq!(out.status.code(), Some(1));
     let mut lines: Vec<String> = text(&out.stderr).lines().map(str::to_owned).collect();
     lines.sort();
     assert_eq!(
         lines,
-        ["/prompt: is required", "/task_config/cfg: must be at least 1", "/task_config/steps: must be at most 100"]
+        [
+            "/prompt: is required",
+            "/task_config/cfg: must be at least 1",
+            "/task_config/steps: must be at most 100"
+        ]
     );
 }
 
 #[test]
 fn validate_exits_2_when_the_file_is_missing_or_not_json() {
-    let out = crynux(&["args", "validate", "--type", "gpt", "/nonexistent/args.json"], b"");
+    let out = crynux(
+        &[
+            "args",
+            "validate",
+            "--type",
+            "gpt",
+            "/nonexistent/args.json",
+        ],
+        b"",
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("cannot read /nonexistent/args.json"));
     let out = crynux(&["args", "validate", "--type", "gpt", "-"], b"{\"model\": ");
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("not valid JSON (line 1, column 10)"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("not valid JSON (line 1, column 10)"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = crynux(&["args", "validate", "--type", "gpt", "-"], b"\"\xff\"");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("not UTF-8"));
@@ -71,13 +103,22 @@ fn validate_exits_2_when_the_file_is_missing_or_not_json() {
 #[test]
 fn hash_is_keccak_of_the_exact_bytes() {
     let out = crynux(&["args", "hash", "-"], b"");
-    assert_eq!(text(&out.stdout), "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470\n");
+    assert_eq!(
+        text(&out.stdout),
+        "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470\n"
+    );
     // Values from foundry's `cast keccak`: a space and a newline make another hash.
     let spaced = file("spaced.json", b"{\"a\": 1}\n");
     let out = crynux(&["args", "hash", spaced.to_str().unwrap()], b"");
-    assert_eq!(text(&out.stdout), "0x149f00d9e0723f9f506722910c8911f6ac04b0fbfc00007ab12692bde003f66d\n");
+    assert_eq!(
+        text(&out.stdout),
+        "0x149f00d9e0723f9f506722910c8911f6ac04b0fbfc00007ab12692bde003f66d\n"
+    );
     let out = crynux(&["args", "hash", "-"], b"{\"a\":1}");
-    assert_eq!(text(&out.stdout), "0x25e7c2a96531eb50246780c1f25742e489bf55210e26981dc02992bb585feb97\n");
+    assert_eq!(
+        text(&out.stdout),
+        "0x25e7c2a96531eb50246780c1f25742e489bf55210e26981dc02992bb585feb97\n"
+    );
 }
 
 #[test]
@@ -88,7 +129,15 @@ fn sign_prints_cast_compatible_signatures_for_each_request() {
         (&["upload", "--task-id", "42", "--task-args-file", "-"], "raw", "0x2c414beca4e15a342e44c86606c0bc1db5ee7247bf797a07613c8a6e50e097b4126c3f24e8190f407cb8c1969702d75f5aa7eac039d8207b162e56cd7d68632001"),
     ];
     for (request, scheme, signature) in cases {
-        let mut args = vec!["sign", "--key", KEY, "--scheme", scheme, "--timestamp", "1700000000"];
+        let mut args = vec![
+            "sign",
+            "--key",
+            KEY,
+            "--scheme",
+            scheme,
+            "--timestamp",
+            "1700000000",
+        ];
         args.extend_from_slice(request);
         let out = crynux(&args, br#"{"prompt":"<cat-toy> & co"}"#);
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -99,7 +148,17 @@ fn sign_prints_cast_compatible_signatures_for_each_request() {
 #[test]
 fn print_message_shows_the_sign_bytes_and_needs_no_key() {
     let out = crynux(
-        &["sign", "--timestamp", "1700000000", "--print-message", "upload", "--task-id", "42", "--task-args-file", "-"],
+        &[
+            "sign",
+            "--timestamp",
+            "1700000000",
+            "--print-message",
+            "upload",
+            "--task-id",
+            "42",
+            "--task-args-file",
+            "-",
+        ],
         br#"{"prompt":"<cat-toy> & co"}"#,
     );
     assert_eq!(

@@ -159,8 +159,11 @@ impl TaskEvent {
         let decoded = if topic0 == event_topic(TASK_CREATED) {
             decode_created(&log.topics, data)
         } else if topic0 == event_topic(TASK_RESULT_COMMITMENTS_READY) {
-            read("TaskResultCommitmentsReady", &[ParamType::Uint(256)], data)
-                .and_then(|t| Ok(Self::ResultCommitmentsReady { task_id: uint(&t[0])? }))
+            read("TaskResultCommitmentsReady", &[ParamType::Uint(256)], data).and_then(|t| {
+                Ok(Self::ResultCommitmentsReady {
+                    task_id: uint(&t[0])?,
+                })
+            })
         } else if topic0 == event_topic(TASK_SUCCESS) {
             let types = [ParamType::Uint(256), ParamType::Bytes];
             read("TaskSuccess", &types, data).and_then(|t| {
@@ -204,7 +207,8 @@ fn decode_created(topics: &[H256], data: &[u8]) -> Result<TaskEvent, DecodeError
         ParamType::Uint(256),
     ];
     let t = read("TaskCreated", &types, data)?;
-    let bytes32 = |token: &Token| H256::from_slice(&token.clone().into_fixed_bytes().unwrap_or_default());
+    let bytes32 =
+        |token: &Token| H256::from_slice(&token.clone().into_fixed_bytes().unwrap_or_default());
     Ok(TaskEvent::Created {
         task_id: uint(&t[0])?,
         task_type: uint(&t[1])?,

@@ -78,6 +78,7 @@ mod decimal_u256 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
         let text = String::deserialize(d)?;
-        U256::from_dec_str(&text).map_err(|_| D::Error::custom(format!("not a decimal amount: {text:?}")))
+        U256::from_dec_str(&text)
+            .map_err(|_| D::Error::custom(format!("not a decimal amount: {text:?}")))
     }
 }

@@ -45,7 +45,9 @@ impl FromStr for SignScheme {
         match s {
             "raw" => Ok(Self::Raw),
             "eip191" => Ok(Self::Eip191),
-            other => Err(format!("unknown signature scheme {other:?}: use raw or eip191")),
+            other => Err(format!(
+                "unknown signature scheme {other:?}: use raw or eip191"
+            )),
         }
     }
 }

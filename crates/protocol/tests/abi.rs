@@ -21,16 +21,29 @@ fn topic_of(address: Address) -> H256 {
 }
 
 fn log(topics: Vec<H256>, data: &str) -> Log {
-    Log { topics, data: bytes(data).into(), ..Default::default() }
+    Log {
+        topics,
+        data: bytes(data).into(),
+        ..Default::default()
+    }
 }
 
 #[test]
 fn selectors_are_the_era_ones() {
-    assert_eq!(hex::encode(selector("createTask(uint256,bytes32,bytes32,uint256)")), "6ab702ed");
-    assert_eq!(hex::encode(selector("approve(address,uint256)")), "095ea7b3");
+    assert_eq!(
+        hex::encode(selector("createTask(uint256,bytes32,bytes32,uint256)")),
+        "6ab702ed"
+    );
+    assert_eq!(
+        hex::encode(selector("approve(address,uint256)")),
+        "095ea7b3"
+    );
     assert_eq!(hex::encode(selector("cancelTask(uint256)")), "7eec20a8");
     assert_eq!(hex::encode(selector("balanceOf(address)")), "70a08231");
-    assert_eq!(hex::encode(selector("allowance(address,address)")), "dd62ed3e");
+    assert_eq!(
+        hex::encode(selector("allowance(address,address)")),
+        "dd62ed3e"
+    );
 }
 
 #[test]
@@ -53,12 +66,18 @@ fn calldata_matches_cast() {
         hex::encode(create_task_calldata(1, task_hash, 10)),
         format!("6ab702ed{:064x}{TASK_HASH}{}{:064x}", 1, "0".repeat(64), 10)
     );
-    assert_eq!(hex::encode(cancel_task_calldata(12)), format!("7eec20a8{:064x}", 12));
+    assert_eq!(
+        hex::encode(cancel_task_calldata(12)),
+        format!("7eec20a8{:064x}", 12)
+    );
 }
 
 #[test]
 fn uint256_return_values_decode() {
-    assert_eq!(decode_uint256(&bytes(&format!("{:064x}", 12345))).unwrap(), U256::from(12345));
+    assert_eq!(
+        decode_uint256(&bytes(&format!("{:064x}", 12345))).unwrap(),
+        U256::from(12345)
+    );
     assert!(decode_uint256(&[1, 2, 3]).is_err());
 }
 
@@ -66,10 +85,22 @@ fn uint256_return_values_decode() {
 fn event_topics_are_the_measured_ones() {
     use event_signatures::*;
     let topics = [
-        (TASK_CREATED, "bb7c6b96a3c44e4d2f31e6c30253c53b53f88b24017a672bc1781402f646a8ad"),
-        (TASK_RESULT_COMMITMENTS_READY, "b16812d8924e5125b1e331ca0097225a801aaa45b056a9ab12ab6ba658e6c9e5"),
-        (TASK_SUCCESS, "3cd644a756687c7dd87bbe74e2fd65bde569a3335e26f68f8fa334b2849673f7"),
-        (TASK_ABORTED, "346216bb718ede47b40f85e7caf58cd997eebda879d146a8b49091c106c851d9"),
+        (
+            TASK_CREATED,
+            "bb7c6b96a3c44e4d2f31e6c30253c53b53f88b24017a672bc1781402f646a8ad",
+        ),
+        (
+            TASK_RESULT_COMMITMENTS_READY,
+            "b16812d8924e5125b1e331ca0097225a801aaa45b056a9ab12ab6ba658e6c9e5",
+        ),
+        (
+            TASK_SUCCESS,
+            "3cd644a756687c7dd87bbe74e2fd65bde569a3335e26f68f8fa334b2849673f7",
+        ),
+        (
+            TASK_ABORTED,
+            "346216bb718ede47b40f85e7caf58cd997eebda879d146a8b49091c106c851d9",
+        ),
     ];
     for (signature, topic) in topics {
         assert_eq!(hex::encode(event_topic(signature)), topic, "{signature}");
@@ -78,7 +109,13 @@ fn event_topics_are_the_measured_ones() {
 
 #[test]
 fn task_created_decodes_with_indexed_creator_and_node() {
-    let data = format!("{:064x}{:064x}{TASK_HASH}{}{:064x}", 12, 0, "0".repeat(64), 2);
+    let data = format!(
+        "{:064x}{:064x}{TASK_HASH}{}{:064x}",
+        12,
+        0,
+        "0".repeat(64),
+        2
+    );
     let topics = vec![
         event_topic(event_signatures::TASK_CREATED),
         topic_of(address(USER)),
@@ -102,14 +139,32 @@ fn task_created_decodes_with_indexed_creator_and_node() {
 #[test]
 fn success_aborted_and_ready_decode() {
     let success = "0x000000000000000000000000000000000000000000000000000000000000000c000000000000000000000000000000000000000000000000000000000000004000000000000000000000000000000000000000000000000000000000000000100102030405060708a1a2a3a4a5a6a7a800000000000000000000000000000000";
-    let topics = vec![event_topic(event_signatures::TASK_SUCCESS), topic_of(address(NODE))];
+    let topics = vec![
+        event_topic(event_signatures::TASK_SUCCESS),
+        topic_of(address(NODE)),
+    ];
     assert_eq!(
         TaskEvent::decode(&log(topics, success)).unwrap().unwrap(),
-        TaskEvent::Success { task_id: 12, result: bytes("0102030405060708a1a2a3a4a5a6a7a8"), result_node: address(NODE) }
+        TaskEvent::Success {
+            task_id: 12,
+            result: bytes("0102030405060708a1a2a3a4a5a6a7a8"),
+            result_node: address(NODE)
+        }
     );
     let aborted = "0x000000000000000000000000000000000000000000000000000000000000000c000000000000000000000000000000000000000000000000000000000000004000000000000000000000000000000000000000000000000000000000000000135461736b20726573756c7420696c6c6567616c00000000000000000000000000";
-    let event = TaskEvent::decode(&log(vec![event_topic(event_signatures::TASK_ABORTED)], aborted)).unwrap().unwrap();
-    assert_eq!(event, TaskEvent::Aborted { task_id: 12, reason: "Task result illegal".into() });
+    let event = TaskEvent::decode(&log(
+        vec![event_topic(event_signatures::TASK_ABORTED)],
+        aborted,
+    ))
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        event,
+        TaskEvent::Aborted {
+            task_id: 12,
+            reason: "Task result illegal".into()
+        }
+    );
     let ready = format!("{:064x}", 12);
     let topics = vec![event_topic(event_signatures::TASK_RESULT_COMMITMENTS_READY)];
     let event = TaskEvent::decode(&log(topics, &ready)).unwrap().unwrap();
@@ -125,21 +180,38 @@ fn foreign_and_broken_logs_are_told_apart() {
     // A TaskSuccess without its indexed node, or with short data, is an error.
     let short = log(vec![event_topic(event_signatures::TASK_SUCCESS)], "0x01");
     assert!(TaskEvent::decode(&short).unwrap().is_err());
-    let huge_id = format!("{}", "f".repeat(64));
-    let ready = log(vec![event_topic(event_signatures::TASK_RESULT_COMMITMENTS_READY)], &huge_id);
+    let huge_id = "f".repeat(64);
+    let ready = log(
+        vec![event_topic(event_signatures::TASK_RESULT_COMMITMENTS_READY)],
+        &huge_id,
+    );
     assert!(TaskEvent::decode(&ready).unwrap().is_err());
 }
 
 #[test]
 fn revert_data_decodes_to_reasons() {
     let not_enough = "0x08c379a00000000000000000000000000000000000000000000000000000000000000020000000000000000000000000000000000000000000000000000000000000001a4e6f7420656e6f75676820746f6b656e7320666f72207461736b000000000000";
-    assert_eq!(Revert::from_hex(not_enough), Revert::Error("Not enough tokens for task".into()));
-    let panic = Revert::from_hex("0x4e487b710000000000000000000000000000000000000000000000000000000000000011");
+    assert_eq!(
+        Revert::from_hex(not_enough),
+        Revert::Error("Not enough tokens for task".into())
+    );
+    let panic = Revert::from_hex(
+        "0x4e487b710000000000000000000000000000000000000000000000000000000000000011",
+    );
     assert_eq!(panic, Revert::Panic(U256::from(0x11)));
-    assert_eq!(panic.to_string(), "contract panic 0x11: arithmetic overflow or underflow");
+    assert_eq!(
+        panic.to_string(),
+        "contract panic 0x11: arithmetic overflow or underflow"
+    );
     assert_eq!(Revert::decode(&[]), Revert::Empty);
-    assert_eq!(Revert::from_hex("0xdeadbeef"), Revert::Unknown("0xdeadbeef".into()));
+    assert_eq!(
+        Revert::from_hex("0xdeadbeef"),
+        Revert::Unknown("0xdeadbeef".into())
+    );
     // Error(string) with a broken body is still reported, as hex.
-    assert_eq!(Revert::from_hex("0x08c379a0ff"), Revert::Unknown("0x08c379a0ff".into()));
+    assert_eq!(
+        Revert::from_hex("0x08c379a0ff"),
+        Revert::Unknown("0x08c379a0ff".into())
+    );
     assert!(matches!(Revert::from_hex("not hex"), Revert::Unknown(_)));
 }

@@ -17,7 +17,11 @@ fn full_sd_args() -> SdTaskArgs {
     args.task_config.num_images = 3;
     args.task_config.seed = MAX_SEED;
     args.task_config.cfg = 7;
-    args.lora = Some(LoraArgs { model: "some/lora".into(), weight: 60, extra: Default::default() });
+    args.lora = Some(LoraArgs {
+        model: "some/lora".into(),
+        weight: 60,
+        extra: Default::default(),
+    });
     args.controlnet = Some(ControlnetArgs {
         model: "lllyasviel/control_v11p_sd15_openpose".into(),
         image_dataurl: "data:image/png;base64,iVBORw0KGgo=".into(),
@@ -38,7 +42,8 @@ fn full_sd_args() -> SdTaskArgs {
 
 #[test]
 fn sd_defaults_are_the_schema_defaults_and_num_images_is_always_written() {
-    let json: Value = serde_json::from_str(&TaskArgs::Sd(SdTaskArgs::new("m", "p")).to_json()).unwrap();
+    let json: Value =
+        serde_json::from_str(&TaskArgs::Sd(SdTaskArgs::new("m", "p")).to_json()).unwrap();
     assert_eq!(
         json,
         json!({
@@ -52,27 +57,45 @@ fn sd_defaults_are_the_schema_defaults_and_num_images_is_always_written() {
 
 #[test]
 fn parsing_fills_schema_defaults() {
-    let parsed = TaskArgs::parse(TaskType::StableDiffusion, r#"{"base_model":"m","prompt":"p","task_config":{}}"#).unwrap();
+    let parsed = TaskArgs::parse(
+        TaskType::StableDiffusion,
+        r#"{"base_model":"m","prompt":"p","task_config":{}}"#,
+    )
+    .unwrap();
     assert_eq!(parsed, TaskArgs::Sd(SdTaskArgs::new("m", "p")));
     let lora = r#"{"base_model":"m","prompt":"p","task_config":{},"lora":{"model":"l"},
         "controlnet":{"model":"c","image_dataurl":"d","preprocess":{"method":"mlsd","args":{}}}}"#;
-    let TaskArgs::Sd(args) = TaskArgs::parse(TaskType::StableDiffusion, lora).unwrap() else { panic!() };
+    let TaskArgs::Sd(args) = TaskArgs::parse(TaskType::StableDiffusion, lora).unwrap() else {
+        panic!()
+    };
     assert_eq!(args.lora.unwrap().weight, 100);
     let controlnet = args.controlnet.unwrap();
     assert_eq!(controlnet.weight, 70);
-    assert_eq!(controlnet.preprocess.unwrap().args, PreprocessMethod::Mlsd.default_args());
+    assert_eq!(
+        controlnet.preprocess.unwrap().args,
+        PreprocessMethod::Mlsd.default_args()
+    );
 }
 
 #[test]
 fn every_field_round_trips_through_the_exact_string() {
     let sd = TaskArgs::Sd(full_sd_args());
     let text = sd.to_json();
-    assert!(!text.contains(": ") && !text.contains('\n'), "compact: {text}");
-    assert_eq!(TaskArgs::parse(TaskType::StableDiffusion, &text).unwrap(), sd);
+    assert!(
+        !text.contains(": ") && !text.contains('\n'),
+        "compact: {text}"
+    );
+    assert_eq!(
+        TaskArgs::parse(TaskType::StableDiffusion, &text).unwrap(),
+        sd
+    );
 
     let mut gpt = GptTaskArgs::new(
         DEFAULT_GPT_MODEL,
-        vec![Message::new(Role::System, "be brief"), Message::new(Role::User, "<b>hi</b>")],
+        vec![
+            Message::new(Role::System, "be brief"),
+            Message::new(Role::User, "<b>hi</b>"),
+        ],
     );
     gpt.generation_config = Some(GenerationConfig {
         max_new_tokens: Some(2048),
@@ -108,7 +131,11 @@ fn all_24_preprocess_methods_validate_and_round_trip_with_their_args() {
             method.default_args().is_some(),
             "{method:?}"
         );
-        assert_eq!(TaskArgs::parse(TaskType::StableDiffusion, &text).unwrap(), args, "{method:?}");
+        assert_eq!(
+            TaskArgs::parse(TaskType::StableDiffusion, &text).unwrap(),
+            args,
+            "{method:?}"
+        );
     }
 }
 
@@ -122,16 +149,24 @@ fn unknown_keys_are_kept_at_every_level() {
     assert_eq!(written["future"], json!([1, 2]));
     assert_eq!(written["task_config"]["tiling"], json!(true));
     // openpose has no args in the schema: they are kept as written anyway.
-    assert_eq!(written["controlnet"]["preprocess"], json!({"method": "openpose", "args": {"x": 1}, "hint": "h"}));
+    assert_eq!(
+        written["controlnet"]["preprocess"],
+        json!({"method": "openpose", "args": {"x": 1}, "hint": "h"})
+    );
 }
 
 #[test]
 fn integral_floats_count_as_integers_as_in_json_schema() {
     let text = r#"{"base_model":"m","prompt":"p","task_config":{"cfg":7.0,"num_images":2.0}}"#;
-    let TaskArgs::Sd(args) = TaskArgs::parse(TaskType::StableDiffusion, text).unwrap() else { panic!() };
+    let TaskArgs::Sd(args) = TaskArgs::parse(TaskType::StableDiffusion, text).unwrap() else {
+        panic!()
+    };
     assert_eq!((args.task_config.cfg, args.task_config.num_images), (7, 2));
     assert_eq!(
-        issues(TaskType::StableDiffusion, json!({"base_model":"m","prompt":"p","task_config":{"cfg":7.5}})),
+        issues(
+            TaskType::StableDiffusion,
+            json!({"base_model":"m","prompt":"p","task_config":{"cfg":7.5}})
+        ),
         ["/task_config/cfg: must be a whole number, not a number"]
     );
 }
@@ -167,7 +202,10 @@ fn an_unknown_preprocess_method_names_the_allowed_ones() {
         "controlnet":{"model":"c","image_dataurl":"d","preprocess":{"method":"dwpose"}}});
     let got = issues(TaskType::StableDiffusion, bad);
     assert_eq!(got.len(), 1, "{got:?}");
-    assert!(got[0].starts_with("/controlnet/preprocess/method: must be one of \"canny\""), "{got:?}");
+    assert!(
+        got[0].starts_with("/controlnet/preprocess/method: must be one of \"canny\""),
+        "{got:?}"
+    );
     assert!(got[0].contains("\"mediapipe_face\"") && !got[0].contains("dwpose"));
 }
 
@@ -200,16 +238,25 @@ fn gpt_errors_are_pointed_at() {
 
 #[test]
 fn not_json_is_an_error_with_a_position_never_a_panic() {
-    for (text, line, column) in [("", 1, 0), ("{\"model\": ", 1, 10), ("{\n  \"a\": @\n}", 2, 8)] {
+    for (text, line, column) in [
+        ("", 1, 0),
+        ("{\"model\": ", 1, 10),
+        ("{\n  \"a\": @\n}", 2, 8),
+    ] {
         match TaskArgs::parse(TaskType::Gpt, text) {
-            Err(ArgsError::NotJson { line: l, column: c, .. }) => assert_eq!((l, c), (line, column), "{text:?}"),
+            Err(ArgsError::NotJson {
+                line: l, column: c, ..
+            }) => assert_eq!((l, c), (line, column), "{text:?}"),
             other => panic!("{text:?}: {other:?}"),
         }
     }
     let array = TaskArgs::parse(TaskType::Gpt, "[1]");
     assert_eq!(
         array,
-        Err(ArgsError::Invalid(vec![SchemaIssue { pointer: "".into(), message: "must be an object, not a list".into() }]))
+        Err(ArgsError::Invalid(vec![SchemaIssue {
+            pointer: "".into(),
+            message: "must be an object, not a list".into()
+        }]))
     );
 }
 
@@ -226,8 +273,14 @@ fn task_hash_is_keccak_of_the_exact_bytes() {
 #[test]
 fn vram_defaults_follow_the_model_family() {
     assert_eq!(default_sd_vram_gb("runwayml/stable-diffusion-v1-5"), 8);
-    assert_eq!(default_sd_vram_gb("emilianJR/chilloutmix_NiPrunedFp32Fix"), 8);
-    assert_eq!(default_sd_vram_gb("stabilityai/stable-diffusion-xl-base-1.0"), 10);
+    assert_eq!(
+        default_sd_vram_gb("emilianJR/chilloutmix_NiPrunedFp32Fix"),
+        8
+    );
+    assert_eq!(
+        default_sd_vram_gb("stabilityai/stable-diffusion-xl-base-1.0"),
+        10
+    );
     assert_eq!(default_sd_vram_gb("stabilityai/stable-diffusion-2-1"), 10);
     let gpt = TaskArgs::Gpt(GptTaskArgs::new("gpt2", vec![]));
     assert_eq!(gpt.default_vram_gb(), 8);

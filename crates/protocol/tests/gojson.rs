@@ -4,12 +4,18 @@ use crynux_protocol::gojson::{go_json_object, go_json_string, GoValue};
 
 #[test]
 fn html_characters_are_escaped_as_go_does() {
-    assert_eq!(go_json_string(b"<cat-toy> & co"), r#""\u003ccat-toy\u003e \u0026 co""#);
+    assert_eq!(
+        go_json_string(b"<cat-toy> & co"),
+        r#""\u003ccat-toy\u003e \u0026 co""#
+    );
 }
 
 #[test]
 fn line_and_paragraph_separators_are_escaped() {
-    assert_eq!(go_json_string("a\u{2028}b\u{2029}c".as_bytes()), r#""a\u2028b\u2029c""#);
+    assert_eq!(
+        go_json_string("a\u{2028}b\u{2029}c".as_bytes()),
+        r#""a\u2028b\u2029c""#
+    );
 }
 
 #[test]
@@ -44,13 +50,21 @@ fn objects_are_compact_in_field_order() {
         ("task_args", GoValue::Str(b"{\"a\": 1}")),
         ("task_id", GoValue::Uint(18_446_744_073_709_551_615)),
     ]);
-    assert_eq!(json, r#"{"task_args":"{\"a\": 1}","task_id":18446744073709551615}"#);
+    assert_eq!(
+        json,
+        r#"{"task_args":"{\"a\": 1}","task_id":18446744073709551615}"#
+    );
 }
 
 #[test]
 fn agrees_with_serde_json_once_go_only_escapes_are_applied() {
     // serde_json writes the same JSON except for the Go-only escapes.
-    let samples = ["plain", "tab\tquote\"", "mixed <b>&</b> \u{2028} é", "\u{1}\u{1f}\u{7f}"];
+    let samples = [
+        "plain",
+        "tab\tquote\"",
+        "mixed <b>&</b> \u{2028} é",
+        "\u{1}\u{1f}\u{7f}",
+    ];
     for sample in samples {
         let serde = serde_json::to_string(sample)
             .unwrap()

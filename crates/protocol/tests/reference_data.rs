@@ -12,10 +12,17 @@ fn repo() -> PathBuf {
 #[test]
 fn schemas_are_byte_identical_to_the_reference() {
     let reference = repo().join("../shared/reference/schemas");
-    for name in ["sd-inference-task.schema.json", "gpt-inference-task.schema.json"] {
+    for name in [
+        "sd-inference-task.schema.json",
+        "gpt-inference-task.schema.json",
+    ] {
         let ours = std::fs::read(repo().join("schemas").join(name)).unwrap();
-        let theirs = std::fs::read(reference.join(name))
-            .unwrap_or_else(|e| panic!("{}: {e} (shared/ must sit beside the repository)", reference.display()));
+        let theirs = std::fs::read(reference.join(name)).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (shared/ must sit beside the repository)",
+                reference.display()
+            )
+        });
         assert!(ours == theirs, "schemas/{name} differs from the reference");
     }
 }
@@ -32,7 +39,11 @@ fn the_shipped_profile_is_valid() {
 fn bad_profiles_are_refused_with_the_field_named() {
     let text = std::fs::read_to_string(repo().join("public/networks/devnet.json")).unwrap();
     let broken = text.replace("\"http://127.0.0.1:8545\"", "\"ftp://x\"");
-    assert!(NetworkProfile::from_json(&broken).unwrap_err().contains("rpc_url"));
+    assert!(NetworkProfile::from_json(&broken)
+        .unwrap_err()
+        .contains("rpc_url"));
     let bad_fee = text.replace("\"30000000000000000000\"", "\"30 CNX\"");
-    assert!(NetworkProfile::from_json(&bad_fee).unwrap_err().contains("not a decimal amount"));
+    assert!(NetworkProfile::from_json(&bad_fee)
+        .unwrap_err()
+        .contains("not a decimal amount"));
 }

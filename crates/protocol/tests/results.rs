@@ -10,7 +10,10 @@ fn a_result_file_parses() {
     let response = GptResponse::parse(FILE).unwrap();
     assert_eq!(response.model, "gpt2");
     assert_eq!(response.choices[0].finish_reason, "length");
-    assert_eq!(response.choices[0].message.content, "<script>alert(1)</script> Hello");
+    assert_eq!(
+        response.choices[0].message.content,
+        "<script>alert(1)</script> Hello"
+    );
     assert_eq!(response.usage.total_tokens, 12);
     assert!(GptResponse::parse(b"{\"model\": 1}").is_err());
     assert!(GptResponse::parse(b"\xff").is_err());
@@ -41,6 +44,9 @@ mod units {
         assert_eq!(format_cnx(U256::one()), "0.000000000000000001 CNX");
         assert_eq!(format_cnx(U256::zero()), "0 CNX");
         assert_eq!(format_units(U256::from(123_456), 3), "123.456");
-        assert_eq!(format_units(U256::MAX, 18), "115792089237316195423570985008687907853269984665640564039457.584007913129639935");
+        assert_eq!(
+            format_units(U256::MAX, 18),
+            "115792089237316195423570985008687907853269984665640564039457.584007913129639935"
+        );
     }
 }

@@ -12,7 +12,12 @@ const ADDRESS: &str = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const TS: u64 = 1_700_000_000;
 
 /// (request, sign bytes, raw-scheme signature, eip191-scheme signature), v as 0/1.
-fn vectors() -> Vec<(RelayRequest<'static>, &'static str, &'static str, &'static str)> {
+fn vectors() -> Vec<(
+    RelayRequest<'static>,
+    &'static str,
+    &'static str,
+    &'static str,
+)> {
     vec![
         (
             RelayRequest::GetTask { task_id: 7 },
@@ -47,21 +52,30 @@ fn the_dev_key_has_the_well_known_address() {
 #[test]
 fn sign_bytes_are_go_json_plus_decimal_timestamp() {
     for (request, sign_bytes, _, _) in vectors() {
-        assert_eq!(String::from_utf8(request.sign_bytes(TS)).unwrap(), sign_bytes);
+        assert_eq!(
+            String::from_utf8(request.sign_bytes(TS)).unwrap(),
+            sign_bytes
+        );
     }
 }
 
 #[test]
 fn raw_signatures_match_cast_with_v_0_or_1() {
     for (request, _, raw, _) in vectors() {
-        assert_eq!(sign_request(&key(), SignScheme::Raw, &request, TS).to_hex(), raw);
+        assert_eq!(
+            sign_request(&key(), SignScheme::Raw, &request, TS).to_hex(),
+            raw
+        );
     }
 }
 
 #[test]
 fn eip191_signatures_match_cast_personal_sign() {
     for (request, _, _, eip191) in vectors() {
-        assert_eq!(sign_request(&key(), SignScheme::Eip191, &request, TS).to_hex(), eip191);
+        assert_eq!(
+            sign_request(&key(), SignScheme::Eip191, &request, TS).to_hex(),
+            eip191
+        );
     }
 }
 
@@ -80,15 +94,19 @@ fn the_schemes_hash_differently_and_recover_only_under_their_own_scheme() {
 
 #[test]
 fn signatures_are_low_s_and_deterministic() {
-    let half_order =
-        H256::from_slice(&hex::decode("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0").unwrap());
+    let half_order = H256::from_slice(
+        &hex::decode("7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0").unwrap(),
+    );
     for n in 0..200u64 {
         let request = RelayRequest::GetTask { task_id: n };
         let a = sign_request(&key(), SignScheme::Raw, &request, TS);
         let b = sign_request(&key(), SignScheme::Raw, &request, TS);
         assert_eq!(a, b);
         let bytes = hex::decode(&a.to_hex()[2..]).unwrap();
-        assert!(H256::from_slice(&bytes[32..64]) <= half_order, "high s for task {n}");
+        assert!(
+            H256::from_slice(&bytes[32..64]) <= half_order,
+            "high s for task {n}"
+        );
         assert!(bytes[64] <= 1);
     }
 }
@@ -123,12 +141,24 @@ fn parsing_accepts_v_27_28_and_normalizes_high_s() {
 #[test]
 fn malformed_signatures_are_errors() {
     let raw = vectors().remove(0).2;
-    assert!(matches!(Signature::from_hex("0xzz"), Err(SignatureError::NotHex(_))));
-    assert_eq!(Signature::from_hex(&raw[..130]), Err(SignatureError::WrongLength(64)));
+    assert!(matches!(
+        Signature::from_hex("0xzz"),
+        Err(SignatureError::NotHex(_))
+    ));
+    assert_eq!(
+        Signature::from_hex(&raw[..130]),
+        Err(SignatureError::WrongLength(64))
+    );
     let bad_v = format!("{}1d", &raw[..130]);
-    assert_eq!(Signature::from_hex(&bad_v), Err(SignatureError::BadRecoveryByte(29)));
+    assert_eq!(
+        Signature::from_hex(&bad_v),
+        Err(SignatureError::BadRecoveryByte(29))
+    );
     let zero_r = format!("0x{}{}", "00".repeat(32), &raw[66..]);
-    assert_eq!(Signature::from_hex(&zero_r), Err(SignatureError::OutOfRange));
+    assert_eq!(
+        Signature::from_hex(&zero_r),
+        Err(SignatureError::OutOfRange)
+    );
     assert!(PrivateKey::from_hex(&format!("0x{}", "00".repeat(32))).is_err());
     assert!(PrivateKey::from_hex("0x1234").is_err());
 }

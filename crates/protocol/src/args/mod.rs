@@ -88,6 +88,10 @@ pub enum ArgsError {
 
 /// Task arguments of either type.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value per task form, rarely moved; boxing would only obscure matches"
+)]
 pub enum TaskArgs {
     /// Stable Diffusion.
     Sd(SdTaskArgs),

@@ -28,7 +28,11 @@ pub struct SchemaIssue {
 
 impl fmt::Display for SchemaIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pointer = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let pointer = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         write!(f, "{pointer}: {}", self.message)
     }
 }
@@ -137,7 +141,10 @@ fn explain_alternatives(
     } else {
         SchemaIssue {
             pointer: here.to_owned(),
-            message: format!("{} is not one of the allowed forms", article(json_type(instance))),
+            message: format!(
+                "{} is not one of the allowed forms",
+                article(json_type(instance))
+            ),
         }
     };
     issues.push(issue);

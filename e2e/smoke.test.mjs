@@ -1,0 +1,58 @@
+// The release build renders in a real browser: this catches a broken optimiser or loader
+// that a green `trunk build` does not. Screenshots go to e2e/out/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+import { launchBrowser, openPage } from './lib/browser.mjs';
+import { serveDir } from './lib/static-server.mjs';
+
+const dist = fileURLToPath(new URL('../dist', import.meta.url));
+const out = fileURLToPath(new URL('./out', import.meta.url));
+let server;
+let browser;
+
+before(async () => {
+  await mkdir(out, { recursive: true });
+  server = await serveDir(dist);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const looks = [
+  { name: 'desktop-light', viewport: { width: 1280, height: 800 }, colorScheme: 'light' },
+  { name: 'phone-dark', viewport: { width: 360, height: 740 }, colorScheme: 'dark' },
+];
+
+for (const look of looks) {
+  test(`the release build shows the network profile (${look.name})`, async () => {
+    const { context, page, errors } = await openPage(browser, server.url, look);
+    const panel = page.getByTestId('network-panel');
+    await panel.waitFor();
+    assert.equal(await page.getByTestId('chain-id').textContent(), '31337');
+    assert.equal(await page.getByTestId('task-fee').textContent(), '30 CNX');
+    assert.match(await panel.textContent(), /Local devnet/);
+    // Nothing overflows a phone screen sideways.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
+    await page.screenshot({ path: `${out}/smoke-${look.name}.png`, fullPage: true });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
+
+test('an unknown network is explained on screen', async () => {
+  const { context, page, errors } = await openPage(browser, `${server.url}?network=mainnet-x`);
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /There is no network profile at networks\/mainnet-x\.json/);
+  await page.screenshot({ path: `${out}/smoke-unknown-network.png` });
+  // The 404 itself is logged by the browser; nothing else may fail.
+  assert.deepEqual(errors.filter((e) => !e.includes('404')), []);
+  await context.close();
+});
