@@ -47,3 +47,47 @@ fn bad_profiles_are_refused_with_the_field_named() {
         .unwrap_err()
         .contains("not a decimal amount"));
 }
+
+/// `name(type,type,…)` of every function and event in an ABI file.
+fn abi_signatures(file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join("abi").join(file)).unwrap();
+    let abi: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let entries = abi.get("abi").unwrap_or(&abi).as_array().unwrap().clone();
+    entries
+        .iter()
+        .filter(|e| e["type"] == "function" || e["type"] == "event")
+        .map(|e| {
+            let types: Vec<&str> = e["inputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["type"].as_str().unwrap())
+                .collect();
+            format!("{}({})", e["name"].as_str().unwrap(), types.join(","))
+        })
+        .collect()
+}
+
+#[test]
+fn what_the_protocol_crate_encodes_exists_in_the_abi_files() {
+    use crynux_protocol::abi::event_signatures::*;
+    let token = abi_signatures("CrynuxToken.json");
+    for f in [
+        "approve(address,uint256)",
+        "allowance(address,address)",
+        "balanceOf(address)",
+    ] {
+        assert!(token.iter().any(|s| s == f), "CrynuxToken.json lacks {f}");
+    }
+    let task = abi_signatures("Task.json");
+    for f in [
+        "createTask(uint256,bytes32,bytes32,uint256)",
+        "cancelTask(uint256)",
+        TASK_CREATED,
+        TASK_RESULT_COMMITMENTS_READY,
+        TASK_SUCCESS,
+        TASK_ABORTED,
+    ] {
+        assert!(task.iter().any(|s| s == f), "Task.json lacks {f}");
+    }
+}

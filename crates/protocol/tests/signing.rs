@@ -60,18 +60,12 @@ fn sign_bytes_are_go_json_plus_decimal_timestamp() {
 }
 
 #[test]
-fn raw_signatures_match_cast_with_v_0_or_1() {
-    for (request, _, raw, _) in vectors() {
+fn signatures_match_cast_for_both_schemes_with_v_0_or_1() {
+    for (request, _, raw, eip191) in vectors() {
         assert_eq!(
             sign_request(&key(), SignScheme::Raw, &request, TS).to_hex(),
             raw
         );
-    }
-}
-
-#[test]
-fn eip191_signatures_match_cast_personal_sign() {
-    for (request, _, _, eip191) in vectors() {
         assert_eq!(
             sign_request(&key(), SignScheme::Eip191, &request, TS).to_hex(),
             eip191
