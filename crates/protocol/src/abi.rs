@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use ethers_core::abi::{self, ParamType, Token};
+use ethers_core::abi::{self, ParamType};
 use ethers_core::types::{Address, Log, H256, U256};
 
 use crate::hash::keccak256;
@@ -14,7 +14,10 @@ pub fn selector(signature: &str) -> [u8; 4] {
     [hash[0], hash[1], hash[2], hash[3]]
 }
 
-fn call(signature: &str, args: &[Token]) -> Vec<u8> {
+pub use ethers_core::abi::Token;
+
+/// Calldata of any function: selector of `signature` followed by the encoded `args`.
+pub fn encode_call(signature: &str, args: &[Token]) -> Vec<u8> {
     let mut data = selector(signature).to_vec();
     data.extend(abi::encode(args));
     data
@@ -22,7 +25,7 @@ fn call(signature: &str, args: &[Token]) -> Vec<u8> {
 
 /// `CrynuxToken.approve(spender, amount)`
 pub fn approve_calldata(spender: Address, amount: U256) -> Vec<u8> {
-    call(
+    encode_call(
         "approve(address,uint256)",
         &[Token::Address(spender), Token::Uint(amount)],
     )
@@ -30,7 +33,7 @@ pub fn approve_calldata(spender: Address, amount: U256) -> Vec<u8> {
 
 /// `CrynuxToken.allowance(owner, spender)`
 pub fn allowance_calldata(owner: Address, spender: Address) -> Vec<u8> {
-    call(
+    encode_call(
         "allowance(address,address)",
         &[Token::Address(owner), Token::Address(spender)],
     )
@@ -38,13 +41,13 @@ pub fn allowance_calldata(owner: Address, spender: Address) -> Vec<u8> {
 
 /// `CrynuxToken.balanceOf(account)`
 pub fn balance_of_calldata(account: Address) -> Vec<u8> {
-    call("balanceOf(address)", &[Token::Address(account)])
+    encode_call("balanceOf(address)", &[Token::Address(account)])
 }
 
 /// `Task.createTask(taskType, taskHash, dataHash, vramLimit)`; `dataHash` is reserved and
 /// always zero.
 pub fn create_task_calldata(task_type: u8, task_hash: [u8; 32], vram_limit_gb: u64) -> Vec<u8> {
-    call(
+    encode_call(
         "createTask(uint256,bytes32,bytes32,uint256)",
         &[
             Token::Uint(task_type.into()),
@@ -57,7 +60,7 @@ pub fn create_task_calldata(task_type: u8, task_hash: [u8; 32], vram_limit_gb: u
 
 /// `Task.cancelTask(taskId)`
 pub fn cancel_task_calldata(task_id: u64) -> Vec<u8> {
-    call("cancelTask(uint256)", &[Token::Uint(task_id.into())])
+    encode_call("cancelTask(uint256)", &[Token::Uint(task_id.into())])
 }
 
 /// Why call results or logs could not be decoded.

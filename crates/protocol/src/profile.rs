@@ -21,7 +21,7 @@ pub struct NetworkProfile {
     pub deployment_block: u64,
     /// CNX (in wei, 18 decimals) paid per task: `taskFeePerNode × 3`. The contract has no
     /// getter, so it is configuration.
-    #[serde(with = "decimal_u256")]
+    #[serde(with = "crate::units::decimal_u256")]
     pub task_fee: U256,
     /// Seconds after creation before a task can be cancelled.
     pub task_timeout_secs: u64,
@@ -64,21 +64,5 @@ impl NetworkProfile {
             return Err("relay_signature_schemes must name at least one scheme".into());
         }
         Ok(())
-    }
-}
-
-/// U256 as a decimal string: JSON numbers cannot hold 18-decimal amounts exactly.
-mod decimal_u256 {
-    use ethers_core::types::U256;
-    use serde::{de::Error, Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &U256, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&value.to_string())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
-        let text = String::deserialize(d)?;
-        U256::from_dec_str(&text)
-            .map_err(|_| D::Error::custom(format!("not a decimal amount: {text:?}")))
     }
 }

@@ -206,6 +206,11 @@ impl PrivateKey {
             .map_err(|_| SignatureError::BadKey)
     }
 
+    /// `0x` + the 32 key bytes.
+    pub fn to_hex(&self) -> String {
+        format!("0x{}", hex::encode(self.0.to_bytes()))
+    }
+
     /// The account address of this key.
     pub fn address(&self) -> Address {
         public_key_to_address(self.0.verifying_key())

@@ -8,10 +8,16 @@ pub const DECIMALS: usize = 18;
 /// `amount` (in the smallest unit) as a decimal number without trailing zeros:
 /// 30·10¹⁸ → `30`, 5·10¹⁷ → `0.5`.
 pub fn format_units(amount: U256, decimals: usize) -> String {
+    format_units_truncated(amount, decimals, decimals)
+}
+
+/// Like [`format_units`], with at most `fraction_digits` digits after the point (cut, not
+/// rounded: a balance is never shown larger than it is).
+pub fn format_units_truncated(amount: U256, decimals: usize, fraction_digits: usize) -> String {
     let digits = amount.to_string();
     let padded = format!("{digits:0>width$}", width = decimals + 1);
     let (whole, fraction) = padded.split_at(padded.len() - decimals);
-    let fraction = fraction.trim_end_matches('0');
+    let fraction = fraction[..fraction_digits.min(decimals)].trim_end_matches('0');
     if fraction.is_empty() {
         whole.to_owned()
     } else {
@@ -22,4 +28,22 @@ pub fn format_units(amount: U256, decimals: usize) -> String {
 /// `amount` of CNX (wei) as `30 CNX`.
 pub fn format_cnx(amount: U256) -> String {
     format!("{} CNX", format_units(amount, DECIMALS))
+}
+
+/// Serde for amounts as decimal strings: JSON numbers cannot hold 18-decimal amounts exactly.
+pub mod decimal_u256 {
+    use ethers_core::types::U256;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    /// Writes the amount as a decimal string.
+    pub fn serialize<S: Serializer>(value: &U256, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&value.to_string())
+    }
+
+    /// Reads a decimal string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<U256, D::Error> {
+        let text = String::deserialize(d)?;
+        U256::from_dec_str(&text)
+            .map_err(|_| D::Error::custom(format!("not a decimal amount: {text:?}")))
+    }
 }

@@ -34,7 +34,7 @@ fn the_check_is_sha256_of_the_exact_bytes() {
 }
 
 mod units {
-    use crynux_protocol::units::{format_cnx, format_units};
+    use crynux_protocol::units::{format_cnx, format_units, format_units_truncated};
     use crynux_protocol::U256;
 
     #[test]
@@ -44,6 +44,9 @@ mod units {
         assert_eq!(format_cnx(U256::one()), "0.000000000000000001 CNX");
         assert_eq!(format_cnx(U256::zero()), "0 CNX");
         assert_eq!(format_units(U256::from(123_456), 3), "123.456");
+        assert_eq!(format_units_truncated(U256::from(123_456), 3, 2), "123.45");
+        assert_eq!(format_units_truncated(U256::from(123_009), 3, 2), "123");
+        assert_eq!(format_units_truncated(U256::from(999), 3, 0), "0");
         assert_eq!(
             format_units(U256::MAX, 18),
             "115792089237316195423570985008687907853269984665640564039457.584007913129639935"

@@ -1,0 +1,180 @@
+//! A JSON-RPC client for the chain: enough to deploy the contracts and drive them from
+//! anvil's unlocked accounts.
+
+use std::time::Duration;
+
+use crynux_protocol::abi::Revert;
+use crynux_protocol::{Address, U256};
+use ethers_core::types::{Bytes, TransactionReceipt, H256};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+
+/// Why a chain request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// No answer: the node is down or unreachable.
+    #[error("the chain at {url} did not answer: {reason}")]
+    Unreachable {
+        /// The RPC URL.
+        url: String,
+        /// What the HTTP client said.
+        reason: String,
+    },
+    /// A JSON-RPC error other than a revert.
+    #[error("the chain refused {method}: {message} (code {code})")]
+    Rpc {
+        /// The JSON-RPC method.
+        method: String,
+        /// The error code.
+        code: i64,
+        /// The error message.
+        message: String,
+    },
+    /// The call or transaction reverted.
+    #[error("reverted: {0}")]
+    Reverted(Revert),
+    /// The answer did not have the expected shape.
+    #[error("unexpected answer to {method}: {reason}")]
+    Decode {
+        /// The JSON-RPC method.
+        method: String,
+        /// What did not fit.
+        reason: String,
+    },
+    /// A transaction was not mined in time.
+    #[error("transaction {0:?} was not mined in time")]
+    NotMined(H256),
+}
+
+/// The chain behind one RPC URL.
+#[derive(Clone)]
+pub struct Chain {
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Chain {
+    /// A client for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            url: url.into(),
+        }
+    }
+
+    async fn request<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> Result<T, ChainError> {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let unreachable = |e: reqwest::Error| ChainError::Unreachable {
+            url: self.url.clone(),
+            reason: e.to_string(),
+        };
+        let answer: Value = self
+            .http
+            .post(&self.url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(unreachable)?
+            .json()
+            .await
+            .map_err(unreachable)?;
+        if let Some(error) = answer.get("error") {
+            let message = error["message"].as_str().unwrap_or_default().to_owned();
+            // Reverts come as code 3 with the revert data (anvil, geth).
+            if let Some(data) = error["data"].as_str() {
+                return Err(ChainError::Reverted(Revert::from_hex(data)));
+            }
+            return Err(ChainError::Rpc {
+                method: method.into(),
+                code: error["code"].as_i64().unwrap_or_default(),
+                message,
+            });
+        }
+        serde_json::from_value(answer["result"].clone()).map_err(|e| ChainError::Decode {
+            method: method.into(),
+            reason: e.to_string(),
+        })
+    }
+
+    /// Waits until the chain answers, for at most `timeout`; returns its chain id.
+    pub async fn wait_until_ready(&self, timeout: Duration) -> Result<u64, ChainError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match self.chain_id().await {
+                Ok(id) => return Ok(id),
+                Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    /// `eth_chainId`
+    pub async fn chain_id(&self) -> Result<u64, ChainError> {
+        let id: U256 = self.request("eth_chainId", json!([])).await?;
+        Ok(id.low_u64())
+    }
+
+    /// `eth_getBalance` at the latest block.
+    pub async fn balance(&self, account: Address) -> Result<U256, ChainError> {
+        self.request("eth_getBalance", json!([account, "latest"]))
+            .await
+    }
+
+    /// `eth_call` at the latest block.
+    pub async fn call(
+        &self,
+        from: Address,
+        to: Address,
+        data: Vec<u8>,
+    ) -> Result<Vec<u8>, ChainError> {
+        let tx = json!({"from": from, "to": to, "data": Bytes::from(data)});
+        let result: Bytes = self.request("eth_call", json!([tx, "latest"])).await?;
+        Ok(result.to_vec())
+    }
+
+    /// Sends a transaction from an account the node holds the key of (anvil's dev accounts)
+    /// and waits for its receipt; a reverted transaction is an error with its reason.
+    /// `to: None` deploys `data` as a contract.
+    pub async fn transact(
+        &self,
+        from: Address,
+        to: Option<Address>,
+        data: Vec<u8>,
+    ) -> Result<TransactionReceipt, ChainError> {
+        let mut tx = json!({"from": from, "data": Bytes::from(data.clone())});
+        if let Some(to) = to {
+            tx["to"] = json!(to);
+        }
+        let hash: H256 = self.request("eth_sendTransaction", json!([tx])).await?;
+        let receipt = self.receipt(hash).await?;
+        if receipt.status.map(|s| s.low_u64()) == Some(0) {
+            // Replaying the call at that block gives the reason.
+            let block = receipt.block_number.map(|b| b.as_u64()).unwrap_or_default();
+            let replay: Result<Bytes, _> = self
+                .request("eth_call", json!([tx, format!("{block:#x}")]))
+                .await;
+            return Err(match replay {
+                Err(e @ ChainError::Reverted(_)) => e,
+                _ => ChainError::Reverted(Revert::Empty),
+            });
+        }
+        Ok(receipt)
+    }
+
+    async fn receipt(&self, hash: H256) -> Result<TransactionReceipt, ChainError> {
+        for attempt in 0..100u64 {
+            let receipt: Option<TransactionReceipt> = self
+                .request("eth_getTransactionReceipt", json!([hash]))
+                .await?;
+            if let Some(receipt) = receipt {
+                return Ok(receipt);
+            }
+            tokio::time::sleep(Duration::from_millis(10 * attempt.min(20))).await;
+        }
+        Err(ChainError::NotMined(hash))
+    }
+}
