@@ -44,7 +44,20 @@ pub enum ChainError {
     /// A transaction was not mined in time.
     #[error("transaction {0:?} was not mined in time")]
     NotMined(H256),
+    /// The transaction used all its gas.
+    #[error("transaction {hash:?} ran out of gas at {gas}")]
+    OutOfGas {
+        /// The transaction.
+        hash: H256,
+        /// Its gas limit.
+        gas: U256,
+    },
 }
+
+/// Extra gas over the estimate. Node selection is random per block, and which node leaves
+/// the availability sets changes the cost: an estimate made on one block can fall short on
+/// the next.
+const GAS_MARGIN_PERCENT: u64 = 25;
 
 /// The chain behind one RPC URL.
 #[derive(Clone)]
@@ -136,22 +149,28 @@ impl Chain {
         Ok(result.to_vec())
     }
 
-    /// Sends a transaction from an account the node holds the key of (anvil's dev accounts)
-    /// and waits for its receipt; a reverted transaction is an error with its reason.
-    /// `to: None` deploys `data` as a contract.
+    /// Simulates, then sends a transaction from an account the node holds the key of
+    /// (anvil's dev accounts) and waits for its receipt. A transaction that would revert is
+    /// not sent: the error carries the reason. `to: None` deploys `data` as a contract.
     pub async fn transact(
         &self,
         from: Address,
         to: Option<Address>,
         data: Vec<u8>,
     ) -> Result<TransactionReceipt, ChainError> {
-        let mut tx = json!({"from": from, "data": Bytes::from(data.clone())});
+        let mut tx = json!({"from": from, "data": Bytes::from(data)});
         if let Some(to) = to {
             tx["to"] = json!(to);
         }
+        let estimate: U256 = self.request("eth_estimateGas", json!([tx])).await?;
+        let gas = estimate + estimate * GAS_MARGIN_PERCENT / 100;
+        tx["gas"] = json!(gas);
         let hash: H256 = self.request("eth_sendTransaction", json!([tx])).await?;
         let receipt = self.receipt(hash).await?;
         if receipt.status.map(|s| s.low_u64()) == Some(0) {
+            if receipt.gas_used == Some(gas) {
+                return Err(ChainError::OutOfGas { hash, gas });
+            }
             // Replaying the call at that block gives the reason.
             let block = receipt.block_number.map(|b| b.as_u64()).unwrap_or_default();
             let replay: Result<Bytes, _> = self
