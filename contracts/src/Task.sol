@@ -4,11 +4,12 @@ pragma solidity ^0.8.18;
 import "@openzeppelin/contracts/access/Ownable.sol";
 import "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import "./Node.sol";
+import "./TaskEvents.sol";
 
 /// Tasks of the network, ABI-compatible with the Crynux contracts of the four-argument
 /// `createTask` era: the creator pays `taskFeePerNode × 3`, three nodes are selected, each
 /// commits to its result then discloses it, and two agreeing results make the task a success.
-contract Task is Ownable {
+contract Task is Ownable, TaskEvents {
     uint256 private constant TASK_TYPE_SD = 0;
     uint256 private constant TASK_TYPE_LLM = 1;
     uint256 private constant ROUNDS = 3;
@@ -47,19 +48,6 @@ contract Task is Ownable {
         bool commitmentsReady;
         uint256 resultRound;
     }
-
-    event TaskCreated(
-        uint256 taskId,
-        uint256 taskType,
-        address indexed creator,
-        address indexed selectedNode,
-        bytes32 taskHash,
-        bytes32 dataHash,
-        uint256 round
-    );
-    event TaskResultCommitmentsReady(uint256 taskId);
-    event TaskSuccess(uint256 taskId, bytes result, address indexed resultNode);
-    event TaskAborted(uint256 taskId, string reason);
 
     Node private immutable node;
     IERC20 private immutable token;

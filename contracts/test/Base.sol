@@ -4,6 +4,7 @@ pragma solidity ^0.8.18;
 import "../src/CrynuxToken.sol";
 import "../src/Node.sol";
 import "../src/Task.sol";
+import "../src/TaskEvents.sol";
 
 /// The forge cheatcodes the tests use (forge-std is a download; these are built into forge).
 interface Vm {
@@ -17,7 +18,7 @@ interface Vm {
 
 /// A deployed network with funded nodes and a funded task creator, and helpers to play
 /// the nodes' part.
-abstract contract Base {
+abstract contract Base is TaskEvents {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
     uint256 internal constant CNX = 10 ** 18;
@@ -29,19 +30,6 @@ abstract contract Base {
     CrynuxToken internal token;
     Node internal node;
     Task internal task;
-
-    event TaskCreated(
-        uint256 taskId,
-        uint256 taskType,
-        address indexed creator,
-        address indexed selectedNode,
-        bytes32 taskHash,
-        bytes32 dataHash,
-        uint256 round
-    );
-    event TaskResultCommitmentsReady(uint256 taskId);
-    event TaskSuccess(uint256 taskId, bytes result, address indexed resultNode);
-    event TaskAborted(uint256 taskId, string reason);
 
     function setUp() public virtual {
         token = new CrynuxToken();
