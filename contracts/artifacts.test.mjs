@@ -42,3 +42,13 @@ for (const name of CONTRACTS) {
     }
   });
 }
+
+test('every revert string of the contracts is expected by a forge test', () => {
+  const source = (dir, names) => names.map((n) => readFileSync(join(root, 'contracts', dir, n), 'utf8')).join('\n');
+  const contracts = source('src', ['CrynuxToken.sol', 'Node.sol', 'Task.sol']);
+  const tests = source('test', ['Base.sol', 'Node.t.sol', 'Task.t.sol']);
+  const reasons = new Set([...contracts.matchAll(/(?:require\([^;]*?|revert\()"([^"]+)"\)/gs)].map((m) => m[1]));
+  assert.ok(reasons.size > 20, `found ${reasons.size} revert strings`);
+  const untested = [...reasons].filter((reason) => !tests.includes(`vm.expectRevert(bytes("${reason}"))`));
+  assert.deepEqual(untested, []);
+});

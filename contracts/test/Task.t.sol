@@ -295,6 +295,9 @@ contract TaskLifecycleTest is Base {
         task.reportResultsUploaded(taskId, 1);
         vm.prank(n0);
         task.reportResultsUploaded(taskId, 0);
+        vm.prank(n0);
+        vm.expectRevert(bytes("Results already reported"));
+        task.reportResultsUploaded(taskId, 0);
 
         vm.prank(STRANGER);
         vm.expectRevert(bytes("Task not exist"));
@@ -302,6 +305,11 @@ contract TaskLifecycleTest is Base {
     }
 
     function test_OnlyTheTaskContractMovesNodes() public {
+        vm.prank(address(0x1000));
+        node.pause();
+        vm.prank(address(task));
+        vm.expectRevert(bytes("Node is not available"));
+        node.startTask(address(0x1000));
         vm.startPrank(STRANGER);
         vm.expectRevert(bytes("Not called by the task contract"));
         node.startTask(address(0x1000));
@@ -383,16 +391,50 @@ contract TaskCreationTest is Base {
         assertEq(node.availableNodes(), 1, "the 3090 stays");
     }
 
-    function test_TaskFeePaymentFailedWhenTheTokenReturnsFalse() public {
-        FalseToken falseToken = new FalseToken();
-        Node otherNode = new Node(falseToken);
-        Task otherTask = new Task(otherNode, falseToken);
-        falseToken.transfer(CREATOR, 100 * CNX);
+    function test_TokenTransfersThatReturnFalseAreRefused() public {
+        RefusingToken refusing = new RefusingToken();
+        Node otherNode = new Node(refusing);
+        Task otherTask = new Task(otherNode, refusing);
+        otherNode.updateTaskContractAddress(address(otherTask));
+        refusing.transfer(CREATOR, 100 * CNX);
         vm.prank(CREATOR);
-        falseToken.approve(address(otherTask), 100 * CNX);
+        refusing.approve(address(otherTask), 100 * CNX);
+        address[3] memory nodes;
+        for (uint256 i = 0; i < 3; i++) {
+            nodes[i] = address(uint160(0x2000 + i));
+            refusing.transfer(nodes[i], STAKE);
+            vm.prank(nodes[i]);
+            refusing.approve(address(otherNode), STAKE);
+        }
+
+        refusing.setRefuse(true);
+        vm.prank(nodes[0]);
+        vm.expectRevert(bytes("Token transfer failed"));
+        otherNode.join("RTX 4090", 24);
         vm.prank(CREATOR);
         vm.expectRevert(bytes("Task fee payment failed"));
         otherTask.createTask(0, keccak256("args"), bytes32(0), 0);
+
+        // With transfers working the task starts; paying a node then fails loudly.
+        refusing.setRefuse(false);
+        for (uint256 i = 0; i < 3; i++) {
+            vm.prank(nodes[i]);
+            otherNode.join("RTX 4090", 24);
+        }
+        vm.prank(CREATOR);
+        otherTask.createTask(0, keccak256("args"), bytes32(0), 0);
+        address[] memory chosen = otherTask.getTask(1).selectedNodes;
+        bytes memory result = hex"0102030405060708";
+        for (uint256 r = 0; r < 3; r++) {
+            vm.prank(chosen[r]);
+            otherTask.submitTaskResultCommitment(1, r, keccak256(abi.encodePacked(result, nonceOf(r))), nonceOf(r));
+        }
+        vm.prank(chosen[0]);
+        otherTask.discloseTaskResult(1, 0, result);
+        refusing.setRefuse(true);
+        vm.prank(chosen[1]);
+        vm.expectRevert(bytes("Token transfer failed"));
+        otherTask.discloseTaskResult(1, 1, result);
     }
 
     function abiNodeInfo(address account) internal view returns (uint256, bytes32, uint256) {
@@ -401,13 +443,23 @@ contract TaskCreationTest is Base {
     }
 }
 
-/// An ERC-20 whose transferFrom reports failure instead of reverting.
-contract FalseToken is ERC20 {
-    constructor() ERC20("False", "F") {
-        _mint(msg.sender, 1000 * 10 ** 18);
+/// An ERC-20 that can be told to report failure (return false) instead of moving tokens.
+contract RefusingToken is ERC20 {
+    bool private refuse;
+
+    constructor() ERC20("Refusing", "R") {
+        _mint(msg.sender, 10_000 * 10 ** 18);
     }
 
-    function transferFrom(address, address, uint256) public pure override returns (bool) {
-        return false;
+    function setRefuse(bool refuse_) public {
+        refuse = refuse_;
+    }
+
+    function transfer(address to, uint256 amount) public override returns (bool) {
+        return !refuse && super.transfer(to, amount);
+    }
+
+    function transferFrom(address from, address to, uint256 amount) public override returns (bool) {
+        return !refuse && super.transferFrom(from, to, amount);
     }
 }
