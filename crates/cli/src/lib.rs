@@ -2,7 +2,6 @@
 //! subcommands and exit codes are a stable interface that scripts and tests call.
 
 mod args;
-pub mod chain;
 pub mod devnet;
 mod input;
 mod sign;

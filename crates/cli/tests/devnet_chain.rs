@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crynux_cli::chain::{Chain, ChainError};
+use crynux_chain::{Chain, ChainError};
 use crynux_cli::devnet::chain::DevnetAccounts;
 use crynux_protocol::abi::{
     allowance_calldata, approve_calldata, balance_of_calldata, cancel_task_calldata,
@@ -355,8 +355,11 @@ async fn the_devnet_chain_is_set_up_as_printed_and_runs_a_task() {
     let before = uint(&chain, c.token, balance_of_calldata(user)).await;
     let early = revert_reason(&chain, user, c.task, cancel_task_calldata(gpt_id)).await;
     assert_eq!(early, "Task has not exceeded the deadline yet");
-    let _: serde_json::Value = rpc(&profile.rpc_url, "evm_increaseTime", json!([61])).await;
-    let _: serde_json::Value = rpc(&profile.rpc_url, "evm_mine", json!([])).await;
+    let _: serde_json::Value = chain
+        .request("evm_increaseTime", json!([61]))
+        .await
+        .unwrap();
+    let _: serde_json::Value = chain.request("evm_mine", json!([])).await.unwrap();
     let cancelled = chain
         .transact(user, Some(c.task), cancel_task_calldata(gpt_id))
         .await
@@ -391,17 +394,4 @@ async fn the_devnet_chain_is_set_up_as_printed_and_runs_a_task() {
         chain.chain_id().await.is_err(),
         "anvil still answers after the stop"
     );
-}
-
-async fn rpc(url: &str, method: &str, params: serde_json::Value) -> serde_json::Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }

@@ -8,6 +8,7 @@ pub mod abi;
 pub mod args;
 pub mod gojson;
 pub mod hash;
+pub mod phash;
 pub mod profile;
 pub mod results;
 pub mod signing;

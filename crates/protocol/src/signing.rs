@@ -67,6 +67,11 @@ pub enum RelayRequest<'a> {
         /// The on-chain task id.
         task_id: u64,
     },
+    /// `POST /v1/inference_tasks/{task_id}/results` (the result node)
+    UploadResults {
+        /// The on-chain task id.
+        task_id: u64,
+    },
     /// `GET /v1/inference_tasks/{task_id}/results/{image_num}`
     GetResult {
         /// The on-chain task id.
@@ -84,7 +89,9 @@ impl RelayRequest<'_> {
                 ("task_args", GoValue::Str(task_args.as_bytes())),
                 ("task_id", GoValue::Uint(task_id)),
             ]),
-            Self::GetTask { task_id } => go_json_object(&[("task_id", GoValue::Uint(task_id))]),
+            Self::GetTask { task_id } | Self::UploadResults { task_id } => {
+                go_json_object(&[("task_id", GoValue::Uint(task_id))])
+            }
             Self::GetResult { task_id, image_num } => {
                 // `image_num` is a string in the relay's signed struct.
                 let image_num = image_num.to_string();

@@ -17,8 +17,8 @@ use ethers_core::types::TransactionReceipt;
 use serde::{Deserialize, Serialize};
 use tokio::process::{Child, Command};
 
-use crate::chain::{Chain, ChainError};
 use crate::Failure;
+use crynux_chain::{Chain, ChainError};
 
 /// anvil's chain id.
 pub const CHAIN_ID: u64 = 31337;

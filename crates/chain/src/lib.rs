@@ -1,10 +1,10 @@
-//! A JSON-RPC client for the chain: enough to deploy the contracts and drive them from
-//! anvil's unlocked accounts.
+//! A JSON-RPC client for the chain, for the host-side tools: enough to deploy and drive the
+//! contracts from anvil's unlocked accounts, and to follow their logs.
 
 use std::time::Duration;
 
 use crynux_protocol::abi::Revert;
-use crynux_protocol::{Address, U256};
+use crynux_protocol::{Address, Log, U256};
 use ethers_core::types::{Bytes, TransactionReceipt, H256};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -75,7 +75,8 @@ impl Chain {
         }
     }
 
-    async fn request<T: DeserializeOwned>(
+    /// Any JSON-RPC method; the result read as `T`.
+    pub async fn request<T: DeserializeOwned>(
         &self,
         method: &str,
         params: Value,
@@ -129,6 +130,29 @@ impl Chain {
     pub async fn chain_id(&self) -> Result<u64, ChainError> {
         let id: U256 = self.request("eth_chainId", json!([])).await?;
         Ok(id.low_u64())
+    }
+
+    /// `eth_blockNumber`
+    pub async fn block_number(&self) -> Result<u64, ChainError> {
+        let number: U256 = self.request("eth_blockNumber", json!([])).await?;
+        Ok(number.low_u64())
+    }
+
+    /// `eth_getLogs` of `address` whose topic0 is one of `topics0`, blocks `from..=to`.
+    pub async fn logs(
+        &self,
+        address: Address,
+        topics0: &[H256],
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Log>, ChainError> {
+        let filter = json!({
+            "address": address,
+            "topics": [topics0],
+            "fromBlock": format!("{from:#x}"),
+            "toBlock": format!("{to:#x}"),
+        });
+        self.request("eth_getLogs", json!([filter])).await
     }
 
     /// `eth_getBalance` at the latest block.

@@ -1,0 +1,368 @@
+//! The era's HTTP API v1: paths, signed parameters, checks in the era's order, and its
+//! envelopes (`{"message": "success", "data": …}`, 400 `validation_error` with the field).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use crynux_protocol::args::{validate, ArgsError, TaskType};
+use crynux_protocol::hash::{keccak256, sha256};
+use crynux_protocol::phash::{phash_png, PHASH_BYTES};
+use crynux_protocol::signing::{recover_request_signer, RelayRequest, SignScheme, Signature};
+use crynux_protocol::Address;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tower_http::cors::CorsLayer;
+
+use crate::store::{Status, Store, StoreError, TaskRecord};
+
+/// Largest request body: a result upload of 10 images.
+pub const BODY_LIMIT: usize = 32 << 20;
+/// How far a request's timestamp may be from the relay's clock.
+pub const TIMESTAMP_WINDOW_SECS: u64 = 60;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// Tasks and results.
+    pub store: Store,
+    /// Signature schemes accepted.
+    pub schemes: Vec<SignScheme>,
+}
+
+/// The relay's routes, CORS open as the era relay's.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(health))
+        .route("/openapi.json", get(openapi))
+        .route("/v1/inference_tasks", post(upload_args))
+        .route("/v1/inference_tasks/{task_id}", get(get_task))
+        .route(
+            "/v1/inference_tasks/{task_id}/results",
+            post(upload_results),
+        )
+        .route(
+            "/v1/inference_tasks/{task_id}/results/{image_num}",
+            get(get_result),
+        )
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CorsLayer::very_permissive())
+        .with_state(state)
+}
+
+/// A failed request, as the era relay answers it.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400 `validation_error` naming the field.
+    Validation {
+        /// The request field at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// 500: the relay's own fault; the details go to the log, not to the client.
+    Internal(String),
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::Validation {
+        field,
+        message: message.into(),
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Validation { field, message } => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"message": "validation_error", "data": {"field_name": field, "message": message}})),
+            )
+                .into_response(),
+            Self::Internal(detail) => {
+                eprintln!("relay: internal error: {detail}");
+                (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"message": "Internal error"}))).into_response()
+            }
+        }
+    }
+}
+
+fn success(data: Value) -> Json<Value> {
+    Json(json!({"message": "success", "data": data}))
+}
+
+async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let last_block = state.store.last_block().await?;
+    Ok(success(
+        json!({"name": "crynux-relay", "last_block": last_block}),
+    ))
+}
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../openapi.json"),
+    )
+}
+
+#[derive(Deserialize)]
+struct UploadArgsBody {
+    task_args: String,
+    task_id: u64,
+    timestamp: u64,
+    signature: String,
+}
+
+/// `POST /v1/inference_tasks`: checks in the era's order — signature, task known, schema,
+/// signer is the creator, not yet uploaded, hash.
+async fn upload_args(
+    State(state): State<AppState>,
+    body: Result<Json<UploadArgsBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| invalid("body", e.body_text()))?;
+    let request = RelayRequest::UploadArgs {
+        task_id: body.task_id,
+        task_args: &body.task_args,
+    };
+    let signers = signers(&state, &request, body.timestamp, &body.signature)?;
+    let task = known_task(&state, body.task_id).await?;
+    let task_type =
+        TaskType::from_id(task.task_type).ok_or_else(|| invalid("task_id", "Unknown task type"))?;
+    match validate(task_type, &body.task_args) {
+        Ok(_) => {}
+        Err(ArgsError::Invalid(issues)) => {
+            let text = issues
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(invalid("task_args", text));
+        }
+        Err(not_json) => return Err(invalid("task_args", not_json.to_string())),
+    }
+    allow(&signers, &[task.creator])?;
+    if task.status != Status::Created {
+        return Err(invalid("task_id", "Task already uploaded"));
+    }
+    if format!("0x{}", hex::encode(keccak256(body.task_args.as_bytes()))) != task.task_hash {
+        return Err(invalid("task_hash", "Task hash mismatch"));
+    }
+    if !state.store.save_args(body.task_id, body.task_args).await? {
+        return Err(invalid("task_id", "Task already uploaded"));
+    }
+    let task = known_task(&state, body.task_id).await?;
+    Ok(success(serde_json::to_value(task).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+struct SignedQuery {
+    timestamp: u64,
+    signature: String,
+}
+
+/// `GET /v1/inference_tasks/{task_id}`: for the creator and the selected nodes.
+async fn get_task(
+    State(state): State<AppState>,
+    task_id: Result<Path<u64>, PathRejection>,
+    query: Result<Query<SignedQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(task_id) = task_id.map_err(|_| invalid("task_id", "Invalid task id"))?;
+    let Query(query) = query.map_err(|e| invalid("signature", e.body_text()))?;
+    let signers = signers(
+        &state,
+        &RelayRequest::GetTask { task_id },
+        query.timestamp,
+        &query.signature,
+    )?;
+    let task = known_task(&state, task_id).await?;
+    let mut allowed = vec![task.creator];
+    allowed.extend(&task.selected_nodes);
+    allow(&signers, &allowed)?;
+    Ok(success(serde_json::to_value(task).unwrap_or_default()))
+}
+
+/// `POST /v1/inference_tasks/{task_id}/results`: the result node's files, checked against
+/// the result the chain agreed on (pHash per PNG for SD, sha256 for GPT).
+async fn upload_results(
+    State(state): State<AppState>,
+    task_id: Result<Path<u64>, PathRejection>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(task_id) = task_id.map_err(|_| invalid("task_id", "Invalid task id"))?;
+    let mut multipart = multipart.map_err(|e| invalid("images", e.body_text()))?;
+    let (mut files, mut timestamp, mut signature) = (Vec::new(), None, None);
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| invalid("images", e.body_text()))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| invalid("images", e.body_text()))?;
+        match name.as_str() {
+            "images" | "images[]" => files.push(bytes.to_vec()),
+            "timestamp" => {
+                timestamp = std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+            }
+            "signature" => signature = String::from_utf8(bytes.to_vec()).ok(),
+            _ => {}
+        }
+    }
+    let timestamp = timestamp.ok_or_else(|| invalid("timestamp", "Invalid timestamp"))?;
+    let signature = signature.ok_or_else(|| invalid("signature", "Invalid signature"))?;
+    let signers = signers(
+        &state,
+        &RelayRequest::UploadResults { task_id },
+        timestamp,
+        &signature,
+    )?;
+    let task = known_task(&state, task_id).await?;
+    allow(&signers, &task.result_node.into_iter().collect::<Vec<_>>())?;
+    match task.status {
+        Status::PendingResults => {}
+        Status::ResultsUploaded => return Err(invalid("task_id", "Task results already uploaded")),
+        _ => {
+            return Err(invalid(
+                "task_id",
+                "Task is not successful on the Blockchain",
+            ))
+        }
+    }
+    let onchain = hex::decode(
+        task.result
+            .as_deref()
+            .unwrap_or_default()
+            .trim_start_matches("0x"),
+    )
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    check_results(task.task_type, &onchain, &files)?;
+    if !state.store.save_results(task_id, files).await? {
+        return Err(invalid("task_id", "Task results already uploaded"));
+    }
+    Ok(success(Value::Null))
+}
+
+fn check_results(task_type: u64, onchain: &[u8], files: &[Vec<u8>]) -> Result<(), ApiError> {
+    let expected_files = if task_type == 1 {
+        1
+    } else {
+        onchain.len() / PHASH_BYTES
+    };
+    if files.len() != expected_files {
+        return Err(invalid(
+            "images",
+            format!(
+                "Expected {expected_files} result files, got {}",
+                files.len()
+            ),
+        ));
+    }
+    let computed: Vec<u8> = if task_type == 1 {
+        sha256(&files[0]).to_vec()
+    } else {
+        let mut hashes = Vec::with_capacity(onchain.len());
+        for file in files {
+            hashes.extend(phash_png(file).map_err(|e| invalid("images", e))?);
+        }
+        hashes
+    };
+    if computed != onchain {
+        return Err(invalid(
+            "images",
+            "Result files do not match the result on the Blockchain",
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /v1/inference_tasks/{task_id}/results/{image_num}`: raw bytes, for the creator.
+async fn get_result(
+    State(state): State<AppState>,
+    path: Result<Path<(u64, String)>, PathRejection>,
+    query: Result<Query<SignedQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Path((task_id, image_num)) = path.map_err(|_| invalid("task_id", "Invalid task id"))?;
+    let Query(query) = query.map_err(|e| invalid("signature", e.body_text()))?;
+    // Only plain decimal numbers name files: no signs, no paths.
+    let number: Option<u32> = (!image_num.is_empty()
+        && image_num.len() <= 3
+        && image_num.bytes().all(|b| b.is_ascii_digit()))
+    .then(|| image_num.parse().ok())
+    .flatten();
+    let number = number.ok_or_else(|| invalid("image_num", "File not found"))?;
+    let request = RelayRequest::GetResult {
+        task_id,
+        image_num: number,
+    };
+    let signers = signers(&state, &request, query.timestamp, &query.signature)?;
+    let task = known_task(&state, task_id).await?;
+    allow(&signers, &[task.creator])?;
+    let count = match (task.status, task.result_count) {
+        (Status::ResultsUploaded, Some(count)) => count,
+        _ => return Err(invalid("task_id", "Task results not uploaded")),
+    };
+    if number >= count {
+        return Err(invalid("image_num", "File not found"));
+    }
+    let bytes = state.store.result_file(task_id, number).await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
+}
+
+/// Everyone who could have signed `request`: one address per accepted scheme. Fails when
+/// the timestamp is stale or the signature malformed or malleable (high s).
+fn signers(
+    state: &AppState,
+    request: &RelayRequest<'_>,
+    timestamp: u64,
+    signature: &str,
+) -> Result<Vec<Address>, ApiError> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if now.abs_diff(timestamp) > TIMESTAMP_WINDOW_SECS {
+        return Err(invalid("timestamp", "Timestamp expired"));
+    }
+    let signature = Signature::from_hex(signature)
+        .ok()
+        .filter(|s| !s.was_high_s())
+        .ok_or_else(|| invalid("signature", "Invalid signature"))?;
+    let signers: Vec<Address> = state
+        .schemes
+        .iter()
+        .filter_map(|&scheme| recover_request_signer(scheme, request, timestamp, &signature).ok())
+        .collect();
+    if signers.is_empty() {
+        return Err(invalid("signature", "Invalid signature"));
+    }
+    Ok(signers)
+}
+
+fn allow(signers: &[Address], allowed: &[Address]) -> Result<(), ApiError> {
+    if signers.iter().any(|s| allowed.contains(s)) {
+        Ok(())
+    } else {
+        Err(invalid("signature", "Signer not allowed"))
+    }
+}
+
+async fn known_task(state: &AppState, task_id: u64) -> Result<TaskRecord, ApiError> {
+    state
+        .store
+        .task(task_id)
+        .await?
+        .ok_or_else(|| invalid("task_id", "Task not found on the Blockchain"))
+}

@@ -1,0 +1,61 @@
+//! The Crynux Relay of the `createTask` era, API v1: the app uploads task arguments, the
+//! nodes fetch them and upload results, the app downloads the results. The relay learns about
+//! tasks by following the Task contract's events.
+
+pub mod api;
+pub mod follower;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crynux_chain::Chain;
+use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::signing::SignScheme;
+
+pub use api::{app, AppState};
+pub use store::Store;
+
+/// How a relay is set up.
+pub struct Config {
+    /// The network whose Task contract is followed.
+    pub profile: NetworkProfile,
+    /// Where to listen (loopback in tests and on the devnet).
+    pub listen: SocketAddr,
+    /// Database and result files.
+    pub data_dir: PathBuf,
+    /// Signature schemes accepted.
+    pub schemes: Vec<SignScheme>,
+}
+
+/// Runs the relay until `shutdown` resolves: the API and the chain follower.
+pub async fn serve(
+    config: Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let store = Store::open(&config.data_dir).map_err(|e| {
+        format!(
+            "cannot open the store in {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let follower = tokio::spawn(follower::follow(
+        Chain::new(&config.profile.rpc_url),
+        store.clone(),
+        config.profile.contracts.task,
+        config.profile.deployment_block,
+    ));
+    let state = AppState {
+        store,
+        schemes: config.schemes,
+    };
+    let served = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| format!("relay stopped: {e}"));
+    follower.abort();
+    served
+}
