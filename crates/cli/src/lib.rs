@@ -4,6 +4,7 @@
 mod args;
 pub mod devnet;
 mod input;
+mod relay;
 mod sign;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ enum Command {
     /// The local Crynux network.
     #[command(subcommand)]
     Devnet(devnet::DevnetCommand),
+    /// The relay: task arguments and results between the app and the nodes (API v1).
+    Relay(relay::RelayArgs),
 }
 
 /// A failure the user can fix, with its exit status: 1 = the input is invalid, 2 = it could not
@@ -63,6 +66,7 @@ impl Cli {
             Command::Args(command) => command.run(),
             Command::Sign(command) => command.run(),
             Command::Devnet(command) => command.run(),
+            Command::Relay(args) => args.run(),
         }
     }
 }

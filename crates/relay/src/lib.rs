@@ -28,34 +28,62 @@ pub struct Config {
     pub schemes: Vec<SignScheme>,
 }
 
-/// Runs the relay until `shutdown` resolves: the API and the chain follower.
-pub async fn serve(
+/// A relay bound to its address, not yet serving.
+pub struct Relay {
+    listener: tokio::net::TcpListener,
+    store: Store,
     config: Config,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Result<(), String> {
-    let store = Store::open(&config.data_dir).map_err(|e| {
-        format!(
-            "cannot open the store in {}: {e}",
-            config.data_dir.display()
-        )
-    })?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
-    let follower = tokio::spawn(follower::follow(
-        Chain::new(&config.profile.rpc_url),
-        store.clone(),
-        config.profile.contracts.task,
-        config.profile.deployment_block,
-    ));
-    let state = AppState {
-        store,
-        schemes: config.schemes,
-    };
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| format!("relay stopped: {e}"));
-    follower.abort();
-    served
+}
+
+impl Relay {
+    /// Opens the store (running migrations) and binds the listening socket.
+    pub async fn bind(config: Config) -> Result<Self, String> {
+        let store = Store::open(&config.data_dir).map_err(|e| {
+            format!(
+                "cannot open the store in {}: {e}",
+                config.data_dir.display()
+            )
+        })?;
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+        Ok(Self {
+            listener,
+            store,
+            config,
+        })
+    }
+
+    /// The address it listens on (the real port when bound to port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or(self.config.listen)
+    }
+
+    /// Serves the API and follows the chain until `shutdown` resolves.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), String> {
+        let Self {
+            listener,
+            store,
+            config,
+        } = self;
+        let follower = tokio::spawn(follower::follow(
+            Chain::new(&config.profile.rpc_url),
+            store.clone(),
+            config.profile.contracts.task,
+            config.profile.deployment_block,
+        ));
+        let state = AppState {
+            store,
+            schemes: config.schemes,
+        };
+        let served = axum::serve(listener, app(state))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| format!("relay stopped: {e}"));
+        follower.abort();
+        served
+    }
 }

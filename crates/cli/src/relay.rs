@@ -1,0 +1,76 @@
+//! `crynux relay`: the era's relay API v1 for one network profile, until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::signing::SignScheme;
+use crynux_relay::{Config, Relay};
+
+use crate::input::read_text;
+use crate::Failure;
+
+/// Options of `crynux relay`.
+#[derive(clap::Args)]
+pub struct RelayArgs {
+    /// The network profile (chain RPC, Task contract, deployment block).
+    #[arg(long)]
+    profile: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    listen: SocketAddr,
+    /// Folder for the database and the result files.
+    #[arg(long, default_value = "target/relay")]
+    data_dir: PathBuf,
+    /// Signature schemes accepted: raw (the era relay's), eip191 (what MetaMask signs).
+    #[arg(long, value_delimiter = ',', default_value = "raw,eip191")]
+    signature_schemes: Vec<SignScheme>,
+}
+
+impl RelayArgs {
+    /// Runs the relay until it is stopped.
+    pub fn run(self) -> Result<(), Failure> {
+        let profile = NetworkProfile::from_json(&read_text(&self.profile)?)
+            .map_err(|e| Failure::unusable(format!("{}: {e}", self.profile.display())))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Failure::unusable(format!("cannot start the async runtime: {e}")))?;
+        let schemes: Vec<&str> = self.signature_schemes.iter().map(|s| s.as_str()).collect();
+        let config = Config {
+            profile,
+            listen: self.listen,
+            data_dir: self.data_dir,
+            schemes: self.signature_schemes,
+        };
+        runtime
+            .block_on(async {
+                let relay = Relay::bind(config).await?;
+                println!(
+                    "Relay ready at http://{} (signatures: {}). Ctrl-C stops it.",
+                    relay.local_addr(),
+                    schemes.join(", ")
+                );
+                relay.run(stop_signal()).await
+            })
+            .map_err(Failure::unusable)?;
+        println!("Relay stopped.");
+        Ok(())
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let sigterm = async {
+        match terminate.as_mut() {
+            Some(signal) => signal.recv().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = sigterm => {}
+    }
+}

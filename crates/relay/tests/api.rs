@@ -1,0 +1,603 @@
+//! The API through `tower::ServiceExt::oneshot`: every error path answers 4xx with the era's
+//! envelope and the right field, and the happy paths store and serve what they should. The
+//! store is seeded with the events the chain follower would apply.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use crynux_protocol::abi::TaskEvent;
+use crynux_protocol::hash::{keccak256, sha256};
+use crynux_protocol::phash::phash_png;
+use crynux_protocol::signing::{sign_request, PrivateKey, RelayRequest, SignScheme};
+use crynux_protocol::H256;
+use crynux_relay::{app, AppState, Store};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const KEYS: [&str; 5] = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+    "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+];
+const CREATOR: usize = 0;
+const NODES: [usize; 3] = [1, 2, 3];
+const STRANGER: usize = 4;
+const SD: u64 = 1;
+const GPT: u64 = 2;
+const SD_ARGS: &str = r#"{"base_model":"runwayml/stable-diffusion-v1-5","prompt":"a <cat-toy> & co","task_config":{"num_images":2}}"#;
+const GPT_ARGS: &str = r#"{"model":"gpt2","messages":[{"role":"user","content":"hi"}]}"#;
+
+fn key(n: usize) -> PrivateKey {
+    PrivateKey::from_hex(KEYS[n]).unwrap()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A relay on a fresh store where tasks 1 (SD) and 2 (GPT) were created on chain.
+async fn relay(schemes: Vec<SignScheme>) -> (Router, Store) {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "relay-api-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = Store::open(&dir).unwrap();
+    let mut events = Vec::new();
+    for (task_id, task_type, args) in [(SD, 0, SD_ARGS), (GPT, 1, GPT_ARGS)] {
+        for (round, node) in NODES.iter().enumerate() {
+            events.push(TaskEvent::Created {
+                task_id,
+                task_type,
+                creator: key(CREATOR).address(),
+                selected_node: key(*node).address(),
+                task_hash: H256(keccak256(args.as_bytes())),
+                data_hash: H256::zero(),
+                round: round as u64,
+            });
+        }
+    }
+    store.apply_events(events, 10).await.unwrap();
+    (
+        app(AppState {
+            store: store.clone(),
+            schemes,
+        }),
+        store,
+    )
+}
+
+async fn both() -> (Router, Store) {
+    relay(vec![SignScheme::Raw, SignScheme::Eip191]).await
+}
+
+async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    (
+        status,
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+}
+
+/// Asserts a 400 `validation_error` on `field` whose message contains `message`.
+fn assert_invalid((status, body): (StatusCode, Vec<u8>), field: &str, message: &str) {
+    let body: Value = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&body)));
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["message"], "validation_error", "{body}");
+    assert_eq!(body["data"]["field_name"], field, "{body}");
+    let text = body["data"]["message"].as_str().unwrap();
+    assert!(text.contains(message), "{text:?} lacks {message:?}");
+}
+
+fn upload_body(
+    signer: usize,
+    scheme: SignScheme,
+    task_id: u64,
+    args: &str,
+    timestamp: u64,
+) -> Request<Body> {
+    let request = RelayRequest::UploadArgs {
+        task_id,
+        task_args: args,
+    };
+    let signature = sign_request(&key(signer), scheme, &request, timestamp).to_hex();
+    let body = json!({"task_args": args, "task_id": task_id, "timestamp": timestamp, "signature": signature});
+    json_post("/v1/inference_tasks", body.to_string())
+}
+
+fn json_post(uri: &str, body: String) -> Request<Body> {
+    Request::post(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn signed_get(
+    path: &str,
+    signer: usize,
+    request: RelayRequest<'_>,
+    timestamp: u64,
+) -> Request<Body> {
+    let signature = sign_request(&key(signer), SignScheme::Raw, &request, timestamp).to_hex();
+    Request::get(format!(
+        "{path}?timestamp={timestamp}&signature={signature}"
+    ))
+    .body(Body::empty())
+    .unwrap()
+}
+
+fn get_task(task_id: u64, signer: usize) -> Request<Body> {
+    signed_get(
+        &format!("/v1/inference_tasks/{task_id}"),
+        signer,
+        RelayRequest::GetTask { task_id },
+        now(),
+    )
+}
+
+fn get_result(task_id: u64, image_num: &str, signer: usize) -> Request<Body> {
+    let n = image_num.parse().unwrap_or(0);
+    let path = format!("/v1/inference_tasks/{task_id}/results/{image_num}");
+    signed_get(
+        &path,
+        signer,
+        RelayRequest::GetResult {
+            task_id,
+            image_num: n,
+        },
+        now(),
+    )
+}
+
+fn results_upload(task_id: u64, signer: usize, files: &[Vec<u8>]) -> Request<Body> {
+    let timestamp = now();
+    let signature = sign_request(
+        &key(signer),
+        SignScheme::Raw,
+        &RelayRequest::UploadResults { task_id },
+        timestamp,
+    )
+    .to_hex();
+    let boundary = "crynux-test-boundary";
+    let mut body = Vec::new();
+    let mut part = |headers: String, bytes: &[u8]| {
+        body.extend(format!("--{boundary}\r\n{headers}\r\n\r\n").as_bytes());
+        body.extend(bytes);
+        body.extend(b"\r\n");
+    };
+    for (n, file) in files.iter().enumerate() {
+        part(format!("Content-Disposition: form-data; name=\"images\"; filename=\"{n}.png\"\r\nContent-Type: image/png"), file);
+    }
+    part(
+        "Content-Disposition: form-data; name=\"timestamp\"".into(),
+        timestamp.to_string().as_bytes(),
+    );
+    part(
+        "Content-Disposition: form-data; name=\"signature\"".into(),
+        signature.as_bytes(),
+    );
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    Request::post(format!("/v1/inference_tasks/{task_id}/results"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap()
+}
+
+fn png(seed: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, 64, 64);
+    encoder.set_color(png::ColorType::Rgb);
+    let pixels: Vec<u8> = (0..64 * 64 * 3)
+        .map(|i: u32| ((i / 3 % 64 * seed + i / 192 * 7) % 256) as u8)
+        .collect();
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&pixels)
+        .unwrap();
+    bytes
+}
+
+async fn succeed(store: &Store, task_id: u64, result: Vec<u8>) {
+    let result_node = key(NODES[1]).address();
+    store
+        .apply_events(
+            vec![TaskEvent::Success {
+                task_id,
+                result,
+                result_node,
+            }],
+            20,
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn args_upload_is_checked_in_the_era_order() {
+    let (app, store) = both().await;
+    let ts = now();
+    // Not JSON, missing fields.
+    assert_invalid(
+        send(&app, json_post("/v1/inference_tasks", "{".into())).await,
+        "body",
+        "",
+    );
+    assert_invalid(
+        send(&app, json_post("/v1/inference_tasks", "{}".into())).await,
+        "body",
+        "task_args",
+    );
+    // Signature first: stale, malformed.
+    assert_invalid(
+        send(
+            &app,
+            upload_body(CREATOR, SignScheme::Raw, SD, SD_ARGS, ts - 61),
+        )
+        .await,
+        "timestamp",
+        "expired",
+    );
+    assert_invalid(
+        send(
+            &app,
+            upload_body(CREATOR, SignScheme::Raw, SD, SD_ARGS, ts + 61),
+        )
+        .await,
+        "timestamp",
+        "expired",
+    );
+    let bad = json!({"task_args": SD_ARGS, "task_id": SD, "timestamp": ts, "signature": "0x1234"});
+    assert_invalid(
+        send(&app, json_post("/v1/inference_tasks", bad.to_string())).await,
+        "signature",
+        "Invalid signature",
+    );
+    // Then the task, then the schema, then the signer, then the hash.
+    assert_invalid(
+        send(&app, upload_body(CREATOR, SignScheme::Raw, 99, SD_ARGS, ts)).await,
+        "task_id",
+        "Task not found on the Blockchain",
+    );
+    let schema_error = r#"{"base_model":"m","prompt":"","task_config":{}}"#;
+    assert_invalid(
+        send(
+            &app,
+            upload_body(STRANGER, SignScheme::Raw, SD, schema_error, ts),
+        )
+        .await,
+        "task_args",
+        "/prompt: must not be empty",
+    );
+    assert_invalid(
+        send(
+            &app,
+            upload_body(STRANGER, SignScheme::Raw, SD, SD_ARGS, ts),
+        )
+        .await,
+        "signature",
+        "Signer not allowed",
+    );
+    assert_invalid(
+        send(
+            &app,
+            upload_body(NODES[0], SignScheme::Raw, SD, SD_ARGS, ts),
+        )
+        .await,
+        "signature",
+        "Signer not allowed",
+    );
+    let other = SD_ARGS.replace("co\"", "co \"");
+    assert_invalid(
+        send(&app, upload_body(CREATOR, SignScheme::Raw, SD, &other, ts)).await,
+        "task_hash",
+        "Task hash mismatch",
+    );
+    assert!(
+        store.task(SD).await.unwrap().unwrap().task_args.is_none(),
+        "nothing stored by failures"
+    );
+
+    let (status, body) = send(&app, upload_body(CREATOR, SignScheme::Raw, SD, SD_ARGS, ts)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (body["message"].as_str(), body["data"]["status"].as_u64()),
+        (Some("success"), Some(1))
+    );
+    assert_eq!(
+        store.task(SD).await.unwrap().unwrap().task_args.as_deref(),
+        Some(SD_ARGS)
+    );
+    assert_invalid(
+        send(&app, upload_body(CREATOR, SignScheme::Raw, SD, SD_ARGS, ts)).await,
+        "task_id",
+        "Task already uploaded",
+    );
+}
+
+#[tokio::test]
+async fn signature_schemes_are_configuration() {
+    let (app, _) = both().await;
+    let (status, _) = send(
+        &app,
+        upload_body(CREATOR, SignScheme::Eip191, GPT, GPT_ARGS, now()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "personal_sign accepted by default");
+
+    let (raw_only, _) = relay(vec![SignScheme::Raw]).await;
+    assert_invalid(
+        send(
+            &raw_only,
+            upload_body(CREATOR, SignScheme::Eip191, GPT, GPT_ARGS, now()),
+        )
+        .await,
+        "signature",
+        "Signer not allowed",
+    );
+    let (status, _) = send(
+        &raw_only,
+        upload_body(CREATOR, SignScheme::Raw, GPT, GPT_ARGS, now()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn wallet_style_v_is_accepted_and_high_s_refused() {
+    let (app, _) = both().await;
+    let ts = now();
+    let request = RelayRequest::UploadArgs {
+        task_id: GPT,
+        task_args: GPT_ARGS,
+    };
+    let signature = sign_request(&key(CREATOR), SignScheme::Raw, &request, ts).to_hex();
+    let mut bytes = hex::decode(&signature[2..]).unwrap();
+    // The malleable twin (s' = n - s, parity flipped) recovers the same signer: refused.
+    let n = crynux_protocol::U256::from_str_radix(
+        "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+        16,
+    )
+    .unwrap();
+    let s = crynux_protocol::U256::from_big_endian(&bytes[32..64]);
+    let mut twin = bytes.clone();
+    (n - s).to_big_endian(&mut twin[32..64]);
+    twin[64] ^= 1;
+    let body = json!({"task_args": GPT_ARGS, "task_id": GPT, "timestamp": ts, "signature": format!("0x{}", hex::encode(twin))});
+    assert_invalid(
+        send(&app, json_post("/v1/inference_tasks", body.to_string())).await,
+        "signature",
+        "Invalid signature",
+    );
+    bytes[64] += 27;
+    let body = json!({"task_args": GPT_ARGS, "task_id": GPT, "timestamp": ts, "signature": format!("0x{}", hex::encode(bytes))});
+    let (status, _) = send(&app, json_post("/v1/inference_tasks", body.to_string())).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_task_record_is_for_the_creator_and_the_selected_nodes() {
+    let (app, _) = both().await;
+    for who in [CREATOR, NODES[0], NODES[2]] {
+        let (status, body) = send(&app, get_task(SD, who)).await;
+        assert_eq!(status, StatusCode::OK);
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["data"]["status"], 0);
+        assert_eq!(body["data"]["selected_nodes"].as_array().unwrap().len(), 3);
+        assert_eq!(body["data"]["creator"], json!(key(CREATOR).address()));
+    }
+    assert_invalid(
+        send(&app, get_task(SD, STRANGER)).await,
+        "signature",
+        "Signer not allowed",
+    );
+    assert_invalid(
+        send(&app, get_task(7, CREATOR)).await,
+        "task_id",
+        "Task not found on the Blockchain",
+    );
+    let no_query = Request::get("/v1/inference_tasks/1")
+        .body(Body::empty())
+        .unwrap();
+    assert_invalid(send(&app, no_query).await, "signature", "");
+    let bad_id = Request::get("/v1/inference_tasks/abc?timestamp=1&signature=0x")
+        .body(Body::empty())
+        .unwrap();
+    assert_invalid(send(&app, bad_id).await, "task_id", "Invalid task id");
+}
+
+#[tokio::test]
+async fn sd_results_are_checked_by_phash_and_served_to_the_creator() {
+    let (app, store) = both().await;
+    let files = vec![png(3), png(5)];
+    assert_invalid(
+        send(&app, get_result(SD, "0", CREATOR)).await,
+        "task_id",
+        "Task results not uploaded",
+    );
+    assert_invalid(
+        send(&app, results_upload(SD, NODES[1], &files)).await,
+        "signature",
+        "Signer not allowed",
+    );
+
+    let onchain: Vec<u8> = files.iter().flat_map(|f| phash_png(f).unwrap()).collect();
+    succeed(&store, SD, onchain).await;
+    assert_invalid(
+        send(&app, results_upload(SD, NODES[0], &files)).await,
+        "signature",
+        "Signer not allowed",
+    );
+    assert_invalid(
+        send(&app, results_upload(SD, NODES[1], &files[..1])).await,
+        "images",
+        "Expected 2 result files, got 1",
+    );
+    let swapped = vec![files[1].clone(), files[0].clone()];
+    assert_invalid(
+        send(&app, results_upload(SD, NODES[1], &swapped)).await,
+        "images",
+        "do not match",
+    );
+    assert_invalid(
+        send(
+            &app,
+            results_upload(SD, NODES[1], &[b"x".to_vec(), files[1].clone()]),
+        )
+        .await,
+        "images",
+        "not a PNG",
+    );
+    assert_invalid(
+        send(&app, get_result(SD, "0", CREATOR)).await,
+        "task_id",
+        "Task results not uploaded",
+    );
+
+    let (status, body) = send(&app, results_upload(SD, NODES[1], &files)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(store.task(SD).await.unwrap().unwrap().result_count, Some(2));
+    assert_invalid(
+        send(&app, results_upload(SD, NODES[1], &files)).await,
+        "task_id",
+        "already uploaded",
+    );
+
+    for (n, file) in files.iter().enumerate() {
+        let (status, body) = send(&app, get_result(SD, &n.to_string(), CREATOR)).await;
+        assert_eq!((status, &body), (StatusCode::OK, file));
+    }
+    assert_invalid(
+        send(&app, get_result(SD, "0", NODES[1])).await,
+        "signature",
+        "Signer not allowed",
+    );
+    assert_invalid(
+        send(&app, get_result(SD, "2", CREATOR)).await,
+        "image_num",
+        "File not found",
+    );
+    for hostile in [
+        "..%2F..%2Frelay.sqlite",
+        "-1",
+        "1e0",
+        "0x1",
+        "%2e%2e",
+        "1000",
+        "",
+    ] {
+        let path = format!("/v1/inference_tasks/{SD}/results/{hostile}");
+        let request = signed_get(
+            &path,
+            CREATOR,
+            RelayRequest::GetResult {
+                task_id: SD,
+                image_num: 0,
+            },
+            now(),
+        );
+        let (status, body) = send(&app, request).await;
+        assert!(status.is_client_error(), "{hostile}: {status}");
+        assert_ne!(body, files[0], "{hostile} served a file");
+    }
+}
+
+#[tokio::test]
+async fn a_gpt_result_is_checked_by_sha256() {
+    let (app, store) = both().await;
+    let file = br#"{"model": "gpt2", "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 0, "total_tokens": 1}}"#.to_vec();
+    succeed(&store, GPT, sha256(&file).to_vec()).await;
+    let mut tampered = file.clone();
+    tampered.push(b' ');
+    assert_invalid(
+        send(&app, results_upload(GPT, NODES[1], &[tampered])).await,
+        "images",
+        "do not match",
+    );
+    let (status, _) = send(&app, results_upload(GPT, NODES[1], &[file.clone()])).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = send(&app, get_result(GPT, "0", CREATOR)).await;
+    assert_eq!((status, body), (StatusCode::OK, file));
+}
+
+#[tokio::test]
+async fn an_aborted_task_takes_no_results_and_bodies_over_32_mib_are_refused() {
+    let (app, store) = both().await;
+    store
+        .apply_events(
+            vec![TaskEvent::Aborted {
+                task_id: SD,
+                reason: "Task Cancelled".into(),
+            }],
+            30,
+        )
+        .await
+        .unwrap();
+    assert_invalid(
+        send(&app, results_upload(SD, NODES[1], &[png(3)])).await,
+        "signature",
+        "Signer not allowed",
+    );
+    let big = json!({"task_args": "x".repeat(33 << 20), "task_id": SD, "timestamp": now(), "signature": "0x"});
+    assert_invalid(
+        send(&app, json_post("/v1/inference_tasks", big.to_string())).await,
+        "body",
+        "length limit",
+    );
+    let huge_upload = results_upload(SD, NODES[1], &[vec![0; 33 << 20]]);
+    let (status, _) = send(&app, huge_upload).await;
+    assert!(status.is_client_error(), "{status}");
+}
+
+#[tokio::test]
+async fn health_and_openapi_answer() {
+    let (app, _) = both().await;
+    let (status, body) = send(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        (status, body["data"]["last_block"].as_u64()),
+        (StatusCode::OK, Some(10))
+    );
+    let (status, body) = send(
+        &app,
+        Request::get("/openapi.json").body(Body::empty()).unwrap(),
+    )
+    .await;
+    let spec: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(spec["paths"].as_object().unwrap().len(), 5);
+    // CORS is open, as the era relay's.
+    let preflight = Request::options("/v1/inference_tasks")
+        .header("origin", "http://127.0.0.1:8080")
+        .header("access-control-request-method", "POST")
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(preflight).await.unwrap();
+    assert!(response
+        .headers()
+        .contains_key("access-control-allow-origin"));
+}
