@@ -2,11 +2,9 @@
 //! holds, the contracts are wired, and a whole task runs through them. Prints the gas of each
 //! step and writes it to `target/tmp/devnet-gas.txt`.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use crynux_chain::{Chain, ChainError};
 use crynux_cli::devnet::chain::DevnetAccounts;
@@ -22,76 +20,6 @@ use ethers_core::types::TransactionReceipt;
 use serde_json::json;
 
 const CNX: u64 = 1_000_000_000_000_000_000;
-
-/// A running `crynux devnet chain`, stopped with SIGTERM when dropped.
-struct Devnet {
-    child: Child,
-    output: Vec<String>,
-    state_dir: PathBuf,
-}
-
-impl Devnet {
-    fn start(extra_args: &[&str]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let state_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("devnet-{port}"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_crynux"))
-            .args(["devnet", "chain", "--port", &port.to_string()])
-            .arg("--state-dir")
-            .arg(&state_dir)
-            .args(extra_args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (lines, received) = mpsc::channel();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        std::thread::spawn(move || {
-            stdout
-                .lines()
-                .map_while(Result::ok)
-                .for_each(|l| drop(lines.send(l)))
-        });
-        let mut devnet = Self {
-            child,
-            output: Vec::new(),
-            state_dir,
-        };
-        // Readiness is the line the command prints last; 60 s bounds a broken start.
-        while !devnet.output.last().is_some_and(|l| l.contains("ready at")) {
-            match received.recv_timeout(Duration::from_secs(60)) {
-                Ok(line) => devnet.output.push(line),
-                Err(_) => panic!(
-                    "devnet chain never got ready:\n{}",
-                    devnet.output.join("\n")
-                ),
-            }
-        }
-        devnet
-    }
-
-    fn read<T: serde::de::DeserializeOwned>(&self, file: &str) -> T {
-        serde_json::from_str(&std::fs::read_to_string(self.state_dir.join(file)).unwrap()).unwrap()
-    }
-
-    fn stop(&mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Devnet {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            self.stop();
-        }
-    }
-}
 
 async fn uint(chain: &Chain, to: Address, data: Vec<u8>) -> U256 {
     decode_uint256(&chain.call(Address::zero(), to, data).await.unwrap()).unwrap()
@@ -116,7 +44,7 @@ fn task_events(receipt: &TransactionReceipt, task: Address) -> Vec<TaskEvent> {
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_devnet_chain_is_set_up_as_printed_and_runs_a_task() {
-    let mut devnet = Devnet::start(&[
+    let (mut devnet, state_dir) = common::devnet(&[
         "--users",
         "2",
         "--fee-per-node",
@@ -124,8 +52,8 @@ async fn the_devnet_chain_is_set_up_as_printed_and_runs_a_task() {
         "--task-timeout",
         "60",
     ]);
-    let profile: NetworkProfile = devnet.read("network.json");
-    let accounts: DevnetAccounts = devnet.read("accounts.json");
+    let profile: NetworkProfile = common::read_json(state_dir.join("network.json"));
+    let accounts: DevnetAccounts = common::read_json(state_dir.join("accounts.json"));
     let chain = Chain::new(&profile.rpc_url);
     let c = profile.contracts;
 

@@ -538,7 +538,11 @@ async fn a_gpt_result_is_checked_by_sha256() {
         "images",
         "do not match",
     );
-    let (status, _) = send(&app, results_upload(GPT, NODES[1], std::slice::from_ref(&file))).await;
+    let (status, _) = send(
+        &app,
+        results_upload(GPT, NODES[1], std::slice::from_ref(&file)),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = send(&app, get_result(GPT, "0", CREATOR)).await;
     assert_eq!((status, body), (StatusCode::OK, file));

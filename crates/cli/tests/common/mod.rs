@@ -1,0 +1,110 @@
+#![allow(dead_code, reason = "each test binary uses a part of it")]
+//! Running `crynux` subcommands as the tests' servers: started on free loopback ports, ready
+//! when they print their ready line, stopped by PID with SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `crynux` subcommand, stopped with SIGTERM when dropped.
+pub struct Server {
+    child: Child,
+    /// Its stdout up to the ready line.
+    pub output: Vec<String>,
+}
+
+impl Server {
+    /// Starts `crynux ARGS` and waits (at most 60 s) for a stdout line containing `ready`.
+    pub fn start(args: &[String], ready: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_crynux"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (lines, received) = mpsc::channel();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            stdout
+                .lines()
+                .map_while(Result::ok)
+                .for_each(|l| drop(lines.send(l)))
+        });
+        let mut output: Vec<String> = Vec::new();
+        while !output.last().is_some_and(|l| l.contains(ready)) {
+            match received.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => output.push(line),
+                Err(_) => panic!(
+                    "crynux {args:?} never printed {ready:?}:\n{}",
+                    output.join("\n")
+                ),
+            }
+        }
+        Self { child, output }
+    }
+
+    /// Stops it with SIGTERM and waits.
+    pub fn stop(&mut self) -> ExitStatus {
+        self.signal("-TERM");
+        self.child.wait().unwrap()
+    }
+
+    /// Kills it with SIGKILL, as a crash would, and waits.
+    pub fn crash(&mut self) {
+        self.signal("-KILL");
+        self.child.wait().unwrap();
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args([signal, &pid]).status().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.stop();
+        }
+    }
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A fresh folder under the target dir.
+pub fn fresh_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", free_port()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// `crynux devnet chain` on a free port, with its state dir.
+pub fn devnet(extra_args: &[&str]) -> (Server, PathBuf) {
+    let state_dir = fresh_dir("devnet");
+    let mut args: Vec<String> = [
+        "devnet",
+        "chain",
+        "--port",
+        &free_port().to_string(),
+        "--state-dir",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    args.push(state_dir.display().to_string());
+    args.extend(extra_args.iter().map(ToString::to_string));
+    (Server::start(&args, "ready at"), state_dir)
+}
+
+/// Reads a JSON file.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: PathBuf) -> T {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
