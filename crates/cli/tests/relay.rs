@@ -9,7 +9,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{devnet, fresh_dir, read_json, Server};
+use common::{devnet, devnet_on, free_port, fresh_dir, read_json, Server};
 use crynux_chain::Chain;
 use crynux_cli::devnet::chain::DevnetAccounts;
 use crynux_protocol::abi::{approve_calldata, create_task_calldata, encode_call, TaskEvent, Token};
@@ -426,4 +426,42 @@ async fn a_task_goes_from_chain_to_results_through_the_relay() {
         last >= gpt.block_number.unwrap().as_u64() && last <= head,
         "{last} vs head {head}"
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_relay_waits_out_a_chain_that_is_down_and_catches_up() {
+    // The devnet's contracts are at fixed addresses: a profile can name a chain not yet up.
+    let port = free_port();
+    let shipped = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../public/networks/devnet.json"
+    );
+    let mut profile =
+        NetworkProfile::from_json(&std::fs::read_to_string(shipped).unwrap()).unwrap();
+    profile.rpc_url = format!("http://127.0.0.1:{port}");
+    let dir = fresh_dir("relay-down");
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile_path = dir.join("network.json");
+    std::fs::write(&profile_path, serde_json::to_string(&profile).unwrap()).unwrap();
+    let (_relay, url) = start_relay(&profile_path, &dir.join("data"));
+    let health = || async {
+        reqwest::get(&url)
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        health().await["data"]["last_block"],
+        Value::Null,
+        "nothing applied without a chain"
+    );
+
+    let (_chain, _) = devnet_on(port, &[]);
+    let head = Chain::new(&profile.rpc_url).block_number().await.unwrap();
+    eventually("the relay reaching the chain head", || async {
+        (health().await["data"]["last_block"].as_u64() == Some(head)).then_some(())
+    })
+    .await;
 }

@@ -88,17 +88,17 @@ pub fn fresh_dir(name: &str) -> PathBuf {
 
 /// `crynux devnet chain` on a free port, with its state dir.
 pub fn devnet(extra_args: &[&str]) -> (Server, PathBuf) {
+    devnet_on(free_port(), extra_args)
+}
+
+/// `crynux devnet chain` on `port`, with its state dir.
+pub fn devnet_on(port: u16, extra_args: &[&str]) -> (Server, PathBuf) {
     let state_dir = fresh_dir("devnet");
-    let mut args: Vec<String> = [
-        "devnet",
-        "chain",
-        "--port",
-        &free_port().to_string(),
-        "--state-dir",
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
+    let port = port.to_string();
+    let mut args: Vec<String> = ["devnet", "chain", "--port", &port, "--state-dir"]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     args.push(state_dir.display().to_string());
     args.extend(extra_args.iter().map(ToString::to_string));
     (Server::start(&args, "ready at"), state_dir)
