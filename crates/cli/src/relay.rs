@@ -51,26 +51,10 @@ impl RelayArgs {
                     relay.local_addr(),
                     schemes.join(", ")
                 );
-                relay.run(stop_signal()).await
+                relay.run(crate::stop_signal()).await
             })
             .map_err(Failure::unusable)?;
         println!("Relay stopped.");
         Ok(())
-    }
-}
-
-/// Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let sigterm = async {
-        match terminate.as_mut() {
-            Some(signal) => signal.recv().await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = sigterm => {}
     }
 }

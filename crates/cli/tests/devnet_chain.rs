@@ -127,31 +127,7 @@ async fn the_devnet_chain_is_set_up_as_printed_and_runs_a_task() {
     let mut gas = Vec::new();
     let nodes: Vec<Address> = accounts.spare[..3].iter().map(|a| a.address).collect();
     let deployer = accounts.deployer.address;
-    let stake = U256::from(400) * CNX;
-    for &node in &nodes {
-        let transfer = encode_call(
-            "transfer(address,uint256)",
-            &[Token::Address(node), Token::Uint(stake)],
-        );
-        chain
-            .transact(deployer, Some(c.token), transfer)
-            .await
-            .unwrap();
-        let r = chain
-            .transact(node, Some(c.token), approve_calldata(c.node, stake))
-            .await
-            .unwrap();
-        gas.push(("node: approve stake", r.gas_used.unwrap()));
-        let join = encode_call(
-            "join(string,uint256)",
-            &[
-                Token::String("NVIDIA RTX 4090".into()),
-                Token::Uint(24.into()),
-            ],
-        );
-        let r = chain.transact(node, Some(c.node), join).await.unwrap();
-        gas.push(("node: join", r.gas_used.unwrap()));
-    }
+    gas.extend(common::join_nodes(&chain, &c, deployer, &nodes).await);
     assert_eq!(
         revert_reason(&chain, user, c.task, create).await,
         "Not enough allowance for task"

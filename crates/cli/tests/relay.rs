@@ -18,7 +18,7 @@ use crynux_protocol::hash::keccak256;
 use crynux_protocol::phash::phash_png;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::signing::{sign_request, PrivateKey, RelayRequest, SignScheme};
-use crynux_protocol::{Address, U256};
+use crynux_protocol::Address;
 use serde_json::{json, Value};
 
 const SD_ARGS: &str = r#"{"base_model":"runwayml/stable-diffusion-v1-5","prompt":"a <cat-toy> & co","task_config":{"num_images":2,"seed":7}}"#;
@@ -201,26 +201,7 @@ async fn a_task_goes_from_chain_to_results_through_the_relay() {
     // Three nodes join; the user pays for an SD task.
     let deployer = accounts.deployer.address;
     let nodes: Vec<Address> = accounts.spare[..3].iter().map(|a| a.address).collect();
-    let stake = U256::exp10(18) * 400;
-    for &node in &nodes {
-        let transfer = encode_call(
-            "transfer(address,uint256)",
-            &[Token::Address(node), Token::Uint(stake)],
-        );
-        chain
-            .transact(deployer, Some(c.token), transfer)
-            .await
-            .unwrap();
-        chain
-            .transact(node, Some(c.token), approve_calldata(c.node, stake))
-            .await
-            .unwrap();
-        let join = encode_call(
-            "join(string,uint256)",
-            &[Token::String("RTX 4090".into()), Token::Uint(24.into())],
-        );
-        chain.transact(node, Some(c.node), join).await.unwrap();
-    }
+    common::join_nodes(&chain, &c, deployer, &nodes).await;
     let user = key(&accounts.users[0].private_key);
     let other_user = key(&accounts.users[1].private_key);
     chain

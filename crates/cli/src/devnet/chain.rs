@@ -397,17 +397,8 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Failure> {
 
 /// Waits for Ctrl-C or SIGTERM (`None`), or for anvil to exit by itself (`Some(status)`).
 async fn wait_for_stop(anvil: &mut Child) -> Option<String> {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let sigterm = async {
-        match terminate.as_mut() {
-            Some(signal) => signal.recv().await,
-            None => std::future::pending().await,
-        }
-    };
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => None,
-        _ = sigterm => None,
+        _ = crate::stop_signal() => None,
         status = anvil.wait() => Some(status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())),
     }
 }

@@ -108,3 +108,42 @@ pub fn devnet_on(port: u16, extra_args: &[&str]) -> (Server, PathBuf) {
 pub fn read_json<T: serde::de::DeserializeOwned>(path: PathBuf) -> T {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
+
+/// Gives each of `nodes` the 400 CNX stake from the deployer and joins it with one GPU model.
+pub async fn join_nodes(
+    chain: &crynux_chain::Chain,
+    contracts: &crynux_protocol::profile::Contracts,
+    deployer: crynux_protocol::Address,
+    nodes: &[crynux_protocol::Address],
+) -> Vec<(&'static str, crynux_protocol::U256)> {
+    use crynux_protocol::abi::{approve_calldata, encode_call, Token};
+    let stake = crynux_protocol::U256::exp10(18) * 400;
+    let mut gas = Vec::new();
+    for &node in nodes {
+        let transfer = encode_call(
+            "transfer(address,uint256)",
+            &[Token::Address(node), Token::Uint(stake)],
+        );
+        chain
+            .transact(deployer, Some(contracts.token), transfer)
+            .await
+            .unwrap();
+        let approve = approve_calldata(contracts.node, stake);
+        let r = chain
+            .transact(node, Some(contracts.token), approve)
+            .await
+            .unwrap();
+        gas.push(("node: approve stake", r.gas_used.unwrap()));
+        let gpu = [
+            Token::String("NVIDIA RTX 4090".into()),
+            Token::Uint(24.into()),
+        ];
+        let join = encode_call("join(string,uint256)", &gpu);
+        let r = chain
+            .transact(node, Some(contracts.node), join)
+            .await
+            .unwrap();
+        gas.push(("node: join", r.gas_used.unwrap()));
+    }
+    gas
+}
