@@ -86,18 +86,56 @@ pub struct Account {
     pub cnx_allowance_to_task: U256,
 }
 
+/// A set-up chain: anvil running with the contracts deployed and the accounts funded.
+pub struct RunningChain {
+    anvil: Child,
+    log: PathBuf,
+    /// The profile written to the state dir.
+    pub profile: NetworkProfile,
+    /// The accounts written to the state dir.
+    pub accounts: DevnetAccounts,
+}
+
+impl RunningChain {
+    /// Waits for Ctrl-C or SIGTERM, or for anvil to stop by itself (an error), then stops
+    /// anvil.
+    pub async fn run_until_stopped(mut self) -> Result<(), Failure> {
+        let stopped_by_itself = tokio::select! {
+            _ = crate::stop_signal() => None,
+            status = self.anvil.wait() => Some(status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())),
+        };
+        let _ = self.anvil.kill().await;
+        match stopped_by_itself {
+            Some(reason) => Err(Failure::unusable(format!(
+                "anvil stopped unexpectedly ({reason}); see {}",
+                self.log.display()
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Starts the chain, sets it up, and runs until Ctrl-C or SIGTERM.
 pub async fn run(args: ChainArgs) -> Result<(), Failure> {
+    println!("Crynux devnet chain");
+    let chain = start(&args).await?;
+    println!("\nDevnet chain ready at {}. Ctrl-C stops it.", chain.profile.rpc_url);
+    chain.run_until_stopped().await?;
+    println!("Devnet chain stopped.");
+    Ok(())
+}
+
+/// Starts anvil, deploys and funds, writes `network.json` and `accounts.json`, and prints
+/// what it did.
+pub async fn start(args: &ChainArgs) -> Result<RunningChain, Failure> {
     std::fs::create_dir_all(&args.state_dir).map_err(|e| {
         Failure::unusable(format!("cannot create {}: {e}", args.state_dir.display()))
     })?;
     let rpc_url = format!("http://127.0.0.1:{}", args.port);
     let anvil_config = args.state_dir.join("anvil.json");
     let anvil_log = args.state_dir.join("anvil.log");
-    let mut anvil = start_anvil(&args, &anvil_config, &anvil_log)?;
+    let mut anvil = start_anvil(args, &anvil_config, &anvil_log)?;
     let chain = Chain::new(&rpc_url);
-
-    println!("Crynux devnet chain");
     tokio::select! {
         ready = chain.wait_until_ready(Duration::from_secs(20)) => {
             ready.map_err(|e| Failure::unusable(format!("{e}; see {}", anvil_log.display())))?;
@@ -109,13 +147,10 @@ pub async fn run(args: ChainArgs) -> Result<(), Failure> {
             )));
         }
     }
-    println!(
-        "  anvil      {rpc_url}, chain id {CHAIN_ID}, log {}",
-        anvil_log.display()
-    );
+    println!("  anvil      {rpc_url}, chain id {CHAIN_ID}, log {}", anvil_log.display());
 
     let keys = read_anvil_keys(&anvil_config)?;
-    let setup = set_up(&chain, &args, &keys).await.map_err(chain_failure)?;
+    let setup = set_up(&chain, args, &keys).await.map_err(chain_failure)?;
     let accounts = read_back_accounts(&chain, &setup.profile.contracts, &keys, args.users)
         .await
         .map_err(chain_failure)?;
@@ -127,20 +162,7 @@ pub async fn run(args: ChainArgs) -> Result<(), Failure> {
     print_accounts(&accounts);
     println!("\nNetwork profile  {}", profile_path.display());
     println!("Accounts         {}", accounts_path.display());
-    println!("\nDevnet chain ready at {rpc_url}. Ctrl-C stops it.");
-
-    let stopped_by_itself = wait_for_stop(&mut anvil).await;
-    let _ = anvil.kill().await;
-    match stopped_by_itself {
-        Some(reason) => Err(Failure::unusable(format!(
-            "anvil stopped unexpectedly ({reason}); see {}",
-            anvil_log.display()
-        ))),
-        None => {
-            println!("Devnet chain stopped.");
-            Ok(())
-        }
-    }
+    Ok(RunningChain { anvil, log: anvil_log, profile: setup.profile, accounts })
 }
 
 /// anvil from the project's node_modules (or PATH), killed when the handle drops.
@@ -393,14 +415,6 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
     std::fs::write(path, text + "\n")
         .map_err(|e| Failure::unusable(format!("cannot write {}: {e}", path.display())))
-}
-
-/// Waits for Ctrl-C or SIGTERM (`None`), or for anvil to exit by itself (`Some(status)`).
-async fn wait_for_stop(anvil: &mut Child) -> Option<String> {
-    tokio::select! {
-        _ = crate::stop_signal() => None,
-        status = anvil.wait() => Some(status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string())),
-    }
 }
 
 fn cnx(whole: u64) -> U256 {
