@@ -44,20 +44,27 @@ pub enum ChainError {
     /// A transaction was not mined in time.
     #[error("transaction {0:?} was not mined in time")]
     NotMined(H256),
-    /// The transaction used all its gas.
-    #[error("transaction {hash:?} ran out of gas at {gas}")]
-    OutOfGas {
+    /// The transaction failed, but replaying it does not revert: it ran out of gas (maybe
+    /// inside a sub-call, where the 63/64 rule leaves gas unspent) or the state it
+    /// depended on changed before it was mined.
+    #[error("transaction {hash:?} failed without a reason (gas limit {gas}, used {used})")]
+    FailedWithoutReason {
         /// The transaction.
         hash: H256,
         /// Its gas limit.
         gas: U256,
+        /// Gas it used.
+        used: U256,
     },
 }
 
-/// Extra gas over the estimate. Node selection is random per block, and which node leaves
-/// the availability sets changes the cost: an estimate made on one block can fall short on
-/// the next.
-const GAS_MARGIN_PERCENT: u64 = 25;
+/// Extra gas over the estimate: the estimate is made against the state of one block, and the
+/// cost depends on state that other senders change before ours is mined. Node selection is
+/// random per block, and which node leaves the availability sets changes createTask's cost;
+/// the commitment that completes a task's three emits an event the others do not. Unused gas
+/// is not paid for.
+const GAS_MARGIN_PERCENT: u64 = 50;
+const GAS_MARGIN_FIXED: u64 = 50_000;
 
 /// The chain behind one RPC URL.
 #[derive(Clone)]
@@ -174,35 +181,48 @@ impl Chain {
     }
 
     /// Simulates, then sends a transaction from an account the node holds the key of
-    /// (anvil's dev accounts) and waits for its receipt. A transaction that would revert is
-    /// not sent: the error carries the reason. `to: None` deploys `data` as a contract.
+    /// (anvil's dev accounts) with the estimated gas plus a margin, and waits for its
+    /// receipt. A transaction that would revert is not sent: the error carries the reason.
+    /// `to: None` deploys `data` as a contract.
     pub async fn transact(
         &self,
         from: Address,
         to: Option<Address>,
         data: Vec<u8>,
     ) -> Result<TransactionReceipt, ChainError> {
-        let mut tx = json!({"from": from, "data": Bytes::from(data)});
-        if let Some(to) = to {
-            tx["to"] = json!(to);
-        }
-        let estimate: U256 = self.request("eth_estimateGas", json!([tx])).await?;
-        let gas = estimate + estimate * GAS_MARGIN_PERCENT / 100;
+        let estimate: U256 = self
+            .request("eth_estimateGas", json!([tx(from, to, &data)]))
+            .await?;
+        let gas = estimate + estimate * GAS_MARGIN_PERCENT / 100 + GAS_MARGIN_FIXED;
+        self.transact_with_gas(from, to, data, gas).await
+    }
+
+    /// Sends a transaction with a fixed gas limit, for calls whose cost depends on what
+    /// others do meanwhile (a node's call may become the one that settles a task).
+    pub async fn transact_with_gas(
+        &self,
+        from: Address,
+        to: Option<Address>,
+        data: Vec<u8>,
+        gas: U256,
+    ) -> Result<TransactionReceipt, ChainError> {
+        let mut tx = tx(from, to, &data);
         tx["gas"] = json!(gas);
         let hash: H256 = self.request("eth_sendTransaction", json!([tx])).await?;
         let receipt = self.receipt(hash).await?;
         if receipt.status.map(|s| s.low_u64()) == Some(0) {
-            if receipt.gas_used == Some(gas) {
-                return Err(ChainError::OutOfGas { hash, gas });
-            }
-            // Replaying the call at that block gives the reason.
+            // Replaying the call at that block gives the reason, if it was a revert.
             let block = receipt.block_number.map(|b| b.as_u64()).unwrap_or_default();
             let replay: Result<Bytes, _> = self
                 .request("eth_call", json!([tx, format!("{block:#x}")]))
                 .await;
             return Err(match replay {
                 Err(e @ ChainError::Reverted(_)) => e,
-                _ => ChainError::Reverted(Revert::Empty),
+                _ => ChainError::FailedWithoutReason {
+                    hash,
+                    gas,
+                    used: receipt.gas_used.unwrap_or_default(),
+                },
             });
         }
         Ok(receipt)
@@ -220,4 +240,12 @@ impl Chain {
         }
         Err(ChainError::NotMined(hash))
     }
+}
+
+fn tx(from: Address, to: Option<Address>, data: &[u8]) -> Value {
+    let mut tx = json!({"from": from, "data": Bytes::from(data.to_vec())});
+    if let Some(to) = to {
+        tx["to"] = json!(to);
+    }
+    tx
 }

@@ -4,6 +4,7 @@
 mod args;
 pub mod devnet;
 mod input;
+pub mod node;
 mod relay;
 mod sign;
 
@@ -28,9 +29,10 @@ enum Command {
     Args(args::ArgsCommand),
     /// Sign a relay request; prints the signature (0x + 65 bytes, low s, v 0/1).
     Sign(sign::SignCommand),
-    /// The local Crynux network.
-    #[command(subcommand)]
-    Devnet(devnet::DevnetCommand),
+    /// The local Crynux network: chain, relay, simulated nodes and the app.
+    Devnet(devnet::DevnetArgs),
+    /// Simulated GPU nodes.
+    Node(node::NodeArgs),
     /// The relay: task arguments and results between the app and the nodes (API v1).
     Relay(relay::RelayArgs),
 }
@@ -65,7 +67,8 @@ impl Cli {
         match self.command {
             Command::Args(command) => command.run(),
             Command::Sign(command) => command.run(),
-            Command::Devnet(command) => command.run(),
+            Command::Devnet(args) => args.run(),
+            Command::Node(args) => args.run(),
             Command::Relay(args) => args.run(),
         }
     }

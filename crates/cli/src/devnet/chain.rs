@@ -36,25 +36,25 @@ const TASK_BYTECODE: &str = include_str!("../../../../contracts/bytecode/Task.he
 pub struct ChainArgs {
     /// Port of the chain's JSON-RPC on 127.0.0.1.
     #[arg(long, default_value_t = 8545)]
-    port: u16,
+    pub(crate) port: u16,
     /// User accounts funded with CNX (anvil dev accounts 1..=N).
     #[arg(long, default_value_t = 3)]
-    users: usize,
+    pub(crate) users: usize,
     /// CNX given to each user.
     #[arg(long, default_value_t = 1000)]
-    cnx_per_user: u64,
+    pub(crate) cnx_per_user: u64,
     /// CNX paid to each of a task's three nodes; the task fee is three times this.
     #[arg(long, default_value_t = 10)]
-    fee_per_node: u64,
+    pub(crate) fee_per_node: u64,
     /// Seconds after creation before a task can be cancelled.
     #[arg(long, default_value_t = 900)]
-    task_timeout: u64,
+    pub(crate) task_timeout: u64,
     /// Relay URL written into the network profile.
     #[arg(long, default_value = "http://127.0.0.1:8081")]
-    relay_url: String,
+    pub(crate) relay_url: String,
     /// Folder for network.json (the profile), accounts.json and anvil.log.
     #[arg(long, default_value = "target/devnet")]
-    state_dir: PathBuf,
+    pub(crate) state_dir: PathBuf,
 }
 
 /// `accounts.json`: the dev accounts with their keys and the balances read back after setup.
@@ -119,7 +119,10 @@ impl RunningChain {
 pub async fn run(args: ChainArgs) -> Result<(), Failure> {
     println!("Crynux devnet chain");
     let chain = start(&args).await?;
-    println!("\nDevnet chain ready at {}. Ctrl-C stops it.", chain.profile.rpc_url);
+    println!(
+        "\nDevnet chain ready at {}. Ctrl-C stops it.",
+        chain.profile.rpc_url
+    );
     chain.run_until_stopped().await?;
     println!("Devnet chain stopped.");
     Ok(())
@@ -147,7 +150,10 @@ pub async fn start(args: &ChainArgs) -> Result<RunningChain, Failure> {
             )));
         }
     }
-    println!("  anvil      {rpc_url}, chain id {CHAIN_ID}, log {}", anvil_log.display());
+    println!(
+        "  anvil      {rpc_url}, chain id {CHAIN_ID}, log {}",
+        anvil_log.display()
+    );
 
     let keys = read_anvil_keys(&anvil_config)?;
     let setup = set_up(&chain, args, &keys).await.map_err(chain_failure)?;
@@ -162,7 +168,12 @@ pub async fn start(args: &ChainArgs) -> Result<RunningChain, Failure> {
     print_accounts(&accounts);
     println!("\nNetwork profile  {}", profile_path.display());
     println!("Accounts         {}", accounts_path.display());
-    Ok(RunningChain { anvil, log: anvil_log, profile: setup.profile, accounts })
+    Ok(RunningChain {
+        anvil,
+        log: anvil_log,
+        profile: setup.profile,
+        accounts,
+    })
 }
 
 /// anvil from the project's node_modules (or PATH), killed when the handle drops.
