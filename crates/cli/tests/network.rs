@@ -199,6 +199,8 @@ async fn sd_and_gpt_tasks_run_to_verified_results() {
             "image {n}"
         );
         assert_eq!(&image[16..24], &[0, 0, 1, 0, 0, 0, 1, 0], "a 256×256 PNG");
+        let saved = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("network-sd-{n}.png"));
+        std::fs::write(saved, &image).unwrap();
         images.push(image);
     }
     let sd_time = started.elapsed();
@@ -235,7 +237,13 @@ async fn sd_and_gpt_tasks_run_to_verified_results() {
         net.profile.task_fee * 2,
         "two fees paid"
     );
-    println!("createTask → results downloadable, compute time 0: SD 3×256² {sd_time:?}, GPT {gpt_time:?}");
+    let report = format!("createTask sent → every result downloadable, compute time 0: SD 3×256² {sd_time:.2?}, GPT {gpt_time:.2?}\n");
+    print!("{report}");
+    std::fs::write(
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("network-times.txt"),
+        report,
+    )
+    .unwrap();
 }
 
 #[tokio::test(flavor = "current_thread")]
