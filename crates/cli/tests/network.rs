@@ -7,9 +7,9 @@
 mod common;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use common::{free_port, fresh_dir, read_json, Server};
+use common::{eventually, free_port, fresh_dir, read_json, Server};
 use crynux_chain::Chain;
 use crynux_cli::devnet::chain::DevnetAccounts;
 use crynux_protocol::abi::{
@@ -164,19 +164,6 @@ impl Network {
         }
         Some(response.bytes().await.ok()?.to_vec())
     }
-}
-
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) -> T {
-    for _ in 0..400 {
-        if let Some(value) = check().await {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what} did not happen within 20 s");
 }
 
 #[tokio::test(flavor = "current_thread")]

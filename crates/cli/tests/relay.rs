@@ -5,17 +5,16 @@
 
 mod common;
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{devnet, devnet_on, free_port, fresh_dir, read_json, Server};
+use common::{devnet, devnet_on, eventually, free_port, fresh_dir, read_json, Server};
 use crynux_chain::Chain;
 use crynux_cli::devnet::chain::DevnetAccounts;
+use crynux_node::simulate;
 use crynux_protocol::abi::{approve_calldata, create_task_calldata, encode_call, TaskEvent, Token};
-use crynux_protocol::args::task_hash;
+use crynux_protocol::args::{task_hash, TaskArgs, TaskType};
 use crynux_protocol::hash::keccak256;
-use crynux_protocol::phash::phash_png;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::signing::{sign_request, PrivateKey, RelayRequest, SignScheme};
 use crynux_protocol::Address;
@@ -50,20 +49,6 @@ fn start_relay(profile: &Path, data_dir: &Path) -> (Server, String) {
         .unwrap()
         .to_owned();
     (server, url)
-}
-
-/// Polls `check` every 50 ms until it gives a value; at most 15 s.
-async fn eventually<T, F: Future<Output = Option<T>>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) -> T {
-    for _ in 0..300 {
-        if let Some(value) = check().await {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{what} did not happen within 15 s");
 }
 
 struct Client {
@@ -162,21 +147,6 @@ fn error_of(answer: &Value) -> (&str, &str) {
         answer["data"]["field_name"].as_str().unwrap_or_default(),
         answer["data"]["message"].as_str().unwrap_or_default(),
     )
-}
-
-fn png(seed: u32) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, 64, 64);
-    encoder.set_color(png::ColorType::Rgb);
-    let pixels: Vec<u8> = (0..64 * 64 * 3)
-        .map(|i: u32| ((i / 3 % 64 * seed + i / 192 * 7) % 256) as u8)
-        .collect();
-    encoder
-        .write_header()
-        .unwrap()
-        .write_image_data(&pixels)
-        .unwrap();
-    bytes
 }
 
 fn key(hex: &str) -> PrivateKey {
@@ -286,9 +256,12 @@ async fn a_task_goes_from_chain_to_results_through_the_relay() {
     let answer = client.task(&node_key(selected[1]), task_id).await;
     assert_eq!(answer["data"]["task_args"], SD_ARGS);
 
-    // The nodes agree on two images; the result node uploads them.
-    let files = vec![png(3), png(5)];
-    let result: Vec<u8> = files.iter().flat_map(|f| phash_png(f).unwrap()).collect();
+    // The nodes agree on the two images a node draws; the result node uploads them.
+    let args = TaskArgs::parse(TaskType::StableDiffusion, SD_ARGS).unwrap();
+    let simulate::Output {
+        files,
+        onchain: result,
+    } = simulate::run(&args, b"").unwrap();
     for (round, &node) in selected.iter().enumerate() {
         let nonce = keccak256(&[round as u8, 42]);
         let commitment = keccak256(&[result.as_slice(), &nonce].concat());

@@ -147,3 +147,17 @@ pub async fn join_nodes(
     }
     gas
 }
+
+/// Polls `check` every 50 ms until it gives a value; at most 20 s.
+pub async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
+    for _ in 0..400 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not happen within 20 s");
+}
