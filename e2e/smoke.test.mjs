@@ -37,6 +37,8 @@ for (const look of looks) {
     assert.equal(await page.getByTestId('chain-id').textContent(), '31337');
     assert.equal(await page.getByTestId('task-fee').textContent(), '30 CNX');
     assert.match(await panel.textContent(), /Local devnet/);
+    // No wallet in this browser: the wallet panel says what to install.
+    assert.match(await page.getByTestId('no-wallet').textContent(), /Install MetaMask/);
     // Nothing overflows a phone screen sideways.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
@@ -54,5 +56,36 @@ test('an unknown network is explained on screen', async () => {
   await page.screenshot({ path: `${out}/smoke-unknown-network.png` });
   // The 404 itself is logged by the browser; nothing else may fail.
   assert.deepEqual(errors.filter((e) => !e.includes('404')), []);
+  await context.close();
+});
+
+test('a wallet connects on the release build', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  // A minimal EIP-1193 wallet already on the devnet's chain.
+  await context.addInitScript(() => {
+    window.ethereum = {
+      on() {},
+      removeListener() {},
+      async request({ method }) {
+        if (method === 'eth_requestAccounts') return ['0x70997970c51812dc3a010c7d01b50e0d17dc79c8'];
+        if (method === 'eth_chainId') return '0x7a69';
+        throw { code: 4200, message: method };
+      },
+    };
+  });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(server.url);
+  const connect = page.getByRole('button', { name: 'Connect Browser wallet' });
+  await connect.focus();
+  await page.screenshot({ path: `${out}/smoke-wallet-connect.png` });
+  // Keyboard only: Enter on the focused button connects.
+  await page.keyboard.press('Enter');
+  await page.getByTestId('account').waitFor();
+  assert.equal(await page.getByTestId('account').textContent(), '0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
+  assert.match(await page.getByTestId('chain-ok').textContent(), /Local devnet/);
+  await page.screenshot({ path: `${out}/smoke-wallet-connected.png`, fullPage: true });
+  assert.deepEqual(errors, []);
   await context.close();
 });

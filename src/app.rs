@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{ErrorList, NetworkPanel};
+use crate::components::{ErrorList, NetworkPanel, WalletPanel};
 use crate::network::load_profile;
 
 /// The whole app.
@@ -21,7 +21,12 @@ pub fn App() -> impl IntoView {
             }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorList errors /> }>
                     {move || Suspend::new(async move {
-                        profile.await.map(|profile| view! { <NetworkPanel profile /> })
+                        profile.await.map(|profile| {
+                            view! {
+                                <WalletPanel profile=profile.clone() />
+                                <NetworkPanel profile />
+                            }
+                        })
                     })}
                 </ErrorBoundary>
             </Transition>

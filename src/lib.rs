@@ -5,5 +5,6 @@
 mod app;
 pub mod components;
 pub mod network;
+pub mod wallet;
 
 pub use app::App;

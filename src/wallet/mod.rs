@@ -1,0 +1,112 @@
+//! The wallet: one typed module between the app and the user's EIP-1193 wallet. Components
+//! use [`use_wallet`]; they never touch JavaScript.
+
+mod error;
+mod provider;
+
+pub use error::WalletError;
+pub use provider::{discover, Listener, Provider};
+
+use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::Address;
+use leptos::prelude::*;
+use serde_json::{json, Value};
+
+/// The wallet's state as signals, and what can be asked of it.
+#[derive(Clone, Copy)]
+pub struct Wallet {
+    /// Names of the wallets found in this browser.
+    pub wallets: Signal<Vec<String>>,
+    /// The connected account, `None` before connecting (or after the wallet disconnects).
+    pub account: ReadSignal<Option<Address>>,
+    /// The chain the wallet is on.
+    pub chain_id: ReadSignal<Option<u64>>,
+    /// Connects the wallet with this index in `wallets` (`eth_requestAccounts`).
+    pub connect: Action<usize, Result<(), WalletError>>,
+    /// Switches the wallet to the profile's chain, adding the chain first if the wallet does
+    /// not know it.
+    pub switch_chain: Action<(), Result<(), WalletError>>,
+}
+
+/// The wallet for `profile`'s network. Event listeners live as long as the calling
+/// component and are removed when it is unmounted.
+pub fn use_wallet(profile: &NetworkProfile) -> Wallet {
+    let providers = StoredValue::new_local(discover());
+    let names: Vec<String> = providers.with_value(|p| p.iter().map(|p| p.name.clone()).collect());
+    let connected = StoredValue::new_local(None::<Provider>);
+    let listeners = StoredValue::new_local(Vec::<Listener>::new());
+    on_cleanup(move || listeners.update_value(Vec::clear));
+    let (account, set_account) = signal(None::<Address>);
+    let (chain_id, set_chain_id) = signal(None::<u64>);
+
+    let connect = Action::new_local(move |index: &usize| {
+        let provider = providers.with_value(|p| p.get(*index).cloned());
+        async move {
+            let provider = provider.ok_or(WalletError::NoWallet)?;
+            let accounts = provider.request("eth_requestAccounts", json!([])).await?;
+            set_account.set(first_account(&accounts));
+            set_chain_id.set(chain_number(
+                &provider.request("eth_chainId", json!([])).await?,
+            ));
+            listeners.set_value(vec![
+                provider.listen("accountsChanged", move |accounts| {
+                    set_account.set(first_account(&accounts))
+                }),
+                provider.listen("chainChanged", move |chain| {
+                    set_chain_id.set(chain_number(&chain))
+                }),
+            ]);
+            connected.set_value(Some(provider));
+            Ok(())
+        }
+    });
+
+    let chain = json!({
+        "chainId": format!("{:#x}", profile.chain_id),
+        "chainName": profile.name,
+        "rpcUrls": [profile.rpc_url],
+        "nativeCurrency": {"name": "Ether", "symbol": "ETH", "decimals": 18},
+    });
+    let switch_chain = Action::new_local(move |_: &()| {
+        let provider = connected.with_value(Clone::clone);
+        let chain = chain.clone();
+        async move {
+            let provider = provider.ok_or(WalletError::Unauthorized)?;
+            let switch = json!([{"chainId": chain["chainId"]}]);
+            match provider
+                .request("wallet_switchEthereumChain", switch.clone())
+                .await
+            {
+                Err(WalletError::UnknownChain) => {
+                    provider
+                        .request("wallet_addEthereumChain", json!([chain]))
+                        .await?;
+                    provider
+                        .request("wallet_switchEthereumChain", switch)
+                        .await?;
+                }
+                other => drop(other?),
+            }
+            set_chain_id.set(chain_number(
+                &provider.request("eth_chainId", json!([])).await?,
+            ));
+            Ok(())
+        }
+    });
+
+    Wallet {
+        wallets: Signal::stored(names),
+        account,
+        chain_id,
+        connect,
+        switch_chain,
+    }
+}
+
+fn first_account(accounts: &Value) -> Option<Address> {
+    accounts.get(0)?.as_str()?.parse().ok()
+}
+
+fn chain_number(chain: &Value) -> Option<u64> {
+    u64::from_str_radix(chain.as_str()?.trim_start_matches("0x"), 16).ok()
+}
