@@ -1,51 +1,20 @@
 //! The app's components mounted in headless Chromium.
 #![cfg(target_arch = "wasm32")]
 
-use std::future::Future;
-
 use crynux_dapp::components::NetworkPanel;
 use crynux_dapp::App;
-use crynux_protocol::profile::NetworkProfile;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
+
+mod common;
+
+use common::{container, devnet_profile, until};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// A fresh element in the page to mount into.
-fn container() -> web_sys::HtmlElement {
-    let element = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&element).unwrap();
-    element.unchecked_into()
-}
-
-/// Resolves after the browser has run its pending tasks once.
-fn next_task() -> impl Future<Output = ()> {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10)
-            .unwrap();
-    });
-    async move {
-        wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-    }
-}
-
-/// Waits until `done` holds, for at most ~5 s of browser tasks.
-async fn until(mut done: impl FnMut() -> bool) {
-    for _ in 0..500 {
-        if done() {
-            return;
-        }
-        next_task().await;
-    }
-    panic!("condition not reached");
-}
-
 #[wasm_bindgen_test]
 fn the_network_panel_shows_the_profile() {
-    let profile =
-        NetworkProfile::from_json(include_str!("../public/networks/devnet.json")).unwrap();
+    let profile = devnet_profile();
     let root = container();
     let _mounted =
         leptos::mount::mount_to(root.clone(), move || view! { <NetworkPanel profile /> });
@@ -75,7 +44,7 @@ async fn the_app_says_in_words_when_the_profile_is_missing() {
     // The test runner's server has no networks/devnet.json: the fetch gets a 404.
     let root = container();
     let _mounted = leptos::mount::mount_to(root.clone(), App);
-    until(|| {
+    until("the error alert", || {
         root.query_selector("[data-testid=error]")
             .unwrap()
             .is_some()

@@ -3,14 +3,15 @@
 //! switch, account change, a rejected request, EIP-6963 discovery, and listener cleanup.
 #![cfg(target_arch = "wasm32")]
 
-use std::future::Future;
-
 use crynux_dapp::components::WalletPanel;
-use crynux_protocol::profile::NetworkProfile;
 use js_sys::Reflect;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
+
+mod common;
+
+use common::{container, devnet_profile, until};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -56,16 +57,12 @@ fn set_window_ethereum(value: &JsValue) {
     Reflect::set(&window(), &"ethereum".into(), value).unwrap();
 }
 
-fn profile() -> NetworkProfile {
-    NetworkProfile::from_json(include_str!("../public/networks/devnet.json")).unwrap()
-}
-
 fn mount() -> (web_sys::HtmlElement, impl Drop) {
-    let element = document().create_element("div").unwrap();
-    document().body().unwrap().append_child(&element).unwrap();
-    let root: web_sys::HtmlElement = element.unchecked_into();
-    let handle =
-        leptos::mount::mount_to(root.clone(), || view! { <WalletPanel profile=profile() /> });
+    let root = container();
+    let handle = leptos::mount::mount_to(
+        root.clone(),
+        || view! { <WalletPanel profile=devnet_profile() /> },
+    );
     (root, handle)
 }
 
@@ -89,30 +86,8 @@ fn calls(wallet: &JsValue) -> Vec<String> {
     calls.iter().filter_map(|c| c.as_string()).collect()
 }
 
-fn next_task() -> impl Future<Output = ()> {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10)
-            .unwrap();
-    });
-    async move {
-        wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
-    }
-}
-
-/// Waits (at most ~3 s of browser tasks) until `done` holds.
-async fn until_true(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..300 {
-        if done() {
-            return;
-        }
-        next_task().await;
-    }
-    panic!("{what} never happened");
-}
-
-async fn until(root: &web_sys::HtmlElement, what: &str) {
-    until_true(
+async fn until_shown(root: &web_sys::HtmlElement, what: &str) {
+    until(
         &format!("{what:?} shown (the panel says {:?})", text(root)),
         || text(root).contains(what),
     )
@@ -137,11 +112,11 @@ async fn connect_then_switch_adding_the_unknown_chain() {
     set_window_ethereum(&wallet);
     let (root, mounted) = mount();
     click_button(&root, "Connect Browser wallet");
-    until(&root, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8").await;
+    until_shown(&root, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8").await;
     assert!(text(&root).contains("Your wallet is on chain 1, not on Local devnet."));
 
     click_button(&root, "Switch to Local devnet");
-    until(&root, "Network: Local devnet").await;
+    until_shown(&root, "Network: Local devnet").await;
     assert_eq!(
         calls(&wallet),
         [
@@ -161,7 +136,7 @@ async fn connect_then_switch_adding_the_unknown_chain() {
     let accounts = js_sys::Array::of1(&"0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc".into());
     emit.call2(&wallet, &"accountsChanged".into(), &accounts)
         .unwrap();
-    until(&root, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC").await;
+    until_shown(&root, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC").await;
 
     // Unmounting removes the wallet listeners.
     let count: js_sys::Function = Reflect::get(&wallet, &"listenerCount".into())
@@ -178,12 +153,12 @@ async fn a_rejected_connection_is_explained_and_can_be_retried() {
     set_window_ethereum(&wallet);
     let (root, _mounted) = mount();
     click_button(&root, "Connect Browser wallet");
-    until(&root, "You declined the request in your wallet").await;
+    until_shown(&root, "You declined the request in your wallet").await;
     assert!(root.query_selector("[role=alert]").unwrap().is_some());
     // Still offered: the user can try again, and is told again.
     click_button(&root, "Connect Browser wallet");
-    until_true("a second request", || calls(&wallet).len() == 2).await;
-    until(&root, "You declined").await;
+    until("a second request", || calls(&wallet).len() == 2).await;
+    until_shown(&root, "You declined").await;
     assert!(
         root.query_selector("[data-testid=account]")
             .unwrap()
@@ -213,5 +188,5 @@ async fn wallets_announced_by_eip6963_are_offered_by_name() {
         .remove_event_listener_with_callback("eip6963:requestProvider", &announce)
         .unwrap();
     click_button(&root, "Connect Test Wallet");
-    until(&root, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8").await;
+    until_shown(&root, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8").await;
 }
