@@ -121,7 +121,7 @@ impl Network {
             let ts = now();
             let signature = sign_request(&self.user, SignScheme::Raw, &request, ts).to_hex();
             let body = json!({"task_args": args, "task_id": task_id, "timestamp": ts, "signature": signature});
-            let url = format!("{}/v1/inference_tasks", self.profile.relay_url);
+            let url = format!("{}{}", self.profile.relay_url, request.path());
             let answer: Value = self.http.post(url).json(&body).send().await.ok()?.json().await.ok()?;
             (answer["message"] == "success").then_some(())
         })
@@ -153,10 +153,11 @@ impl Network {
     async fn result(&self, task_id: u64, image_num: u32) -> Option<Vec<u8>> {
         let ts = now();
         let request = RelayRequest::GetResult { task_id, image_num };
-        let signature = sign_request(&self.user, SignScheme::Raw, &request, ts).to_hex();
+        let signature = sign_request(&self.user, SignScheme::Raw, &request, ts);
         let url = format!(
-            "{}/v1/inference_tasks/{task_id}/results/{image_num}?timestamp={ts}&signature={signature}",
-            self.profile.relay_url
+            "{}{}",
+            self.profile.relay_url,
+            request.signed_get_path(ts, &signature)
         );
         let response = self.http.get(url).send().await.ok()?;
         if !response.status().is_success() {

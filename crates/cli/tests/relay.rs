@@ -72,7 +72,7 @@ impl Client {
         let body = json!({"task_args": args, "task_id": task_id, "timestamp": timestamp, "signature": signature});
         let response = self
             .http
-            .post(format!("{}/v1/inference_tasks", self.url))
+            .post(format!("{}{}", self.url, request.path()))
             .json(&body)
             .send()
             .await
@@ -82,12 +82,9 @@ impl Client {
 
     async fn task(&self, key: &PrivateKey, task_id: u64) -> Value {
         let ts = now();
-        let signature =
-            sign_request(key, SignScheme::Raw, &RelayRequest::GetTask { task_id }, ts).to_hex();
-        let url = format!(
-            "{}/v1/inference_tasks/{task_id}?timestamp={ts}&signature={signature}",
-            self.url
-        );
+        let request = RelayRequest::GetTask { task_id };
+        let signature = sign_request(key, SignScheme::Raw, &request, ts);
+        let url = format!("{}{}", self.url, request.signed_get_path(ts, &signature));
         self.http
             .get(url)
             .send()
@@ -113,7 +110,7 @@ impl Client {
                 reqwest::multipart::Part::bytes(file.clone()).file_name(format!("{n}.png")),
             );
         }
-        let url = format!("{}/v1/inference_tasks/{task_id}/results", self.url);
+        let url = format!("{}{}", self.url, request.path());
         self.http
             .post(url)
             .multipart(form)
@@ -125,6 +122,7 @@ impl Client {
             .unwrap()
     }
 
+    /// `image_num` as written into the path, hostile values included.
     async fn result(&self, key: &PrivateKey, task_id: u64, image_num: &str) -> (u16, Vec<u8>) {
         let ts = now();
         let n = image_num.parse().unwrap_or(0);

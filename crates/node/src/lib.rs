@@ -18,7 +18,7 @@ use crynux_protocol::abi::{
 use crynux_protocol::args::{TaskArgs, TaskType};
 use crynux_protocol::hash::keccak256;
 use crynux_protocol::profile::NetworkProfile;
-use crynux_protocol::signing::{sign_request, PrivateKey, RelayRequest, SignScheme};
+use crynux_protocol::signing::{sign_request, PrivateKey, RelayRequest, SignScheme, Signature};
 use crynux_protocol::{to_checksum, Address, U256};
 use serde_json::Value;
 
@@ -345,13 +345,13 @@ impl Shared {
         Ok(())
     }
 
-    fn signed(&self, node: &NodeConfig, request: &RelayRequest<'_>) -> (u64, String) {
+    fn signed(&self, node: &NodeConfig, request: &RelayRequest<'_>) -> (u64, Signature) {
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         (
             timestamp,
-            sign_request(&node.key, SignScheme::Raw, request, timestamp).to_hex(),
+            sign_request(&node.key, SignScheme::Raw, request, timestamp),
         )
     }
 
@@ -359,10 +359,12 @@ impl Shared {
     /// is aborted first.
     async fn fetch_args(&self, node: &NodeConfig, task_id: u64) -> Result<Option<String>, String> {
         loop {
-            let (timestamp, signature) = self.signed(node, &RelayRequest::GetTask { task_id });
+            let request = RelayRequest::GetTask { task_id };
+            let (timestamp, signature) = self.signed(node, &request);
             let url = format!(
-                "{}/v1/inference_tasks/{task_id}?timestamp={timestamp}&signature={signature}",
-                self.profile.relay_url
+                "{}{}",
+                self.profile.relay_url,
+                request.signed_get_path(timestamp, &signature)
             );
             let answer: Option<Value> = match self.http.get(url).send().await {
                 Ok(response) => response.json().await.ok(),
@@ -396,17 +398,14 @@ impl Shared {
         task_id: u64,
         files: Vec<Vec<u8>>,
     ) -> Result<(), String> {
-        let url = format!(
-            "{}/v1/inference_tasks/{task_id}/results",
-            self.profile.relay_url
-        );
+        let request = RelayRequest::UploadResults { task_id };
+        let url = format!("{}{}", self.profile.relay_url, request.path());
         let mut last = String::new();
         for _ in 0..100 {
-            let (timestamp, signature) =
-                self.signed(node, &RelayRequest::UploadResults { task_id });
+            let (timestamp, signature) = self.signed(node, &request);
             let mut form = reqwest::multipart::Form::new()
                 .text("timestamp", timestamp.to_string())
-                .text("signature", signature);
+                .text("signature", signature.to_hex());
             for (n, file) in files.iter().enumerate() {
                 form = form.part(
                     "images",

@@ -103,6 +103,27 @@ impl RelayRequest<'_> {
         }
     }
 
+    /// The request's path on the relay.
+    pub fn path(&self) -> String {
+        match *self {
+            Self::UploadArgs { .. } => "/v1/inference_tasks".into(),
+            Self::GetTask { task_id } => format!("/v1/inference_tasks/{task_id}"),
+            Self::UploadResults { task_id } => format!("/v1/inference_tasks/{task_id}/results"),
+            Self::GetResult { task_id, image_num } => {
+                format!("/v1/inference_tasks/{task_id}/results/{image_num}")
+            }
+        }
+    }
+
+    /// Path and query of a signed GET: `PATH?timestamp=T&signature=0x…`.
+    pub fn signed_get_path(&self, timestamp: u64, signature: &Signature) -> String {
+        format!(
+            "{}?timestamp={timestamp}&signature={}",
+            self.path(),
+            signature.to_hex()
+        )
+    }
+
     /// `params_json + decimal unix timestamp`: the bytes that are hashed and signed.
     pub fn sign_bytes(&self, timestamp: u64) -> Vec<u8> {
         format!("{}{timestamp}", self.params_json()).into_bytes()

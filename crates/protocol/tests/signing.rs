@@ -156,3 +156,43 @@ fn malformed_signatures_are_errors() {
     assert!(PrivateKey::from_hex(&format!("0x{}", "00".repeat(32))).is_err());
     assert!(PrivateKey::from_hex("0x1234").is_err());
 }
+
+#[test]
+fn requests_know_their_relay_paths() {
+    let paths = [
+        (
+            RelayRequest::UploadArgs {
+                task_id: 4,
+                task_args: "{}",
+            },
+            "/v1/inference_tasks",
+        ),
+        (
+            RelayRequest::GetTask { task_id: 4 },
+            "/v1/inference_tasks/4",
+        ),
+        (
+            RelayRequest::UploadResults { task_id: 4 },
+            "/v1/inference_tasks/4/results",
+        ),
+        (
+            RelayRequest::GetResult {
+                task_id: 4,
+                image_num: 2,
+            },
+            "/v1/inference_tasks/4/results/2",
+        ),
+    ];
+    for (request, path) in paths {
+        assert_eq!(request.path(), path);
+    }
+    let request = RelayRequest::GetTask { task_id: 7 };
+    let signature = sign_request(&key(), SignScheme::Raw, &request, TS);
+    assert_eq!(
+        request.signed_get_path(TS, &signature),
+        format!(
+            "/v1/inference_tasks/7?timestamp=1700000000&signature={}",
+            signature.to_hex()
+        )
+    );
+}

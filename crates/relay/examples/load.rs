@@ -67,9 +67,12 @@ async fn main() {
     let urls: Arc<Vec<String>> = Arc::new(
         (0..FILES)
             .map(|n| {
-                let request = RelayRequest::GetResult { task_id: 1, image_num: n };
-                let signature = sign_request(&creator, SignScheme::Raw, &request, timestamp).to_hex();
-                format!("{url}/v1/inference_tasks/1/results/{n}?timestamp={timestamp}&signature={signature}")
+                let request = RelayRequest::GetResult {
+                    task_id: 1,
+                    image_num: n,
+                };
+                let signature = sign_request(&creator, SignScheme::Raw, &request, timestamp);
+                format!("{url}{}", request.signed_get_path(timestamp, &signature))
             })
             .collect(),
     );
