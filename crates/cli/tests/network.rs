@@ -323,8 +323,19 @@ async fn without_an_upload_the_creator_cancels_after_the_deadline() {
         TaskEvent::Success { .. }
     ));
     assert_eq!(net.result(task_id, 0).await, None, "nothing uploaded");
-    let before = net.cnx(net.user.address()).await;
     let c = net.profile.contracts;
+    // The third node discloses after TaskSuccess: wait until only the result node is busy.
+    eventually("the two other nodes being paid and free", || async {
+        let me = net.user.address();
+        let available = net
+            .chain
+            .call(me, c.node, encode_call("availableNodes()", &[]))
+            .await
+            .ok()?;
+        (decode_uint256(&available).ok()? == U256::from(2)).then_some(())
+    })
+    .await;
+    let before = net.cnx(net.user.address()).await;
     let _: Value = net
         .chain
         .request("evm_increaseTime", json!([31]))
