@@ -157,10 +157,19 @@ async fn upload_args(
     if format!("0x{}", hex::encode(keccak256(body.task_args.as_bytes()))) != task.task_hash {
         return Err(invalid("task_hash", "Task hash mismatch"));
     }
-    if !state.store.save_args(body.task_id, body.task_args).await? {
+    if !state
+        .store
+        .save_args(body.task_id, body.task_args.clone())
+        .await?
+    {
         return Err(invalid("task_id", "Task already uploaded"));
     }
-    let task = known_task(&state, body.task_id).await?;
+    // What was stored, without reading it back.
+    let task = TaskRecord {
+        status: Status::ArgsUploaded,
+        task_args: Some(body.task_args),
+        ..task
+    };
     Ok(success(serde_json::to_value(task).unwrap_or_default()))
 }
 
