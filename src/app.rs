@@ -1,9 +1,12 @@
-//! The page: header, then the network the app talks to.
+//! The page: header, then the wallet, the account, a new task and the network.
 
+use crynux_protocol::profile::NetworkProfile;
 use leptos::prelude::*;
 
-use crate::components::{ErrorList, NetworkPanel, WalletPanel};
+use crate::chain::{read_account, ChainReader};
+use crate::components::{AccountPanel, ErrorList, NetworkPanel, TaskPanel, WalletPanel};
 use crate::network::load_profile;
+use crate::wallet::use_wallet;
 
 /// The whole app.
 #[component]
@@ -21,15 +24,41 @@ pub fn App() -> impl IntoView {
             }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorList errors /> }>
                     {move || Suspend::new(async move {
-                        profile.await.map(|profile| {
-                            view! {
-                                <WalletPanel profile=profile.clone() />
-                                <NetworkPanel profile />
-                            }
-                        })
+                        profile.await.map(|profile| view! { <Session profile /> })
                     })}
                 </ErrorBoundary>
             </Transition>
         </main>
+    }
+}
+
+/// Everything that depends on the network profile and the wallet.
+#[component]
+fn Session(profile: NetworkProfile) -> impl IntoView {
+    let wallet = use_wallet(&profile);
+    let refresh = RwSignal::new(0u32);
+    let chain = ChainReader::new(&profile.rpc_url);
+    let contracts = profile.contracts;
+    let info = LocalResource::new(move || {
+        let account = wallet.account.get();
+        refresh.track();
+        let chain = chain.clone();
+        async move {
+            match account {
+                Some(account) => Some(read_account(&chain, &contracts, account).await),
+                None => None,
+            }
+        }
+    });
+    view! {
+        <WalletPanel wallet profile=profile.clone() />
+        {
+            let profile = profile.clone();
+            move || wallet.account.get().is_some().then(|| view! {
+                <AccountPanel profile=profile.clone() wallet info refresh />
+            })
+        }
+        <TaskPanel profile=profile.clone() wallet info refresh />
+        <NetworkPanel profile />
     }
 }

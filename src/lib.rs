@@ -3,8 +3,12 @@
 //! library, so that browser tests can mount them.
 
 mod app;
+pub mod browser;
+pub mod chain;
 pub mod components;
 pub mod network;
+pub mod relay;
+pub mod task;
 pub mod wallet;
 
 pub use app::App;

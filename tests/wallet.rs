@@ -4,6 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use crynux_dapp::components::WalletPanel;
+use crynux_dapp::wallet::use_wallet;
 use js_sys::Reflect;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
@@ -59,10 +60,11 @@ fn set_window_ethereum(value: &JsValue) {
 
 fn mount() -> (web_sys::HtmlElement, impl Drop) {
     let root = container();
-    let handle = leptos::mount::mount_to(
-        root.clone(),
-        || view! { <WalletPanel profile=devnet_profile() /> },
-    );
+    let handle = leptos::mount::mount_to(root.clone(), || {
+        let profile = devnet_profile();
+        let wallet = use_wallet(&profile);
+        view! { <WalletPanel wallet profile /> }
+    });
     (root, handle)
 }
 

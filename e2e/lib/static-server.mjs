@@ -13,10 +13,15 @@ const TYPES = {
   '.png': 'image/png',
 };
 
-export async function serveDir(dir) {
+// `extra` maps paths to contents served in addition (a test's own network profile).
+export async function serveDir(dir, extra = {}) {
   const root = resolve(dir);
   const server = createServer(async (request, response) => {
     const path = new URL(request.url, 'http://127.0.0.1').pathname;
+    if (path in extra) {
+      response.writeHead(200, { 'content-type': TYPES[extname(path)] }).end(extra[path]);
+      return;
+    }
     const file = normalize(join(root, path === '/' ? 'index.html' : decodeURIComponent(path)));
     if (!file.startsWith(root)) {
       response.writeHead(403).end();

@@ -1,9 +1,15 @@
 //! Reusable view components.
 
+mod account_panel;
 mod error_list;
 mod network_panel;
+mod task_panel;
+mod task_view;
 mod wallet_panel;
 
+pub use account_panel::AccountPanel;
 pub use error_list::ErrorList;
 pub use network_panel::NetworkPanel;
+pub use task_panel::TaskPanel;
+pub use task_view::TaskView;
 pub use wallet_panel::WalletPanel;

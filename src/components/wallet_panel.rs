@@ -4,15 +4,16 @@ use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::to_checksum;
 use leptos::prelude::*;
 
-use crate::wallet::{use_wallet, WalletError};
+use crate::wallet::{Wallet, WalletError};
 
 /// Connects the user's wallet and keeps it on the profile's network.
 #[component]
 pub fn WalletPanel(
+    /// The user's wallet.
+    wallet: Wallet,
     /// The network the wallet must be on.
     profile: NetworkProfile,
 ) -> impl IntoView {
-    let wallet = use_wallet(&profile);
     let expected = profile.chain_id;
     let network = profile.name.clone();
     let busy = move || wallet.connect.pending().get() || wallet.switch_chain.pending().get();

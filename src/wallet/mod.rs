@@ -8,7 +8,8 @@ pub use error::WalletError;
 pub use provider::{discover, Listener, Provider};
 
 use crynux_protocol::profile::NetworkProfile;
-use crynux_protocol::Address;
+use crynux_protocol::signing::Signature;
+use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
 use serde_json::{json, Value};
 
@@ -26,6 +27,54 @@ pub struct Wallet {
     /// Switches the wallet to the profile's chain, adding the chain first if the wallet does
     /// not know it.
     pub switch_chain: Action<(), Result<(), WalletError>>,
+    connected: StoredValue<Option<Provider>, LocalStorage>,
+}
+
+impl Wallet {
+    fn provider(&self) -> Result<Provider, WalletError> {
+        self.connected
+            .with_value(Clone::clone)
+            .ok_or(WalletError::Unauthorized)
+    }
+
+    /// Asks the user to send a transaction (`eth_sendTransaction`); its hash once sent.
+    pub async fn send_transaction(
+        &self,
+        from: Address,
+        to: Address,
+        data: &[u8],
+        gas: U256,
+    ) -> Result<H256, WalletError> {
+        let tx =
+            json!({"from": from, "to": to, "data": format!("0x{}", hex::encode(data)), "gas": gas});
+        let hash = self
+            .provider()?
+            .request("eth_sendTransaction", json!([tx]))
+            .await?;
+        serde_json::from_value(hash).map_err(|_| unreadable("transaction hash"))
+    }
+
+    /// Asks the user to sign `message` (`personal_sign`, EIP-191); the signature in the
+    /// relay's form (low s, recovery id 0/1).
+    pub async fn personal_sign(
+        &self,
+        account: Address,
+        message: &[u8],
+    ) -> Result<Signature, WalletError> {
+        let params = json!([format!("0x{}", hex::encode(message)), account]);
+        let signature = self.provider()?.request("personal_sign", params).await?;
+        signature
+            .as_str()
+            .and_then(|hex| Signature::from_hex(hex).ok())
+            .ok_or_else(|| unreadable("signature"))
+    }
+}
+
+fn unreadable(what: &str) -> WalletError {
+    WalletError::Rpc {
+        code: 0,
+        message: format!("the wallet returned an unreadable {what}"),
+    }
 }
 
 /// The wallet for `profile`'s network. Event listeners live as long as the calling
@@ -100,6 +149,7 @@ pub fn use_wallet(profile: &NetworkProfile) -> Wallet {
         chain_id,
         connect,
         switch_chain,
+        connected,
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crynux_protocol::abi::Revert;
+use crynux_protocol::abi::{gas_limit_with_margin, Revert};
 use crynux_protocol::{Address, Log, U256};
 use ethers_core::types::{Bytes, TransactionReceipt, H256};
 use serde::de::DeserializeOwned;
@@ -57,14 +57,6 @@ pub enum ChainError {
         used: U256,
     },
 }
-
-/// Extra gas over the estimate: the estimate is made against the state of one block, and the
-/// cost depends on state that other senders change before ours is mined. Node selection is
-/// random per block, and which node leaves the availability sets changes createTask's cost;
-/// the commitment that completes a task's three emits an event the others do not. Unused gas
-/// is not paid for.
-const GAS_MARGIN_PERCENT: u64 = 50;
-const GAS_MARGIN_FIXED: u64 = 50_000;
 
 /// The chain behind one RPC URL.
 #[derive(Clone)]
@@ -193,7 +185,7 @@ impl Chain {
         let estimate: U256 = self
             .request("eth_estimateGas", json!([tx(from, to, &data)]))
             .await?;
-        let gas = estimate + estimate * GAS_MARGIN_PERCENT / 100 + GAS_MARGIN_FIXED;
+        let gas = gas_limit_with_margin(estimate);
         self.transact_with_gas(from, to, data, gas).await
     }
 

@@ -63,6 +63,15 @@ pub fn cancel_task_calldata(task_id: u64) -> Vec<u8> {
     encode_call("cancelTask(uint256)", &[Token::Uint(task_id.into())])
 }
 
+/// The gas limit to send with for an `eth_estimateGas` answer: +50 % + 50 k. The estimate is
+/// made against the state of one block, and the cost depends on state that other senders
+/// change before ours is mined: node selection is random per block, which node leaves the
+/// availability sets changes createTask's cost, and the commitment that completes a task's
+/// three emits an event the others do not. Unused gas is not paid for.
+pub fn gas_limit_with_margin(estimate: U256) -> U256 {
+    estimate + estimate / 2 + U256::from(50_000)
+}
+
 /// Why call results or logs could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot decode {what}: {reason}")]

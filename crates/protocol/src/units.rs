@@ -30,6 +30,24 @@ pub fn format_cnx(amount: U256) -> String {
     format!("{} CNX", format_units(amount, DECIMALS))
 }
 
+/// A decimal number typed by a person (`30`, `0.5`, `1,000.25` is refused) in the smallest
+/// unit: `parse_units("0.5", 18)` = 5·10¹⁷.
+pub fn parse_units(text: &str, decimals: usize) -> Result<U256, String> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits_only = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits_only(whole) || !digits_only(fraction) {
+        return Err(format!(
+            "“{text}” is not an amount: write digits, like 30 or 0.5"
+        ));
+    }
+    if fraction.len() > decimals {
+        return Err(format!("at most {decimals} digits after the point"));
+    }
+    let scaled = format!("{whole}{fraction:0<decimals$}");
+    U256::from_dec_str(&scaled).map_err(|_| format!("“{text}” is too large"))
+}
+
 /// Serde for amounts as decimal strings: JSON numbers cannot hold 18-decimal amounts exactly.
 pub mod decimal_u256 {
     use ethers_core::types::U256;

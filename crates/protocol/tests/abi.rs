@@ -215,3 +215,14 @@ fn revert_data_decodes_to_reasons() {
     );
     assert!(matches!(Revert::from_hex("not hex"), Revert::Unknown(_)));
 }
+
+#[test]
+fn the_gas_limit_covers_the_measured_spread_of_create_task() {
+    // createTask's estimate on the devnet is ~740 k and a mined one uses up to ~600 k, but a
+    // different node selection in the mined block can cost more than the estimate's.
+    assert_eq!(
+        gas_limit_with_margin(U256::from(740_000)),
+        U256::from(1_160_000)
+    );
+    assert_eq!(gas_limit_with_margin(U256::zero()), U256::from(50_000));
+}

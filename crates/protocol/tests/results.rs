@@ -34,7 +34,7 @@ fn the_check_is_sha256_of_the_exact_bytes() {
 }
 
 mod units {
-    use crynux_protocol::units::{format_cnx, format_units, format_units_truncated};
+    use crynux_protocol::units::{format_cnx, format_units, format_units_truncated, parse_units};
     use crynux_protocol::U256;
 
     #[test]
@@ -51,5 +51,36 @@ mod units {
             format_units(U256::MAX, 18),
             "115792089237316195423570985008687907853269984665640564039457.584007913129639935"
         );
+    }
+
+    #[test]
+    fn typed_amounts_are_read_exactly_or_refused_with_a_reason() {
+        assert_eq!(parse_units("30", 18).unwrap(), U256::exp10(18) * 30);
+        assert_eq!(parse_units(" 0.5 ", 18).unwrap(), U256::exp10(17) * 5);
+        assert_eq!(parse_units(".5", 18).unwrap(), U256::exp10(17) * 5);
+        assert_eq!(parse_units("7.", 18).unwrap(), U256::exp10(18) * 7);
+        assert_eq!(
+            parse_units("0.000000000000000001", 18).unwrap(),
+            U256::one()
+        );
+        for amount in [
+            U256::zero(),
+            U256::from(123_456),
+            U256::exp10(18) * 1234 + 7,
+        ] {
+            assert_eq!(parse_units(&format_units(amount, 18), 18).unwrap(), amount);
+        }
+        for bad in ["", ".", "-1", "1e3", "1,000", "0x10", "1.2.3"] {
+            assert!(
+                parse_units(bad, 18).unwrap_err().contains("not an amount"),
+                "{bad}"
+            );
+        }
+        assert!(parse_units("0.0000000000000000001", 18)
+            .unwrap_err()
+            .contains("at most 18 digits"));
+        assert!(parse_units(&"9".repeat(80), 18)
+            .unwrap_err()
+            .contains("too large"));
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::Subcommand;
 use crynux_chain::Chain;
 use crynux_protocol::abi::{encode_call, Token};
+use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::signing::{PrivateKey, SignScheme};
 use crynux_protocol::to_checksum;
 use crynux_relay::{Config, Relay};
@@ -60,6 +61,10 @@ struct UpArgs {
     /// Delete the state folder first (logs and the copy of the app too).
     #[arg(long)]
     fresh: bool,
+    /// Do not run the relay: run `crynux relay --profile STATE_DIR/network.json` yourself on
+    /// --relay-url (to stop and restart it on its own).
+    #[arg(long)]
+    no_relay: bool,
 }
 
 impl DevnetArgs {
@@ -125,6 +130,51 @@ async fn up(args: UpArgs) -> Result<(), Failure> {
         nodes.push(crate::node::config(key, spec));
     }
 
+    let relay = if args.no_relay {
+        println!(
+            "  relay      not started: run it yourself on {}",
+            profile.relay_url
+        );
+        None
+    } else {
+        Some(start_relay(&state_dir, &profile).await?)
+    };
+
+    let nodes = crate::node::start(&profile, nodes).await?;
+    let compute = Duration::from_millis(args.compute_ms);
+    let nodes = tokio::spawn(crynux_node::run(profile.clone(), nodes, compute));
+
+    let app = if args.no_app {
+        None
+    } else {
+        Some(start_app(&state_dir, &profile, args.app_port, args.dev).await?)
+    };
+    print_how_to_connect(
+        &profile,
+        &chain.accounts,
+        app.as_ref().map(|a| a.url.as_str()),
+    );
+    println!(
+        "\nCrynux devnet ready at {}. Ctrl-C stops it.",
+        app.as_ref()
+            .map_or(profile.relay_url.as_str(), |a| a.url.as_str())
+    );
+
+    let stopped = chain.run_until_stopped().await;
+    if let Some(relay) = relay {
+        relay.abort();
+    }
+    nodes.abort();
+    drop(app);
+    println!("Crynux devnet stopped.");
+    stopped
+}
+
+/// The relay on the profile's relay URL, with a new database (the chain is new too).
+async fn start_relay(
+    state_dir: &Path,
+    profile: &NetworkProfile,
+) -> Result<tokio::task::JoinHandle<Result<(), String>>, Failure> {
     // The chain is new, so is the relay's database.
     let relay_dir = state_dir.join("relay");
     let _ = std::fs::remove_dir_all(&relay_dir);
@@ -150,34 +200,7 @@ async fn up(args: UpArgs) -> Result<(), Failure> {
         "  relay      {}, signatures raw and eip191",
         profile.relay_url
     );
-    let relay = tokio::spawn(relay.run(std::future::pending()));
-
-    let nodes = crate::node::start(&profile, nodes).await?;
-    let compute = Duration::from_millis(args.compute_ms);
-    let nodes = tokio::spawn(crynux_node::run(profile.clone(), nodes, compute));
-
-    let app = if args.no_app {
-        None
-    } else {
-        Some(start_app(&state_dir, &profile, args.app_port, args.dev).await?)
-    };
-    print_how_to_connect(
-        &profile,
-        &chain.accounts,
-        app.as_ref().map(|a| a.url.as_str()),
-    );
-    println!(
-        "\nCrynux devnet ready at {}. Ctrl-C stops it.",
-        app.as_ref()
-            .map_or(profile.relay_url.as_str(), |a| a.url.as_str())
-    );
-
-    let stopped = chain.run_until_stopped().await;
-    relay.abort();
-    nodes.abort();
-    drop(app);
-    println!("Crynux devnet stopped.");
-    stopped
+    Ok(tokio::spawn(relay.run(std::future::pending())))
 }
 
 /// The app being served; stopped when dropped.
@@ -218,7 +241,7 @@ fn trunk(args: &[&str]) -> tokio::process::Command {
 
 async fn start_app(
     state_dir: &Path,
-    profile: &crynux_protocol::profile::NetworkProfile,
+    profile: &NetworkProfile,
     port: u16,
     dev: bool,
 ) -> Result<App, Failure> {
@@ -265,7 +288,7 @@ async fn start_app(
 }
 
 fn print_how_to_connect(
-    profile: &crynux_protocol::profile::NetworkProfile,
+    profile: &NetworkProfile,
     accounts: &chain::DevnetAccounts,
     app_url: Option<&str>,
 ) {

@@ -1,6 +1,7 @@
 //! Task arguments: the typed forms, their validation, and the exact JSON string that is both
 //! hashed into `taskHash` and uploaded to the relay.
 
+pub mod form;
 mod gpt;
 mod schema;
 mod sd;
@@ -17,11 +18,13 @@ pub use sd::*;
 use crate::hash::keccak256;
 
 /// `taskType` of `createTask`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum TaskType {
     /// 0: image generation.
+    #[serde(rename = "sd")]
     StableDiffusion,
     /// 1: text generation.
+    #[serde(rename = "gpt")]
     Gpt,
 }
 

@@ -1,0 +1,244 @@
+// The DApp end to end, in Chromium, against a real local network (anvil, the contracts, the
+// relay, simulated nodes) with a wallet that really signs. Each scenario uses its own funded
+// account and a fresh browser context. Screenshots go to e2e/out/; the measured numbers are
+// printed as `metric …` lines and written to target/tmp/e2e-metrics.txt.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+import { launchBrowser } from './lib/browser.mjs';
+import { startDevnet } from './lib/devnet.mjs';
+import { serveDir } from './lib/static-server.mjs';
+import { installWallet, refuseNext, walletCalls } from './lib/wallet.mjs';
+
+const dist = fileURLToPath(new URL('../dist', import.meta.url));
+const out = fileURLToPath(new URL('./out', import.meta.url));
+const metricsFile = fileURLToPath(new URL('../target/tmp/e2e-metrics.txt', import.meta.url));
+const TASK = '0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0';
+const metrics = [];
+let devnet;
+let server;
+let browser;
+
+function metric(line) {
+  metrics.push(line);
+  console.log(`metric ${line}`);
+}
+
+before(async () => {
+  await mkdir(out, { recursive: true });
+  devnet = await startDevnet({ chainPort: 18545, relayPort: 18081, users: 5 });
+  server = await serveDir(dist, { '/networks/e2e.json': devnet.profile });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  await devnet?.stop();
+  await mkdir(fileURLToPath(new URL('../target/tmp', import.meta.url)), { recursive: true });
+  await writeFile(metricsFile, metrics.join('\n') + '\n');
+});
+
+/** The app in a new browser context whose wallet holds user `n`'s key. */
+async function openApp(n, wallet = {}) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  await installWallet(context, { privateKey: devnet.accounts.users[n].private_key, rpcUrl: devnet.rpcUrl, ...wallet });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${server.url}?network=e2e`);
+  return { context, page, errors, app: new AppPage(page) };
+}
+
+/** What the tests do on the page, by role, label and test id. */
+class AppPage {
+  constructor(page) {
+    this.page = page;
+  }
+  async connect() {
+    await this.page.getByRole('button', { name: 'Connect Test Wallet' }).click();
+    await this.page.getByTestId('account').waitFor();
+  }
+  text(id) {
+    return this.page.getByTestId(id).textContent();
+  }
+  async waitForText(id, pattern) {
+    await this.page.waitForFunction(
+      ([id, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
+      [id, pattern.source],
+    );
+  }
+  async approveOneTask() {
+    await this.page.getByTestId('approve').click();
+    await this.waitForText('allowance', /^30 CNX$/);
+  }
+  async chooseType(name) {
+    await this.page.locator('.segmented label', { hasText: name }).click();
+    assert.ok(await this.page.getByRole('radio', { name }).isChecked());
+  }
+  async chooseImage({ prompt, images }) {
+    await this.chooseType('Image');
+    await this.page.getByLabel('Prompt', { exact: true }).fill(prompt);
+    await this.page.getByLabel('Images (1–10)').fill(`${images}`);
+  }
+  async stageDone(label) {
+    await this.page.locator('[data-testid="timeline"] li.done', { hasText: label }).waitFor();
+  }
+  async imagesShown(count) {
+    await this.page.waitForFunction(
+      (n) => [...document.querySelectorAll('[data-testid="gallery"] img')].filter((img) => img.complete && img.naturalWidth > 0).length === n,
+      count,
+    );
+  }
+}
+
+/** createTask transactions the wallet was asked to send. */
+function createTaskSends(calls) {
+  return calls.filter((c) => c.method === 'eth_sendTransaction' && c.params[0].to.toLowerCase() === TASK);
+}
+
+test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and downloadable', async () => {
+  const { context, page, errors, app } = await openApp(0);
+  await app.connect();
+  await app.waitForText('cnx', /^1000 CNX$/);
+  await app.approveOneTask();
+  await app.chooseImage({ prompt: 'a <b>red</b> cat & "friends"', images: 3 });
+  await page.getByTestId('json').evaluate((el) => el.closest('details').open = true);
+  assert.match(await page.getByTestId('json').inputValue(), /"num_images":3/);
+
+  const callsBefore = (await walletCalls(page)).length;
+  const clicked = Date.now();
+  await page.getByTestId('create').click();
+  await app.stageDone('Arguments sent to the relay');
+  metric(`click_to_args_accepted_ms ${Date.now() - clicked}`);
+  await app.stageDone('Succeeded');
+  const succeeded = Date.now();
+  await page.locator('[data-testid="gallery"] img').first().waitFor();
+  metric(`task_success_to_first_image_ms ${Date.now() - succeeded}`);
+  await app.imagesShown(3);
+
+  // Each download link is a PNG of this task.
+  const links = page.getByTestId('download');
+  assert.equal(await links.count(), 3);
+  const id = (await app.text('task')).match(/Task (\d+)/)[1];
+  assert.equal(await links.nth(2).getAttribute('download'), `crynux-task-${id}-3.png`);
+  const magic = await links.first().evaluate(async (a) => [...new Uint8Array(await (await fetch(a.href)).arrayBuffer()).slice(0, 4)]);
+  assert.deepEqual(magic, [0x89, 0x50, 0x4e, 0x47]);
+  // The prompt with HTML in it stayed text.
+  assert.equal(await page.locator('main b').count(), 0);
+
+  const calls = (await walletCalls(page)).slice(callsBefore);
+  const methods = calls.map((c) => c.method);
+  metric(`wallet_requests_per_sd_task_of_3 ${methods.length} (${[...new Set(methods)].map((m) => `${m}×${methods.filter((x) => x === m).length}`).join(', ')})`);
+  assert.deepEqual(methods, ['eth_sendTransaction', 'personal_sign', 'personal_sign', 'personal_sign', 'personal_sign']);
+  await app.waitForText('cnx', /^970 CNX$/);
+  await page.screenshot({ path: `${out}/dapp-sd-3-images.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a GPT task: the reply is shown as text, with token usage', async () => {
+  const { context, page, errors, app } = await openApp(1);
+  await app.connect();
+  await app.approveOneTask();
+  await app.chooseType('Chat');
+  const message = '<img src=x onerror="window.__owned=1"> What is a GPU?';
+  await page.getByLabel('Message').fill(message);
+  await page.getByTestId('create').click();
+  await page.getByTestId('reply').waitFor();
+  assert.ok((await app.text('reply')).length > 0);
+  assert.match(await app.text('usage'), /prompt \+ \d+ reply tokens = \d+/);
+  // The question is shown as written, never as HTML.
+  assert.equal(await page.locator('.chat .user').evaluate((p) => p.lastChild.textContent), message);
+  assert.equal(await page.locator('.chat img').count(), 0);
+  assert.equal(await page.evaluate(() => window.__owned), undefined);
+  const sends = createTaskSends(await walletCalls(page));
+  assert.equal(sends.length, 1);
+  await page.screenshot({ path: `${out}/dapp-gpt.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('rejected approve, createTask and upload signature: explained, retried, paid once', async () => {
+  const { context, page, errors, app } = await openApp(2);
+  await app.connect();
+  await app.waitForText('cnx', /^1000 CNX$/);
+
+  await refuseNext(page, 'eth_sendTransaction');
+  await page.getByTestId('approve').click();
+  await app.waitForText('approve-error', /You declined the request in your wallet/);
+  await app.approveOneTask();
+
+  await app.chooseImage({ prompt: 'a lighthouse', images: 1 });
+  await refuseNext(page, 'eth_sendTransaction');
+  await page.getByTestId('create').click();
+  await app.waitForText('task-error', /You declined the request/);
+  await app.waitForText('cnx', /^1000 CNX$/);
+  await page.screenshot({ path: `${out}/dapp-rejected-create.png`, fullPage: true });
+
+  await refuseNext(page, 'personal_sign');
+  await page.getByTestId('go-on').click();
+  await app.waitForText('task-error', /You declined the request[\s\S]*is paid for and saved/);
+  assert.equal(await app.text('go-on'), 'Sign and upload the arguments');
+  await app.waitForText('cnx', /^970 CNX$/);
+  await page.screenshot({ path: `${out}/dapp-rejected-upload.png`, fullPage: true });
+
+  await page.getByTestId('go-on').click();
+  await app.imagesShown(1);
+  // Two createTask requests (one refused), one transaction mined: paid once.
+  const calls = await walletCalls(page);
+  assert.equal(createTaskSends(calls).length, 2);
+  await app.waitForText('cnx', /^970 CNX$/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+for (const { name, known, expected } of [
+  { name: 'a wallet on another known chain is switched', known: ['0x1', '0x7a69'], expected: ['wallet_switchEthereumChain'] },
+  {
+    name: 'a wallet that does not know the chain adds it, then switches',
+    known: ['0x1'],
+    expected: ['wallet_switchEthereumChain', 'wallet_addEthereumChain', 'wallet_switchEthereumChain'],
+  },
+]) {
+  test(name, async () => {
+    const { context, page, errors, app } = await openApp(3, { chainId: '0x1', knownChains: known });
+    await app.connect();
+    await app.waitForText('wrong-chain', /on chain 1, not on Local devnet/);
+    await app.waitForText('blocked', /Switch your wallet to Local devnet first/);
+    await page.getByRole('button', { name: 'Switch to Local devnet' }).click();
+    await page.getByTestId('chain-ok').waitFor();
+    const calls = (await walletCalls(page)).map((c) => c.method).filter((m) => m.startsWith('wallet_'));
+    assert.deepEqual(calls, expected);
+    const added = (await walletCalls(page)).find((c) => c.method === 'wallet_addEthereumChain');
+    if (added) assert.deepEqual(added.params[0].rpcUrls, [devnet.rpcUrl]);
+    await page.screenshot({ path: `${out}/dapp-switch-${known.length}.png` });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
+
+test('the relay stopped for 10 s during the upload: the task completes after it returns', async () => {
+  const { context, page, errors, app } = await openApp(4);
+  await app.connect();
+  await app.approveOneTask();
+  await app.chooseImage({ prompt: 'a storm at sea', images: 2 });
+  await devnet.stopRelay();
+  await page.getByTestId('create').click();
+  // The app saw the outage and says it keeps trying.
+  await app.waitForText('activity', /relay does not answer/);
+  await page.screenshot({ path: `${out}/dapp-relay-down.png`, fullPage: true });
+  const down = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, 10_000)); // the outage itself
+  await devnet.restartRelay();
+  await app.stageDone('Arguments sent to the relay');
+  metric(`relay_back_to_args_accepted_ms ${Date.now() - down - 10_000}`);
+  await app.imagesShown(2);
+  const signatures = (await walletCalls(page)).filter((c) => c.method === 'personal_sign').length;
+  assert.equal(signatures, 3, 'one signature for the upload, one per image');
+  await page.screenshot({ path: `${out}/dapp-relay-back.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});

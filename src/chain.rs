@@ -1,0 +1,263 @@
+//! Reads from the chain through the network profile's RPC URL (balances, simulations,
+//! receipts, logs). Reads never go through the wallet: it may be on another chain, and it
+//! has nothing to approve for them.
+
+use std::fmt;
+
+use crynux_protocol::abi::{allowance_calldata, balance_of_calldata, decode_uint256, Revert};
+use crynux_protocol::profile::Contracts;
+use crynux_protocol::{Address, Log, H256, U256};
+use gloo_net::http::Request;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Why a read from the chain failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainError {
+    /// No answer from the RPC server.
+    Unreachable(String),
+    /// The call would revert.
+    Reverted(Revert),
+    /// The RPC server answered with an error.
+    Rpc {
+        /// JSON-RPC error code.
+        code: i64,
+        /// Its message.
+        message: String,
+    },
+    /// The answer is not what the method returns.
+    BadAnswer(String),
+}
+
+impl fmt::Display for ChainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unreachable(reason) => write!(
+                f,
+                "The network's RPC server does not answer ({reason}). Check your connection, \
+                 then try again."
+            ),
+            Self::Reverted(revert) => write!(f, "The contract refuses: {revert}."),
+            Self::Rpc { code, message } => write!(
+                f,
+                "The network's RPC server reported an error: {message} (code {code})."
+            ),
+            Self::BadAnswer(reason) => write!(
+                f,
+                "The network's RPC server gave an answer the app cannot read ({reason})."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ChainError {}
+
+/// A mined transaction's outcome.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Receipt {
+    /// `0x1` success, `0x0` reverted.
+    pub status: U256,
+    /// The block it was mined in.
+    pub block_number: U256,
+    /// Its event logs.
+    pub logs: Vec<Log>,
+}
+
+impl Receipt {
+    /// Whether the transaction succeeded.
+    pub fn succeeded(&self) -> bool {
+        !self.status.is_zero()
+    }
+
+    /// The block number as a plain number.
+    pub fn block(&self) -> u64 {
+        self.block_number.low_u64()
+    }
+}
+
+/// A call or transaction to simulate.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// Sender.
+    pub from: Address,
+    /// Contract.
+    pub to: Address,
+    /// Calldata.
+    pub data: &'a [u8],
+}
+
+impl Call<'_> {
+    /// The call as a JSON-RPC transaction object.
+    pub fn to_json(&self) -> Value {
+        json!({"from": self.from, "to": self.to, "data": format!("0x{}", hex::encode(self.data))})
+    }
+}
+
+/// The chain behind one RPC URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReader {
+    url: String,
+}
+
+impl ChainReader {
+    /// Reads from `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into() }
+    }
+
+    async fn request<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: Value,
+    ) -> Result<T, ChainError> {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let unreachable = |e: gloo_net::Error| ChainError::Unreachable(e.to_string());
+        let response = Request::post(&self.url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .map_err(unreachable)?
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let text = response.text().await.map_err(unreachable)?;
+        let answer: Value =
+            serde_json::from_str(&text).map_err(|e| ChainError::BadAnswer(e.to_string()))?;
+        if let Some(error) = answer.get("error") {
+            return Err(rpc_error(error));
+        }
+        serde_json::from_value(answer.get("result").cloned().unwrap_or(Value::Null))
+            .map_err(|e| ChainError::BadAnswer(format!("{method}: {e}")))
+    }
+
+    /// The latest block number.
+    pub async fn block_number(&self) -> Result<u64, ChainError> {
+        let number: U256 = self.request("eth_blockNumber", json!([])).await?;
+        Ok(number.low_u64())
+    }
+
+    /// The account's ETH balance in wei.
+    pub async fn balance(&self, account: Address) -> Result<U256, ChainError> {
+        self.request("eth_getBalance", json!([account, "latest"]))
+            .await
+    }
+
+    /// Runs `call` without sending it, at `block` (default latest); returns its output.
+    pub async fn call(&self, call: Call<'_>, block: Option<u64>) -> Result<Vec<u8>, ChainError> {
+        let block = block.map_or("latest".to_owned(), |b| format!("{b:#x}"));
+        let output: String = self
+            .request("eth_call", json!([call.to_json(), block]))
+            .await?;
+        hex::decode(output.trim_start_matches("0x"))
+            .map_err(|e| ChainError::BadAnswer(e.to_string()))
+    }
+
+    /// A call that returns one `uint256`.
+    pub async fn call_uint(&self, call: Call<'_>) -> Result<U256, ChainError> {
+        decode_uint256(&self.call(call, None).await?)
+            .map_err(|e| ChainError::BadAnswer(e.to_string()))
+    }
+
+    /// The gas `call` would use as a transaction; a revert comes back as its reason.
+    pub async fn estimate_gas(&self, call: Call<'_>) -> Result<U256, ChainError> {
+        self.request("eth_estimateGas", json!([call.to_json()]))
+            .await
+    }
+
+    /// The receipt of a transaction, `None` while it is not mined.
+    pub async fn receipt(&self, hash: H256) -> Result<Option<Receipt>, ChainError> {
+        self.request("eth_getTransactionReceipt", json!([hash]))
+            .await
+    }
+
+    /// Logs of `address` whose topic0 is one of `topics`, in blocks `from..=to`.
+    pub async fn logs(
+        &self,
+        address: Address,
+        topics: &[H256],
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Log>, ChainError> {
+        let filter = json!({
+            "address": address,
+            "topics": [topics],
+            "fromBlock": format!("{from:#x}"),
+            "toBlock": format!("{to:#x}"),
+        });
+        self.request("eth_getLogs", json!([filter])).await
+    }
+}
+
+/// What an account holds, as far as tasks are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountInfo {
+    /// ETH for gas, in wei.
+    pub eth: U256,
+    /// CNX, in wei.
+    pub cnx: U256,
+    /// CNX the Task contract may take.
+    pub allowance: U256,
+}
+
+/// Reads `account`'s ETH, CNX and allowance to the Task contract.
+pub async fn read_account(
+    chain: &ChainReader,
+    contracts: &Contracts,
+    account: Address,
+) -> Result<AccountInfo, ChainError> {
+    Ok(AccountInfo {
+        eth: chain.balance(account).await?,
+        cnx: chain
+            .call_uint(Call {
+                from: account,
+                to: contracts.token,
+                data: &balance_of_calldata(account),
+            })
+            .await?,
+        allowance: chain
+            .call_uint(Call {
+                from: account,
+                to: contracts.token,
+                data: &allowance_calldata(account, contracts.task),
+            })
+            .await?,
+    })
+}
+
+/// A JSON-RPC error object as a [`ChainError`]; revert data (`0x08c379a0…`) is decoded.
+fn rpc_error(error: &Value) -> ChainError {
+    let message = error["message"].as_str().unwrap_or_default().to_owned();
+    match error.get("data").and_then(Value::as_str) {
+        Some(data) if data.starts_with("0x") => ChainError::Reverted(Revert::from_hex(data)),
+        _ if message.contains("execution reverted") => ChainError::Reverted(Revert::Empty),
+        _ => ChainError::Rpc {
+            code: error["code"].as_i64().unwrap_or_default(),
+            message,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revert_data_in_an_rpc_error_is_decoded() {
+        // What anvil answers to eth_estimateGas for a user without CNX.
+        let error = json!({"code": 3, "message": "execution reverted: Not enough tokens for task",
+            "data": "0x08c379a00000000000000000000000000000000000000000000000000000000000000020000000000000000000000000000000000000000000000000000000000000001a4e6f7420656e6f75676820746f6b656e7320666f72207461736b000000000000"});
+        assert_eq!(
+            rpc_error(&error),
+            ChainError::Reverted(Revert::Error("Not enough tokens for task".into()))
+        );
+        let other = json!({"code": -32000, "message": "header not found"});
+        assert_eq!(
+            rpc_error(&other),
+            ChainError::Rpc {
+                code: -32000,
+                message: "header not found".into()
+            }
+        );
+    }
+}

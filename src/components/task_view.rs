@@ -1,0 +1,163 @@
+//! The current task: its timeline with block numbers, what is happening now, what went
+//! wrong and how to go on, and its results (an image gallery or the chat reply).
+
+use crynux_protocol::args::form::{field, field_text};
+use crynux_protocol::args::TaskType;
+use leptos::prelude::*;
+
+use crate::task::flow::{Flow, ResultFile, TaskError};
+use crate::task::{explain_abort, Outcome, Step};
+
+/// The task in `flow.run`.
+#[component]
+pub fn TaskView(
+    /// The task's flow (its run, activity and files).
+    flow: Flow,
+    /// Runs the task's next steps.
+    advance: Action<(), Result<(), TaskError>>,
+) -> impl IntoView {
+    let (run, activity, files) = (flow.run, flow.activity, flow.files);
+    let title = move || {
+        run.with(|run| match run.as_ref().and_then(|run| run.task_id()) {
+            Some(id) => format!("Task {id}"),
+            None => "Your task".to_owned(),
+        })
+    };
+    let timeline = move || {
+        run.with(|run| run.as_ref().map(|run| run.timeline()).unwrap_or_default())
+            .into_iter()
+            .map(|stage| {
+                let block = stage.block.map(|b| format!(" · block {b}"));
+                view! {
+                    <li class:done=stage.done>
+                        <span class="mark" aria-hidden="true">{if stage.done { "✓" } else { "○" }}</span>
+                        {stage.label}
+                        <span class="block">{block}</span>
+                        <span class="sr-only">{if stage.done { " (done)" } else { " (not yet)" }}</span>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    let next_step = move || run.with(|run| run.as_ref().map(|run| run.next_step()));
+    let failure = move || advance.value().get().and_then(Result::err);
+    let can_go_on = move || {
+        !advance.pending().get()
+            && next_step().is_some_and(|step| step != Step::Done)
+            && (failure().is_some() || advance.value().get().is_none())
+    };
+    let go_on_label = move || match next_step() {
+        Some(Step::Send) => "Try again",
+        Some(Step::Upload) => "Sign and upload the arguments",
+        Some(Step::Download) => "Download the results",
+        _ => "Continue",
+    };
+    let paid_note = move || {
+        run.with(|run| {
+            run.as_ref()
+                .filter(|run| run.is_paid())
+                .and_then(|run| run.task_id())
+                .map(|id| {
+                    format!("Task {id} is paid for and saved in this browser; nothing is lost.")
+                })
+        })
+    };
+    let outcome = move || {
+        run.with(|run| run.as_ref().and_then(|run| run.outcome.clone()))
+            .and_then(|outcome| match outcome {
+                Outcome::Aborted { reason, .. } => Some(explain_abort(&reason)),
+                Outcome::Reverted { reason, .. } => Some(format!(
+                    "{reason} No task was created and no fee was taken."
+                )),
+                Outcome::Success { .. } => None,
+            })
+    };
+    let kind = move || run.with(|run| run.as_ref().map(|run| run.task_type));
+    let question = move || {
+        run.with(|run| {
+            run.as_ref()
+                .map(|run| field_text(field(&run.args, "/messages/0/content")))
+        })
+    };
+
+    view! {
+        <section class="card" aria-labelledby="task-title" data-testid="task">
+            <h2 id="task-title">{title}</h2>
+            <ol class="timeline" data-testid="timeline">{timeline}</ol>
+            <p class="status" role="status" aria-live="polite" data-testid="activity">{move || activity.get()}</p>
+            {move || outcome().map(|words| view! { <p class="alert" role="alert" data-testid="outcome">{words}</p> })}
+            {move || failure().map(|error| view! {
+                <div class="alert" role="alert" data-testid="task-error">
+                    <p>{error.to_string()}</p>
+                    {paid_note}
+                </div>
+            })}
+            {move || can_go_on().then(|| view! {
+                <div class="actions">
+                    <button data-testid="go-on" on:click=move |_| drop(advance.dispatch(()))>{go_on_label}</button>
+                </div>
+            })}
+            {move || match kind() {
+                Some(TaskType::StableDiffusion) => view! { <Gallery files task=title /> }.into_any(),
+                Some(TaskType::Gpt) => view! { <Chat files question /> }.into_any(),
+                None => ().into_any(),
+            }}
+        </section>
+    }
+}
+
+/// The images, each with a download link.
+#[component]
+fn Gallery(
+    files: RwSignal<Vec<ResultFile>>,
+    task: impl Fn() -> String + Send + Sync + 'static,
+) -> impl IntoView {
+    let task = Signal::derive(task);
+    view! {
+        <div class="gallery" data-testid="gallery">
+            {move || files.get().into_iter().filter_map(|file| match file {
+                ResultFile::Image { index, url } => {
+                    let name = format!("crynux-{}-{}.png", task.get().to_lowercase().replace(' ', "-"), index + 1);
+                    Some(view! {
+                        <figure>
+                            <img src=url.clone() alt=format!("Result image {}", index + 1) width="256" height="256" />
+                            <figcaption>
+                                <a href=url download=name data-testid="download">{format!("Download image {}", index + 1)}</a>
+                            </figcaption>
+                        </figure>
+                    })
+                }
+                ResultFile::Reply(_) => None,
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// The question and the model's reply, as text (never as HTML), with token usage.
+#[component]
+fn Chat(
+    files: RwSignal<Vec<ResultFile>>,
+    question: impl Fn() -> Option<String> + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="chat" data-testid="chat">
+            <p class="bubble user"><span class="sr-only">"You: "</span>{question}</p>
+            {move || files.get().into_iter().filter_map(|file| match file {
+                ResultFile::Reply(reply) => Some(reply),
+                ResultFile::Image { .. } => None,
+            }).map(|reply| {
+                let usage = reply.usage;
+                let cut = reply.choices.first().is_some_and(|c| c.finish_reason == "length");
+                view! {
+                    {reply.choices.into_iter().map(|choice| view! {
+                        <p class="bubble reply" data-testid="reply"><span class="sr-only">"Model: "</span>{choice.message.content}</p>
+                    }).collect_view()}
+                    <p class="hint" data-testid="usage">
+                        {format!("{} model · {} prompt + {} reply tokens = {}", reply.model, usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)}
+                        {cut.then_some(" · cut at the token limit")}
+                    </p>
+                }
+            }).collect_view()}
+        </div>
+    }
+}

@@ -1,0 +1,244 @@
+//! The relay client: upload a task's arguments, download its results. Signing is the
+//! caller's; this module only speaks HTTP and turns the relay's answers into [`RelayError`].
+
+use std::fmt;
+
+use crynux_protocol::signing::{RelayRequest, Signature};
+use gloo_net::http::{Request, Response};
+use serde_json::{json, Value};
+
+/// Why a relay request failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelayError {
+    /// No answer (the relay is down or unreachable).
+    Unreachable(String),
+    /// HTTP 400 `validation_error`: the relay refused the request, naming the field.
+    Refused {
+        /// The request field at fault.
+        field: String,
+        /// The relay's reason.
+        message: String,
+    },
+    /// Any other error status.
+    Failed {
+        /// The HTTP status.
+        status: u16,
+        /// The relay's message, if it gave one.
+        message: String,
+    },
+}
+
+impl RelayError {
+    fn refused_with(&self, text: &str) -> bool {
+        matches!(self, Self::Refused { message, .. } if message == text)
+    }
+
+    /// The relay has not yet seen the task on the chain (it follows the chain a little
+    /// behind): ask again.
+    pub fn task_not_seen_yet(&self) -> bool {
+        self.refused_with("Task not found on the Blockchain")
+    }
+
+    /// The result node has not uploaded the file yet: ask again.
+    pub fn results_not_ready(&self) -> bool {
+        self.refused_with("Task results not uploaded")
+            || self.refused_with("File not found")
+            || matches!(self, Self::Failed { status: 404, .. })
+    }
+
+    /// The upload was already accepted (an earlier attempt whose answer got lost).
+    pub fn already_uploaded(&self) -> bool {
+        self.refused_with("Task already uploaded")
+    }
+
+    /// The signed timestamp is too old: sign again.
+    pub fn signature_expired(&self) -> bool {
+        self.refused_with("Timestamp expired")
+    }
+
+    /// The relay is down or failing: the same request may succeed later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable(_) => true,
+            Self::Failed { status, .. } => *status >= 500 || *status == 429,
+            Self::Refused { .. } => false,
+        }
+    }
+}
+
+impl fmt::Display for RelayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unreachable(reason) => write!(
+                f,
+                "The relay does not answer ({reason}). It may be restarting; the app keeps \
+                 trying."
+            ),
+            _ if self.task_not_seen_yet() => f.write_str(
+                "The relay has not seen this task on the chain yet; the app keeps trying.",
+            ),
+            _ if self.results_not_ready() => {
+                f.write_str("The results are not on the relay yet; the app keeps trying.")
+            }
+            Self::Refused { message, .. } if message == "Signer not allowed" => f.write_str(
+                "The relay says this account did not create the task. Switch your wallet back \
+                 to the account that paid for it.",
+            ),
+            Self::Refused { message, .. } if message == "Invalid signature" => f.write_str(
+                "The relay did not accept your wallet's signature. Sign again; if it keeps \
+                 failing, this relay may need a wallet that signs raw hashes.",
+            ),
+            Self::Refused { message, .. } if message == "Task hash mismatch" => {
+                f.write_str("The relay says these arguments are not the ones that were paid for.")
+            }
+            _ if self.signature_expired() => f.write_str(
+                "The signature is too old for the relay (or your computer's clock is off). \
+                 Sign again.",
+            ),
+            Self::Refused { field, message } => {
+                write!(f, "The relay refused the request: {field}: {message}.")
+            }
+            Self::Failed { status, message } => write!(
+                f,
+                "The relay failed (HTTP {status}{}{message}). Try again in a moment.",
+                if message.is_empty() { "" } else { ": " }
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RelayError {}
+
+/// The relay at one base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayClient {
+    base: String,
+}
+
+impl RelayClient {
+    /// A client for the relay at `base` (`http://host:port`).
+    pub fn new(base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// `POST /v1/inference_tasks`: uploads the exact arguments string that was hashed.
+    pub async fn upload_args(
+        &self,
+        task_id: u64,
+        task_args: &str,
+        timestamp: u64,
+        signature: &Signature,
+    ) -> Result<(), RelayError> {
+        let request = RelayRequest::UploadArgs { task_id, task_args };
+        let body = json!({
+            "task_args": task_args,
+            "task_id": task_id,
+            "timestamp": timestamp,
+            "signature": signature.to_hex(),
+        });
+        let response = Request::post(&format!("{}{}", self.base, request.path()))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .map_err(unreachable)?
+            .send()
+            .await
+            .map_err(unreachable)?;
+        checked(response).await.map(drop)
+    }
+
+    /// `GET /v1/inference_tasks/{task_id}/results/{image_num}`: one result file's bytes.
+    pub async fn result_file(
+        &self,
+        task_id: u64,
+        image_num: u32,
+        timestamp: u64,
+        signature: &Signature,
+    ) -> Result<Vec<u8>, RelayError> {
+        let request = RelayRequest::GetResult { task_id, image_num };
+        let url = format!(
+            "{}{}",
+            self.base,
+            request.signed_get_path(timestamp, signature)
+        );
+        let response = Request::get(&url).send().await.map_err(unreachable)?;
+        checked(response).await?.binary().await.map_err(unreachable)
+    }
+}
+
+fn unreachable(e: gloo_net::Error) -> RelayError {
+    RelayError::Unreachable(e.to_string())
+}
+
+/// The response when its status is a success, else the relay's error envelope as an error.
+async fn checked(response: Response) -> Result<Response, RelayError> {
+    if response.ok() {
+        return Ok(response);
+    }
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    Err(error_from_envelope(status, &body))
+}
+
+/// `400 {"message": "validation_error", "data": {"field_name", "message"}}` or another
+/// status with `{"message": …}`.
+fn error_from_envelope(status: u16, body: &Value) -> RelayError {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    if status == 400 && body["message"] == "validation_error" {
+        RelayError::Refused {
+            field: text(&body["data"]["field_name"]),
+            message: text(&body["data"]["message"]),
+        }
+    } else {
+        RelayError::Failed {
+            status,
+            message: text(&body["message"]),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(field: &str, message: &str) -> RelayError {
+        error_from_envelope(
+            400,
+            &json!({"message": "validation_error", "data": {"field_name": field, "message": message}}),
+        )
+    }
+
+    #[test]
+    fn the_relays_answers_sort_into_wait_retry_and_stop() {
+        assert!(refused("task_id", "Task not found on the Blockchain").task_not_seen_yet());
+        assert!(refused("task_id", "Task results not uploaded").results_not_ready());
+        assert!(refused("image_num", "File not found").results_not_ready());
+        assert!(error_from_envelope(404, &Value::Null).results_not_ready());
+        assert!(refused("task_id", "Task already uploaded").already_uploaded());
+        assert!(refused("timestamp", "Timestamp expired").signature_expired());
+        assert!(RelayError::Unreachable("refused".into()).is_transient());
+        assert!(error_from_envelope(500, &json!({"message": "Internal error"})).is_transient());
+        let mismatch = refused("task_hash", "Task hash mismatch");
+        assert!(!mismatch.is_transient() && !mismatch.task_not_seen_yet());
+    }
+
+    #[test]
+    fn every_relay_error_reads_as_a_sentence() {
+        for error in [
+            refused("signature", "Signer not allowed"),
+            refused("signature", "Invalid signature"),
+            refused("task_hash", "Task hash mismatch"),
+            refused("timestamp", "Timestamp expired"),
+            refused("task_args", "/prompt: must be a string"),
+            error_from_envelope(502, &Value::Null),
+            RelayError::Unreachable("connection refused".into()),
+        ] {
+            let text = error.to_string();
+            assert!(text.ends_with('.') && text.len() > 30, "{text}");
+        }
+        assert!(refused("task_args", "/prompt: must be a string")
+            .to_string()
+            .contains("task_args: /prompt: must be a string"));
+    }
+}

@@ -1,0 +1,174 @@
+use crynux_protocol::abi::event_signatures::*;
+use crynux_protocol::abi::{event_topic, Token};
+use crynux_protocol::U256;
+use ethers_core::abi::encode;
+
+use super::*;
+
+const TASK: &str = "0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0";
+const USER: &str = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8";
+
+fn profile() -> NetworkProfile {
+    NetworkProfile::from_json(include_str!("../../public/networks/devnet.json")).unwrap()
+}
+
+fn log(signature: &str, topics: &[H256], data: &[Token], block: u64) -> Log {
+    let mut all = vec![event_topic(signature)];
+    all.extend_from_slice(topics);
+    Log {
+        address: TASK.parse().unwrap(),
+        topics: all,
+        data: encode(data).into(),
+        block_number: Some(block.into()),
+        ..Log::default()
+    }
+}
+
+fn uint(n: u64) -> Token {
+    Token::Uint(U256::from(n))
+}
+
+fn address_topic(address: Address) -> H256 {
+    H256::from(address)
+}
+
+fn created(task_id: u64, node: Address, round: u64) -> Log {
+    let creator = USER.parse().unwrap();
+    log(
+        TASK_CREATED,
+        &[address_topic(creator), address_topic(node)],
+        &[
+            uint(task_id),
+            uint(0),
+            Token::FixedBytes(vec![7; 32]),
+            Token::FixedBytes(vec![0; 32]),
+            uint(round),
+        ],
+        5,
+    )
+}
+
+fn sd_run() -> TaskRun {
+    TaskRun::new(
+        USER.parse().unwrap(),
+        TaskType::StableDiffusion,
+        "{}".into(),
+        8,
+    )
+}
+
+#[test]
+fn a_task_goes_send_mine_upload_follow_download() {
+    let mut run = sd_run();
+    assert_eq!(run.next_step(), Step::Send);
+    assert!(!run.is_paid());
+    run.tx_hash = Some(H256::repeat_byte(1));
+    assert_eq!(run.next_step(), Step::Mine);
+    assert!(run.is_paid());
+
+    let nodes: Vec<Address> = (1..=3).map(Address::repeat_byte).collect();
+    let mut logs: Vec<Log> = (0..3)
+        .map(|round| created(42, nodes[round as usize], round))
+        .collect();
+    // Logs of the token (Approval, Transfer) come first in a real receipt.
+    logs.insert(
+        0,
+        Log {
+            address: Address::repeat_byte(9),
+            ..created(99, nodes[0], 0)
+        },
+    );
+    run.record_creation(5, &logs, TASK.parse().unwrap());
+    assert_eq!(
+        run.created,
+        Some(Created {
+            task_id: 42,
+            block: 5,
+            nodes: nodes.clone()
+        })
+    );
+    assert_eq!(run.cursor, 5);
+    assert_eq!(run.next_step(), Step::Upload);
+    run.uploaded = true;
+    assert_eq!(run.next_step(), Step::Follow);
+
+    // Events of other tasks change nothing.
+    run.record_event(&log(TASK_RESULT_COMMITMENTS_READY, &[], &[uint(41)], 7));
+    assert_eq!(run.commitments_block, None);
+    run.record_event(&log(TASK_RESULT_COMMITMENTS_READY, &[], &[uint(42)], 8));
+    assert_eq!(run.commitments_block, Some(8));
+    let proof = vec![0xab; 24];
+    run.record_event(&log(
+        TASK_SUCCESS,
+        &[address_topic(nodes[1])],
+        &[uint(42), Token::Bytes(proof.clone())],
+        9,
+    ));
+    assert_eq!(
+        run.outcome,
+        Some(Outcome::Success {
+            block: 9,
+            result: proof
+        })
+    );
+    assert_eq!(run.result_count(), 3);
+    assert_eq!(run.next_step(), Step::Download);
+    // An abort after success (impossible on chain) cannot overwrite it.
+    run.record_event(&log(
+        TASK_ABORTED,
+        &[],
+        &[uint(42), Token::String("x".into())],
+        10,
+    ));
+    assert!(matches!(run.outcome, Some(Outcome::Success { .. })));
+
+    let timeline = run.timeline();
+    assert!(timeline.iter().all(|stage| stage.done));
+    let blocks: Vec<_> = timeline.iter().map(|s| s.block).collect();
+    assert_eq!(blocks, [Some(5), None, Some(8), Some(9)]);
+}
+
+#[test]
+fn the_run_survives_a_round_trip_through_storage() {
+    let mut run = sd_run();
+    run.tx_hash = Some(H256::repeat_byte(3));
+    run.outcome = Some(Outcome::Aborted {
+        block: 3,
+        reason: "Task Cancelled".into(),
+    });
+    let text = serde_json::to_string(&run).unwrap();
+    assert_eq!(serde_json::from_str::<TaskRun>(&text).unwrap(), run);
+    assert_eq!(run.next_step(), Step::Done);
+    let key = TaskRun::storage_key(&profile(), run.creator);
+    assert!(
+        key.starts_with("crynux/31337/0x9fe4") && key.ends_with("/current-task"),
+        "{key}"
+    );
+}
+
+#[test]
+fn a_reverted_creation_is_done_and_unpaid() {
+    let mut run = sd_run();
+    run.tx_hash = Some(H256::repeat_byte(1));
+    run.outcome = Some(Outcome::Reverted {
+        block: 4,
+        reason: "No available nodes".into(),
+    });
+    assert_eq!(run.next_step(), Step::Done);
+    assert!(!run.is_paid());
+    assert_eq!(run.result_count(), 0);
+}
+
+#[test]
+fn refusals_and_aborts_are_explained_with_what_to_do() {
+    let profile = profile();
+    let words = |reason: &str| explain_create_refusal(&Revert::Error(reason.into()), &profile, 24);
+    assert!(words("Not enough tokens for task").contains("does not hold the 30 CNX"));
+    assert!(words("Not enough allowance for task").contains("Approve at least 30 CNX"));
+    assert!(words("No available nodes of such vram").contains("at least 24 GB"));
+    assert!(words("Something else").contains("Something else"));
+    assert!(explain_abort("Task result illegal").contains("refunded"));
+    assert!(explain_abort("Task Cancelled").contains("refunded"));
+    assert!(explain_abort("Task error reported").contains("paid the nodes"));
+    assert!(explain_abort("<b>new</b>").contains("<b>new</b>"));
+}
