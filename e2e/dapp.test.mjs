@@ -157,6 +157,12 @@ test('a GPT task: the reply is shown as text, with token usage', async () => {
   const sends = createTaskSends(await walletCalls(page));
   assert.equal(sends.length, 1);
   await page.screenshot({ path: `${out}/dapp-gpt.png`, fullPage: true });
+  // The same page on a 360 px phone in dark mode: nothing overflows sideways.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
+  await page.screenshot({ path: `${out}/dapp-gpt-phone-dark.png`, fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();
 });

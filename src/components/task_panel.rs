@@ -46,8 +46,14 @@ pub fn TaskPanel(
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
     let kind = RwSignal::new(TaskType::StableDiffusion);
-    let sd_text = RwSignal::new(initial_sd_args());
-    let gpt_text = RwSignal::new(initial_gpt_args());
+    let (initial_sd, initial_gpt) = (initial_sd_args(), initial_gpt_args());
+    let sd_text = RwSignal::new(initial_sd.clone());
+    let gpt_text = RwSignal::new(initial_gpt.clone());
+    // A new form is not wrong yet, only empty: its problems show once the user types.
+    let pristine = Memo::new(move |_| match kind.get() {
+        TaskType::StableDiffusion => sd_text.with(|text| *text == initial_sd),
+        TaskType::Gpt => gpt_text.with(|text| *text == initial_gpt),
+    });
     let text = Signal::derive(move || match kind.get() {
         TaskType::StableDiffusion => sd_text.get(),
         TaskType::Gpt => gpt_text.get(),
@@ -110,7 +116,11 @@ pub fn TaskPanel(
             return Some(format!("Switch your wallet to {network} first."));
         }
         if parsed.with(Result::is_err) {
-            return Some("Fix the arguments first.".into());
+            return Some(if pristine.get() {
+                "Fill in the form first.".into()
+            } else {
+                "Fix the arguments first.".into()
+            });
         }
         if let Some(Some(Ok(info))) = info.get() {
             if info.cnx < fee {
@@ -161,9 +171,9 @@ pub fn TaskPanel(
                     .collect_view()}
             </div>
             {move || match kind.get() {
-                TaskType::StableDiffusion => view! { <SdForm args=sd_text parsed /> }.into_any(),
+                TaskType::StableDiffusion => view! { <SdForm args=sd_text parsed pristine /> }.into_any(),
                 TaskType::Gpt => view! {
-                    <ArgField args=gpt_text parsed pointer="/messages/0/content" label="Message" multiline=true />
+                    <ArgField args=gpt_text parsed pristine pointer="/messages/0/content" label="Message" multiline=true />
                 }
                 .into_any(),
             }}
@@ -172,7 +182,7 @@ pub fn TaskPanel(
                 <textarea aria-label="Task arguments as JSON" spellcheck="false" data-testid="json"
                     prop:value=text on:input=move |e| set_text(event_target_value(&e)) />
             </details>
-            {move || parsed.get().err().map(|error| view! { <Problems error /> })}
+            {move || parsed.get().err().filter(|_| !pristine.get()).map(|error| view! { <Problems error /> })}
             <p class="hint">
                 {move || parsed.get().ok().map(|args| format!("Needs a GPU with at least {} GB. ", args.default_vram_gb()))}
                 {format!("Fee: {}.", format_cnx(fee))}
@@ -191,7 +201,11 @@ pub fn TaskPanel(
 
 /// The Stable Diffusion form.
 #[component]
-fn SdForm(args: RwSignal<String>, parsed: Memo<Result<TaskArgs, ArgsError>>) -> impl IntoView {
+fn SdForm(
+    args: RwSignal<String>,
+    parsed: Memo<Result<TaskArgs, ArgsError>>,
+    pristine: Memo<bool>,
+) -> impl IntoView {
     let new_seed = move |_| {
         let seed = Value::from(random_u31() % (MAX_SEED + 1));
         if let Some(text) = with_field(&args.get_untracked(), "/task_config/seed", seed) {
@@ -199,11 +213,11 @@ fn SdForm(args: RwSignal<String>, parsed: Memo<Result<TaskArgs, ArgsError>>) -> 
         }
     };
     view! {
-        <ArgField args parsed pointer="/prompt" label="Prompt" multiline=true />
-        <ArgField args parsed pointer="/negative_prompt" label="Negative prompt (what to avoid)" multiline=true />
+        <ArgField args parsed pristine pointer="/prompt" label="Prompt" multiline=true />
+        <ArgField args parsed pristine pointer="/negative_prompt" label="Negative prompt (what to avoid)" multiline=true />
         <div class="row">
-            <ArgField args parsed pointer="/task_config/num_images" label="Images (1–10)" number=true />
-            <ArgField args parsed pointer="/task_config/seed" label="Seed" number=true />
+            <ArgField args parsed pristine pointer="/task_config/num_images" label="Images (1–10)" number=true />
+            <ArgField args parsed pristine pointer="/task_config/seed" label="Seed" number=true />
             <button type="button" class="secondary" on:click=new_seed>"New seed"</button>
         </div>
     }
@@ -214,6 +228,7 @@ fn SdForm(args: RwSignal<String>, parsed: Memo<Result<TaskArgs, ArgsError>>) -> 
 fn ArgField(
     args: RwSignal<String>,
     parsed: Memo<Result<TaskArgs, ArgsError>>,
+    pristine: Memo<bool>,
     pointer: &'static str,
     label: &'static str,
     #[prop(optional)] multiline: bool,
@@ -235,7 +250,7 @@ fn ArgField(
         }
     };
     let problem = move || match parsed.get() {
-        Err(ArgsError::Invalid(issues)) => issues
+        Err(ArgsError::Invalid(issues)) if !pristine.get() => issues
             .into_iter()
             .find(|issue| issue.pointer == pointer)
             .map(|issue| issue.message),
