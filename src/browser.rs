@@ -51,3 +51,15 @@ pub fn revoke_object_url(url: &str) {
 pub fn random_u31() -> u32 {
     (js_sys::Math::random() * f64::from(1u32 << 31)) as u32
 }
+
+/// POSTs `body` as JSON to `url`.
+pub async fn post_json(
+    url: &str,
+    body: &serde_json::Value,
+) -> Result<gloo_net::http::Response, gloo_net::Error> {
+    gloo_net::http::Request::post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())?
+        .send()
+        .await
+}

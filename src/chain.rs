@@ -7,10 +7,11 @@ use std::fmt;
 use crynux_protocol::abi::{allowance_calldata, balance_of_calldata, decode_uint256, Revert};
 use crynux_protocol::profile::Contracts;
 use crynux_protocol::{Address, Log, H256, U256};
-use gloo_net::http::Request;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+use crate::browser::post_json;
 
 /// Why a read from the chain failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,13 +115,7 @@ impl ChainReader {
     ) -> Result<T, ChainError> {
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
         let unreachable = |e: gloo_net::Error| ChainError::Unreachable(e.to_string());
-        let response = Request::post(&self.url)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .map_err(unreachable)?
-            .send()
-            .await
-            .map_err(unreachable)?;
+        let response = post_json(&self.url, &body).await.map_err(unreachable)?;
         let text = response.text().await.map_err(unreachable)?;
         let answer: Value =
             serde_json::from_str(&text).map_err(|e| ChainError::BadAnswer(e.to_string()))?;

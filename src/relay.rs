@@ -7,6 +7,8 @@ use crynux_protocol::signing::{RelayRequest, Signature};
 use gloo_net::http::{Request, Response};
 use serde_json::{json, Value};
 
+use crate::browser::post_json;
+
 /// Why a relay request failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RelayError {
@@ -138,13 +140,8 @@ impl RelayClient {
             "timestamp": timestamp,
             "signature": signature.to_hex(),
         });
-        let response = Request::post(&format!("{}{}", self.base, request.path()))
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .map_err(unreachable)?
-            .send()
-            .await
-            .map_err(unreachable)?;
+        let url = format!("{}{}", self.base, request.path());
+        let response = post_json(&url, &body).await.map_err(unreachable)?;
         checked(response).await.map(drop)
     }
 
