@@ -113,6 +113,7 @@ test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and d
   await page.getByTestId('create').click();
   await app.stageDone('Arguments sent to the relay');
   metric(`click_to_args_accepted_ms ${Date.now() - clicked}`);
+  assert.match(await app.text('nodes'), /^Selected nodes: 0x\w{4}…\w{4}, 0x\w{4}…\w{4}, 0x\w{4}…\w{4}$/);
   await app.stageDone('Succeeded');
   const succeeded = Date.now();
   await page.locator('[data-testid="gallery"] img').first().waitFor();

@@ -165,7 +165,11 @@ async fn a_finished_chat_task_shows_its_stages_and_html_as_text() {
         run.created = Some(Created {
             task_id: 7,
             block: 11,
-            nodes: vec![],
+            nodes: vec![
+                Address::repeat_byte(1),
+                Address::repeat_byte(2),
+                Address::repeat_byte(3),
+            ],
         });
         run.uploaded = true;
         run.commitments_block = Some(14);
@@ -198,6 +202,10 @@ async fn a_finished_chat_task_shows_its_stages_and_html_as_text() {
     }
     assert!(text.contains("<script>window.owned=1</script><b>bold?</b>"));
     assert!(text.contains("<i>hi</i>"));
+    assert!(
+        text.contains("Selected nodes: 0x0101…0101, 0x0202…0202, 0x0303…0303"),
+        "{text}"
+    );
     assert!(text.contains("3 prompt + 5 reply tokens = 8 · cut at the token limit"));
     assert!(root.query_selector("script, b, i").unwrap().is_none());
     // Nothing left to do: no button to go on.

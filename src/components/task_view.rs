@@ -3,6 +3,7 @@
 
 use crynux_protocol::args::form::{field, field_text};
 use crynux_protocol::args::TaskType;
+use crynux_protocol::{to_checksum, Address};
 use leptos::prelude::*;
 
 use crate::task::flow::{Flow, ResultFile, TaskError};
@@ -82,6 +83,19 @@ pub fn TaskView(
                 Outcome::Success { .. } => None,
             })
     };
+    let nodes = move || {
+        run.with(|run| {
+            let created = run.as_ref()?.created.as_ref()?;
+            let short = |node: &Address| {
+                let full = to_checksum(node, None);
+                format!("{}…{}", &full[..6], &full[full.len() - 4..])
+            };
+            (!created.nodes.is_empty()).then(|| {
+                let list: Vec<String> = created.nodes.iter().map(short).collect();
+                format!("Selected nodes: {}", list.join(", "))
+            })
+        })
+    };
     let kind = move || run.with(|run| run.as_ref().map(|run| run.task_type));
     let question = move || {
         run.with(|run| {
@@ -94,6 +108,7 @@ pub fn TaskView(
         <section class="card" aria-labelledby="task-title" data-testid="task">
             <h2 id="task-title">{title}</h2>
             <ol class="timeline" data-testid="timeline">{timeline}</ol>
+            {move || nodes().map(|line| view! { <p class="hint" data-testid="nodes">{line}</p> })}
             <p class="status" role="status" aria-live="polite" data-testid="activity">{move || activity.get()}</p>
             {move || outcome().map(|words| view! { <p class="alert" role="alert" data-testid="outcome">{words}</p> })}
             {move || failure().map(|error| view! {
