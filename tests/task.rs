@@ -6,11 +6,13 @@
 use crynux_dapp::chain::ChainReader;
 use crynux_dapp::components::{TaskPanel, TaskView};
 use crynux_dapp::relay::RelayClient;
-use crynux_dapp::task::flow::{Flow, ResultFile};
+use crynux_dapp::task::flow::{Flow, ResultFile, TaskError};
 use crynux_dapp::task::{Created, Outcome, TaskRun};
 use crynux_dapp::wallet::use_wallet;
 use crynux_protocol::args::TaskType;
+use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::results::GptResponse;
+use crynux_protocol::signing::SignScheme;
 use crynux_protocol::Address;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -21,6 +23,52 @@ mod common;
 use common::{container, devnet_profile, until};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+/// A GPT task of the devnet profile's user 1, created as task 7 at block 11.
+fn created_run() -> TaskRun {
+    let creator: Address = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
+        .parse()
+        .unwrap();
+    let mut run = TaskRun::new(
+        creator,
+        TaskType::Gpt,
+        r#"{"model":"gpt2","messages":[{"role":"user","content":"<i>hi</i>"}]}"#.into(),
+        8,
+    );
+    run.tx_hash = Some(Default::default());
+    run.created = Some(Created {
+        task_id: 7,
+        block: 11,
+        nodes: vec![
+            Address::repeat_byte(1),
+            Address::repeat_byte(2),
+            Address::repeat_byte(3),
+        ],
+    });
+    run
+}
+
+fn flow_for(profile: NetworkProfile, run: TaskRun, files: Vec<ResultFile>) -> Flow {
+    Flow {
+        chain: ChainReader::new(&profile.rpc_url),
+        relay: RelayClient::new(&profile.relay_url),
+        wallet: use_wallet(&profile),
+        profile,
+        run: RwSignal::new(Some(run)),
+        activity: RwSignal::new(None),
+        files: RwSignal::new(files),
+    }
+}
+
+fn mount_view(run: TaskRun, files: Vec<ResultFile>) -> (web_sys::HtmlElement, impl Drop) {
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let flow = flow_for(devnet_profile(), run, files);
+        let advance = Action::new_local(|_: &()| async { Ok(()) });
+        view! { <TaskView flow advance /> }
+    });
+    (root, handle)
+}
 
 fn mount_builder() -> (web_sys::HtmlElement, impl Drop) {
     let root = container();
@@ -148,49 +196,18 @@ async fn the_form_and_the_json_editor_edit_the_same_validated_arguments() {
 
 #[wasm_bindgen_test]
 async fn a_finished_chat_task_shows_its_stages_and_html_as_text() {
-    let root = container();
     let reply = r#"{"model":"gpt2","choices":[{"finish_reason":"length","message":{"role":"assistant","content":"<script>window.owned=1</script><b>bold?</b>"},"index":0}],"usage":{"prompt_tokens":3,"completion_tokens":5,"total_tokens":8}}"#;
-    let _mounted = leptos::mount::mount_to(root.clone(), move || {
-        let profile = devnet_profile();
-        let creator: Address = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
-            .parse()
-            .unwrap();
-        let mut run = TaskRun::new(
-            creator,
-            TaskType::Gpt,
-            r#"{"model":"gpt2","messages":[{"role":"user","content":"<i>hi</i>"}]}"#.into(),
-            8,
-        );
-        run.tx_hash = Some(Default::default());
-        run.created = Some(Created {
-            task_id: 7,
-            block: 11,
-            nodes: vec![
-                Address::repeat_byte(1),
-                Address::repeat_byte(2),
-                Address::repeat_byte(3),
-            ],
-        });
-        run.uploaded = true;
-        run.commitments_block = Some(14);
-        run.outcome = Some(Outcome::Success {
-            block: 15,
-            result: vec![0; 32],
-        });
-        let flow = Flow {
-            chain: ChainReader::new(&profile.rpc_url),
-            relay: RelayClient::new(&profile.relay_url),
-            wallet: use_wallet(&profile),
-            profile,
-            run: RwSignal::new(Some(run)),
-            activity: RwSignal::new(None),
-            files: RwSignal::new(vec![ResultFile::Reply(
-                GptResponse::parse(reply.as_bytes()).unwrap(),
-            )]),
-        };
-        let advance = Action::new_local(|_: &()| async { Ok(()) });
-        view! { <TaskView flow advance /> }
+    let mut run = created_run();
+    run.uploaded = true;
+    run.commitments_block = Some(14);
+    run.outcome = Some(Outcome::Success {
+        block: 15,
+        result: vec![0; 32],
     });
+    let files = vec![ResultFile::Reply(
+        GptResponse::parse(reply.as_bytes()).unwrap(),
+    )];
+    let (root, _mounted) = mount_view(run, files);
     let text = root.text_content().unwrap();
     assert!(text.contains("Task 7"), "{text}");
     for stage in [
@@ -213,4 +230,47 @@ async fn a_finished_chat_task_shows_its_stages_and_html_as_text() {
         .query_selector("[data-testid=go-on]")
         .unwrap()
         .is_none());
+}
+
+#[wasm_bindgen_test]
+fn aborted_and_refused_tasks_say_what_happened_to_the_fee() {
+    let mut run = created_run();
+    run.uploaded = true;
+    run.outcome = Some(Outcome::Aborted {
+        block: 20,
+        reason: "Task result illegal".into(),
+    });
+    let (root, _mounted) = mount_view(run, vec![]);
+    let text = root.text_content().unwrap();
+    assert!(text.contains("Aborted · block 20"), "{text}");
+    assert!(text.contains("three different results"), "{text}");
+    assert!(
+        text.contains("The fee was refunded to your account."),
+        "{text}"
+    );
+
+    let mut run = created_run();
+    run.created = None;
+    run.outcome = Some(Outcome::Reverted {
+        block: 9,
+        reason: "No GPU node with at least 8 GB is free right now.".into(),
+    });
+    let (root, _mounted) = mount_view(run, vec![]);
+    let text = root.text_content().unwrap();
+    assert!(text.contains("Refused by the contract · block 9"), "{text}");
+    assert!(
+        text.contains("No task was created and no fee was taken."),
+        "{text}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_relay_that_only_accepts_raw_signatures_is_explained_before_any_popup() {
+    let mut profile = devnet_profile();
+    profile.relay_signature_schemes = vec![SignScheme::Raw];
+    let owner = Owner::new();
+    let flow = owner.with(|| flow_for(profile, created_run(), vec![]));
+    let error = flow.advance().await.unwrap_err();
+    assert_eq!(error, TaskError::RawSignaturesOnly);
+    assert!(error.to_string().contains("cannot make"));
 }
