@@ -222,13 +222,12 @@ pub async fn read_account(
 
 /// A JSON-RPC error object as a [`ChainError`]; revert data (`0x08c379a0…`) is decoded.
 fn rpc_error(error: &Value) -> ChainError {
-    let message = error["message"].as_str().unwrap_or_default().to_owned();
-    match error.get("data").and_then(Value::as_str) {
-        Some(data) if data.starts_with("0x") => ChainError::Reverted(Revert::from_hex(data)),
-        _ if message.contains("execution reverted") => ChainError::Reverted(Revert::Empty),
-        _ => ChainError::Rpc {
+    let message = error["message"].as_str().unwrap_or_default();
+    match Revert::from_rpc_error(message, error.get("data")) {
+        Some(revert) => ChainError::Reverted(revert),
+        None => ChainError::Rpc {
             code: error["code"].as_i64().unwrap_or_default(),
-            message,
+            message: message.to_owned(),
         },
     }
 }

@@ -38,8 +38,8 @@ impl WalletError {
     /// Maps an EIP-1193 error (`{code, message, data}`; MetaMask nests the node's error in
     /// `data` or `data.originalError`) to a typed error.
     pub fn from_rpc(code: Option<i64>, message: &str, data: Option<&Value>) -> Self {
-        if let Some(revert) = data.and_then(revert_data) {
-            return Self::Reverted(Revert::from_hex(revert));
+        if let Some(revert) = Revert::from_rpc_error(message, data) {
+            return Self::Reverted(revert);
         }
         match code {
             Some(4001) => Self::UserRejected,
@@ -48,25 +48,11 @@ impl WalletError {
             Some(4200) => Self::Unsupported(message.to_owned()),
             Some(4900 | 4901) => Self::Disconnected,
             Some(4902) => Self::UnknownChain,
-            _ if message.contains("execution reverted") => Self::Reverted(Revert::Empty),
             code => Self::Rpc {
                 code: code.unwrap_or_default(),
                 message: message.to_owned(),
             },
         }
-    }
-}
-
-/// Revert data (`0x…`) wherever a wallet put it: `data`, `data.data`,
-/// `data.originalError.data`, …
-fn revert_data(data: &Value) -> Option<&str> {
-    match data {
-        Value::String(hex) if hex.starts_with("0x") && hex.len() >= 10 => Some(hex),
-        Value::Object(map) => ["data", "originalError", "cause"]
-            .iter()
-            .filter_map(|key| map.get(*key))
-            .find_map(revert_data),
-        _ => None,
     }
 }
 

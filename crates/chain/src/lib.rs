@@ -96,15 +96,14 @@ impl Chain {
             .await
             .map_err(unreachable)?;
         if let Some(error) = answer.get("error") {
-            let message = error["message"].as_str().unwrap_or_default().to_owned();
-            // Reverts come as code 3 with the revert data (anvil, geth).
-            if let Some(data) = error["data"].as_str() {
-                return Err(ChainError::Reverted(Revert::from_hex(data)));
+            let message = error["message"].as_str().unwrap_or_default();
+            if let Some(revert) = Revert::from_rpc_error(message, error.get("data")) {
+                return Err(ChainError::Reverted(revert));
             }
             return Err(ChainError::Rpc {
                 method: method.into(),
                 code: error["code"].as_i64().unwrap_or_default(),
-                message,
+                message: message.to_owned(),
             });
         }
         serde_json::from_value(answer["result"].clone()).map_err(|e| ChainError::Decode {

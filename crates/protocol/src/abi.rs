@@ -291,6 +291,33 @@ impl Revert {
             Err(_) => Self::Unknown(data.to_owned()),
         }
     }
+
+    /// The revert in a JSON-RPC error (`message` and `data` of `{code, message, data}`),
+    /// wherever nodes and wallets put its data: `data` itself (anvil, geth: code 3), or nested
+    /// in `data.data`, `data.originalError` or `data.cause` (MetaMask's -32603 wrappers). A
+    /// message saying "execution reverted" without data is a revert without data. `None`
+    /// when the error is not a revert.
+    pub fn from_rpc_error(message: &str, data: Option<&serde_json::Value>) -> Option<Self> {
+        match data.and_then(nested_revert_data) {
+            Some(hex) => Some(Self::from_hex(hex)),
+            None => message
+                .contains("execution reverted")
+                .then_some(Self::Empty),
+        }
+    }
+}
+
+/// Revert data (`0x` + at least a selector) in an error's `data`, searched depth first.
+fn nested_revert_data(data: &serde_json::Value) -> Option<&str> {
+    use serde_json::Value;
+    match data {
+        Value::String(hex) if hex.starts_with("0x") && hex.len() >= 10 => Some(hex),
+        Value::Object(map) => ["data", "originalError", "cause"]
+            .iter()
+            .filter_map(|key| map.get(*key))
+            .find_map(nested_revert_data),
+        _ => None,
+    }
 }
 
 impl fmt::Display for Revert {

@@ -226,3 +226,36 @@ fn the_gas_limit_covers_the_measured_spread_of_create_task() {
     );
     assert_eq!(gas_limit_with_margin(U256::zero()), U256::from(50_000));
 }
+
+#[test]
+fn reverts_are_found_wherever_nodes_and_wallets_put_them() {
+    use serde_json::json;
+    let not_enough = "0x08c379a00000000000000000000000000000000000000000000000000000000000000020000000000000000000000000000000000000000000000000000000000000001a4e6f7420656e6f75676820746f6b656e7320666f72207461736b000000000000";
+    let expected = Some(Revert::Error("Not enough tokens for task".into()));
+    // anvil/geth (code 3), MetaMask's wrapper, and its originalError form.
+    for data in [
+        json!(not_enough),
+        json!({"code": 3, "message": "execution reverted", "data": not_enough}),
+        json!({"originalError": {"code": 3, "data": not_enough}}),
+        json!({"cause": {"data": {"data": not_enough}}}),
+    ] {
+        assert_eq!(
+            Revert::from_rpc_error("Internal JSON-RPC error.", Some(&data)),
+            expected,
+            "{data}"
+        );
+    }
+    assert_eq!(
+        Revert::from_rpc_error("execution reverted", Some(&json!("0x"))),
+        Some(Revert::Empty)
+    );
+    assert_eq!(
+        Revert::from_rpc_error("execution reverted", None),
+        Some(Revert::Empty)
+    );
+    assert_eq!(Revert::from_rpc_error("nonce too low", None), None);
+    assert_eq!(
+        Revert::from_rpc_error("header not found", Some(&json!({"x": 1}))),
+        None
+    );
+}
