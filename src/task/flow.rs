@@ -8,8 +8,8 @@ use std::future::Future;
 use crynux_protocol::abi::event_signatures::{
     TASK_ABORTED, TASK_RESULT_COMMITMENTS_READY, TASK_SUCCESS,
 };
-use crynux_protocol::abi::{create_task_calldata, event_topic, gas_limit_with_margin};
-use crynux_protocol::args::task_hash;
+use crynux_protocol::abi::{event_topic, gas_limit_with_margin};
+use crynux_protocol::args::TaskType;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::results::GptResponse;
 use crynux_protocol::signing::{RelayRequest, SignScheme, Signature};
@@ -207,11 +207,7 @@ impl Flow {
         if self.wallet.chain_id.get_untracked() != Some(self.profile.chain_id) {
             return Err(TaskError::WrongChain(self.profile.name.clone()));
         }
-        let data = create_task_calldata(
-            run.task_type.id(),
-            task_hash(run.args.as_bytes()),
-            run.vram_gb,
-        );
+        let data = run.create_task_calldata();
         self.say("Checking the task with the contract…");
         let estimate = match self.chain.estimate_gas(self.create_call(run, &data)).await {
             Err(ChainError::Reverted(revert)) => {
@@ -250,11 +246,7 @@ impl Flow {
                 )),
             };
         }
-        let data = create_task_calldata(
-            run.task_type.id(),
-            task_hash(run.args.as_bytes()),
-            run.vram_gb,
-        );
+        let data = run.create_task_calldata();
         let replay = self
             .chain
             .call(self.create_call(run, &data), Some(receipt.block()))
@@ -381,10 +373,10 @@ impl Flow {
                 .signed(run, request, &what, RelayError::results_not_ready, fetch)
                 .await?;
             let file = match run.task_type {
-                crynux_protocol::args::TaskType::Gpt => {
+                TaskType::Gpt => {
                     ResultFile::Reply(GptResponse::parse(&bytes).map_err(TaskError::Unexpected)?)
                 }
-                crynux_protocol::args::TaskType::StableDiffusion => ResultFile::Image {
+                TaskType::StableDiffusion => ResultFile::Image {
                     index: image_num,
                     url: object_url(&bytes, "image/png").ok_or_else(|| {
                         TaskError::Unexpected("the browser could not hold the image".into())

@@ -4,8 +4,8 @@
 
 pub mod flow;
 
-use crynux_protocol::abi::{Revert, TaskEvent};
-use crynux_protocol::args::TaskType;
+use crynux_protocol::abi::{create_task_calldata, Revert, TaskEvent};
+use crynux_protocol::args::{task_hash, TaskType};
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::units::format_cnx;
 use crynux_protocol::{Address, Log, H256};
@@ -122,6 +122,15 @@ impl TaskRun {
     /// Whether the fee has (or may have) left the account: the task must not be lost.
     pub fn is_paid(&self) -> bool {
         self.tx_hash.is_some() && !matches!(self.outcome, Some(Outcome::Reverted { .. }))
+    }
+
+    /// `createTask` calldata for these arguments: what is simulated, sent, and replayed.
+    pub fn create_task_calldata(&self) -> Vec<u8> {
+        create_task_calldata(
+            self.task_type.id(),
+            task_hash(self.args.as_bytes()),
+            self.vram_gb,
+        )
     }
 
     /// The task id, once created.
