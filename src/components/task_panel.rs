@@ -1,7 +1,7 @@
 //! A new task: the minimal Stable Diffusion and GPT forms, the raw JSON editor (both edit
 //! the same arguments text, validated while typing), and the button that pays for it.
 
-use crynux_protocol::args::form::{field, field_text, typed_integer, with_field};
+use crynux_protocol::args::form::{field_text, typed_integer, with_field};
 use crynux_protocol::args::{
     ArgsError, GptTaskArgs, Message, Role, SdTaskArgs, TaskArgs, TaskType, DEFAULT_BASE_MODEL,
     DEFAULT_GPT_MODEL, MAX_SEED,
@@ -45,24 +45,8 @@ pub fn TaskPanel(
     /// Bumped to read the balances again.
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
-    let kind = RwSignal::new(TaskType::StableDiffusion);
-    let (initial_sd, initial_gpt) = (initial_sd_args(), initial_gpt_args());
-    let sd_text = RwSignal::new(initial_sd.clone());
-    let gpt_text = RwSignal::new(initial_gpt.clone());
-    // A new form is not wrong yet, only empty: its problems show once the user types.
-    let pristine = Memo::new(move |_| match kind.get() {
-        TaskType::StableDiffusion => sd_text.with(|text| *text == initial_sd),
-        TaskType::Gpt => gpt_text.with(|text| *text == initial_gpt),
-    });
-    let text = Signal::derive(move || match kind.get() {
-        TaskType::StableDiffusion => sd_text.get(),
-        TaskType::Gpt => gpt_text.get(),
-    });
-    let set_text = move |value: String| match kind.get_untracked() {
-        TaskType::StableDiffusion => sd_text.set(value),
-        TaskType::Gpt => gpt_text.set(value),
-    };
-    let parsed = Memo::new(move |_| TaskArgs::parse(kind.get(), &text.get()));
+    let form = ArgsForm::new();
+    let ArgsForm { kind, parsed, .. } = form;
 
     let flow = Flow {
         profile: profile.clone(),
@@ -116,7 +100,7 @@ pub fn TaskPanel(
             return Some(format!("Switch your wallet to {network} first."));
         }
         if parsed.with(Result::is_err) {
-            return Some(if pristine.get() {
+            return Some(if form.pristine.get() {
                 "Fill in the form first.".into()
             } else {
                 "Fix the arguments first.".into()
@@ -149,7 +133,7 @@ pub fn TaskPanel(
         run.set(Some(TaskRun::new(
             account,
             kind.get_untracked(),
-            text.get_untracked(),
+            form.text().get_untracked(),
             vram,
         )));
         advance.dispatch(());
@@ -171,20 +155,20 @@ pub fn TaskPanel(
                     .collect_view()}
             </div>
             {move || match kind.get() {
-                TaskType::StableDiffusion => view! { <SdForm args=sd_text parsed pristine /> }.into_any(),
+                TaskType::StableDiffusion => view! { <SdForm form /> }.into_any(),
                 TaskType::Gpt => view! {
-                    <ArgField args=gpt_text parsed pristine pointer="/messages/0/content" label="Message" multiline=true />
+                    <ArgField form pointer="/messages/0/content" label="Message" multiline=true />
                 }
                 .into_any(),
             }}
             <details class="json-editor">
                 <summary>"Edit as JSON"</summary>
                 <textarea aria-label="Task arguments as JSON" spellcheck="false" data-testid="json"
-                    prop:value=text on:input=move |e| set_text(event_target_value(&e)) />
+                    prop:value=move || form.text().get() on:input=move |e| form.text().set(event_target_value(&e)) />
             </details>
-            {move || parsed.get().err().filter(|_| !pristine.get()).map(|error| view! { <Problems error /> })}
+            {move || form.problems().map(|error| view! { <Problems error /> })}
             <p class="hint">
-                {move || parsed.get().ok().map(|args| format!("Needs a GPU with at least {} GB. ", args.default_vram_gb()))}
+                {move || parsed.with(|args| args.as_ref().ok().map(|args| format!("Needs a GPU with at least {} GB. ", args.default_vram_gb())))}
                 {format!("Fee: {}.", format_cnx(fee))}
             </p>
             <div class="actions">
@@ -199,25 +183,87 @@ pub fn TaskPanel(
     }
 }
 
+/// The arguments being built: one text per task type (switching keeps both), the active
+/// one read once as JSON and once against the schema for every field.
+#[derive(Clone, Copy)]
+struct ArgsForm {
+    kind: RwSignal<TaskType>,
+    sd_text: RwSignal<String>,
+    gpt_text: RwSignal<String>,
+    /// The active text as JSON; `None` while it is not JSON.
+    json: Memo<Option<Value>>,
+    parsed: Memo<Result<TaskArgs, ArgsError>>,
+    /// A new form is not wrong yet, only empty: its problems show once the user types.
+    pristine: Memo<bool>,
+}
+
+impl ArgsForm {
+    fn new() -> Self {
+        let kind = RwSignal::new(TaskType::StableDiffusion);
+        let (initial_sd, initial_gpt) = (initial_sd_args(), initial_gpt_args());
+        let sd_text = RwSignal::new(initial_sd.clone());
+        let gpt_text = RwSignal::new(initial_gpt.clone());
+        let text = move || active_text(kind.get(), sd_text, gpt_text);
+        Self {
+            kind,
+            sd_text,
+            gpt_text,
+            json: Memo::new(move |_| text().with(|text| serde_json::from_str(text).ok())),
+            parsed: Memo::new(move |_| text().with(|text| TaskArgs::parse(kind.get(), text))),
+            pristine: Memo::new(move |_| match kind.get() {
+                TaskType::StableDiffusion => sd_text.with(|text| *text == initial_sd),
+                TaskType::Gpt => gpt_text.with(|text| *text == initial_gpt),
+            }),
+        }
+    }
+
+    /// The text of the active task type.
+    fn text(&self) -> RwSignal<String> {
+        active_text(self.kind.get(), self.sd_text, self.gpt_text)
+    }
+
+    /// Sets the value at `pointer` of the active text (nothing while it is not JSON).
+    fn set_field(&self, pointer: &str, value: Value) {
+        let text = self.text();
+        if let Some(edited) = text.with_untracked(|text| with_field(text, pointer, value)) {
+            text.set(edited);
+        }
+    }
+
+    /// What is wrong with the arguments, once the user has typed.
+    fn problems(&self) -> Option<ArgsError> {
+        (!self.pristine.get())
+            .then(|| self.parsed.get().err())
+            .flatten()
+    }
+}
+
+fn active_text(
+    kind: TaskType,
+    sd_text: RwSignal<String>,
+    gpt_text: RwSignal<String>,
+) -> RwSignal<String> {
+    match kind {
+        TaskType::StableDiffusion => sd_text,
+        TaskType::Gpt => gpt_text,
+    }
+}
+
 /// The Stable Diffusion form.
 #[component]
-fn SdForm(
-    args: RwSignal<String>,
-    parsed: Memo<Result<TaskArgs, ArgsError>>,
-    pristine: Memo<bool>,
-) -> impl IntoView {
+fn SdForm(form: ArgsForm) -> impl IntoView {
     let new_seed = move |_| {
-        let seed = Value::from(random_u31() % (MAX_SEED + 1));
-        if let Some(text) = with_field(&args.get_untracked(), "/task_config/seed", seed) {
-            args.set(text);
-        }
+        form.set_field(
+            "/task_config/seed",
+            Value::from(random_u31() % (MAX_SEED + 1)),
+        )
     };
     view! {
-        <ArgField args parsed pristine pointer="/prompt" label="Prompt" multiline=true />
-        <ArgField args parsed pristine pointer="/negative_prompt" label="Negative prompt (what to avoid)" multiline=true />
+        <ArgField form pointer="/prompt" label="Prompt" multiline=true />
+        <ArgField form pointer="/negative_prompt" label="Negative prompt (what to avoid)" multiline=true />
         <div class="row">
-            <ArgField args parsed pristine pointer="/task_config/num_images" label="Images (1–10)" number=true />
-            <ArgField args parsed pristine pointer="/task_config/seed" label="Seed" number=true />
+            <ArgField form pointer="/task_config/num_images" label="Images (1–10)" number=true />
+            <ArgField form pointer="/task_config/seed" label="Seed" number=true />
             <button type="button" class="secondary" on:click=new_seed>"New seed"</button>
         </div>
     }
@@ -226,9 +272,7 @@ fn SdForm(
 /// One form field bound to a JSON pointer of the arguments text, with its own problems.
 #[component]
 fn ArgField(
-    args: RwSignal<String>,
-    parsed: Memo<Result<TaskArgs, ArgsError>>,
-    pristine: Memo<bool>,
+    form: ArgsForm,
     pointer: &'static str,
     label: &'static str,
     #[prop(optional)] multiline: bool,
@@ -236,8 +280,16 @@ fn ArgField(
 ) -> impl IntoView {
     let id = format!("field{}", pointer.replace('/', "-"));
     let error_id = format!("{id}-error");
-    let value = move || field_text(field(&args.get(), pointer));
-    let is_json = move || args.with(|text| serde_json::from_str::<Value>(text).is_ok());
+    let value = move || {
+        form.json.with(|json| {
+            field_text(
+                json.as_ref()
+                    .and_then(|json| json.pointer(pointer))
+                    .cloned(),
+            )
+        })
+    };
+    let is_json = move || form.json.with(Option::is_some);
     let on_input = move |e: leptos::ev::Event| {
         let input = event_target_value(&e);
         let value = if number {
@@ -245,12 +297,10 @@ fn ArgField(
         } else {
             Value::String(input)
         };
-        if let Some(text) = with_field(&args.get_untracked(), pointer, value) {
-            args.set(text);
-        }
+        form.set_field(pointer, value);
     };
-    let problem = move || match parsed.get() {
-        Err(ArgsError::Invalid(issues)) if !pristine.get() => issues
+    let problem = move || match form.problems() {
+        Some(ArgsError::Invalid(issues)) => issues
             .into_iter()
             .find(|issue| issue.pointer == pointer)
             .map(|issue| issue.message),
