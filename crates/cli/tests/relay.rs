@@ -70,14 +70,12 @@ impl Client {
         };
         let signature = sign_request(key, SignScheme::Eip191, &request, timestamp).to_hex();
         let body = json!({"task_args": args, "task_id": task_id, "timestamp": timestamp, "signature": signature});
-        let response = self
-            .http
-            .post(format!("{}{}", self.url, request.path()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        response.json().await.unwrap()
+        answer(
+            self.http
+                .post(format!("{}{}", self.url, request.path()))
+                .json(&body),
+        )
+        .await
     }
 
     async fn task(&self, key: &PrivateKey, task_id: u64) -> Value {
@@ -85,14 +83,7 @@ impl Client {
         let request = RelayRequest::GetTask { task_id };
         let signature = sign_request(key, SignScheme::Raw, &request, ts);
         let url = format!("{}{}", self.url, request.signed_get_path(ts, &signature));
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        answer(self.http.get(url)).await
     }
 
     async fn upload_results(&self, key: &PrivateKey, task_id: u64, files: &[Vec<u8>]) -> Value {
@@ -111,15 +102,7 @@ impl Client {
             );
         }
         let url = format!("{}{}", self.url, request.path());
-        self.http
-            .post(url)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        answer(self.http.post(url).multipart(form)).await
     }
 
     /// `image_num` as written into the path, hostile values included.
@@ -416,4 +399,9 @@ async fn the_relay_waits_out_a_chain_that_is_down_and_catches_up() {
         (health().await["data"]["last_block"].as_u64() == Some(head)).then_some(())
     })
     .await;
+}
+
+/// Sends `request`; the relay's JSON answer.
+async fn answer(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
 }
