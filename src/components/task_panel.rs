@@ -16,7 +16,7 @@ use crate::browser::{load, random_u31, revoke_object_url};
 use crate::chain::{AccountInfo, ChainError, ChainReader};
 use crate::relay::RelayClient;
 use crate::task::flow::{Flow, ResultFile};
-use crate::task::{Step, TaskRun};
+use crate::task::TaskRun;
 use crate::wallet::Wallet;
 
 fn initial_sd_args() -> String {
@@ -117,10 +117,7 @@ pub fn TaskPanel(
                 ));
             }
         }
-        let unfinished = run.with(|run| {
-            run.as_ref()
-                .is_some_and(|run| run.is_paid() && run.next_step() != Step::Done)
-        });
+        let unfinished = run.with(|run| run.as_ref().is_some_and(TaskRun::is_running));
         unfinished.then(|| "Your current task is not finished yet.".into())
     });
     let create = move |_| {

@@ -40,16 +40,9 @@ pub fn TaskView(
             })
             .collect_view()
     };
-    // Downloading is the last step; it is done once every file is here.
     let next_step = move || {
-        run.with(|run| {
-            run.as_ref()
-                .map(|run| (run.next_step(), run.result_count()))
-        })
-        .map(|(step, count)| match step {
-            Step::Download if files.with(Vec::len) >= count as usize => Step::Done,
-            step => step,
-        })
+        let downloaded = files.with(Vec::len);
+        run.with(|run| run.as_ref().map(|run| run.next_step(downloaded)))
     };
     let failure = move || advance.value().get().and_then(Result::err);
     let can_go_on = move || {

@@ -156,7 +156,7 @@ impl Flow {
             let Some(run) = self.run.get_untracked() else {
                 return Ok(());
             };
-            match run.next_step() {
+            match run.next_step(self.files.with_untracked(Vec::len)) {
                 Step::Send => self.send(&run).await?,
                 Step::Mine => self.mine(&run).await?,
                 Step::Upload => self.upload(&run).await?,

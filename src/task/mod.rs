@@ -107,16 +107,23 @@ impl TaskRun {
         }
     }
 
-    /// What to do next (downloads are tracked by the caller, which holds the files).
-    pub fn next_step(&self) -> Step {
+    /// What to do next, given how many result files the caller holds already.
+    pub fn next_step(&self, downloaded: usize) -> Step {
         match (&self.tx_hash, &self.created, &self.outcome) {
-            (_, _, Some(Outcome::Success { .. })) => Step::Download,
+            (_, _, Some(Outcome::Success { .. })) if downloaded < self.result_count() as usize => {
+                Step::Download
+            }
             (_, _, Some(_)) => Step::Done,
             (None, _, None) => Step::Send,
             (Some(_), None, None) => Step::Mine,
             (Some(_), Some(_), None) if !self.uploaded => Step::Upload,
             (Some(_), Some(_), None) => Step::Follow,
         }
+    }
+
+    /// Whether the task is paid for and has not ended yet.
+    pub fn is_running(&self) -> bool {
+        self.is_paid() && self.outcome.is_none()
     }
 
     /// Whether the fee has (or may have) left the account: the task must not be lost.

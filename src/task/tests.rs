@@ -60,10 +60,10 @@ fn sd_run() -> TaskRun {
 #[test]
 fn a_task_goes_send_mine_upload_follow_download() {
     let mut run = sd_run();
-    assert_eq!(run.next_step(), Step::Send);
+    assert_eq!(run.next_step(0), Step::Send);
     assert!(!run.is_paid());
     run.tx_hash = Some(H256::repeat_byte(1));
-    assert_eq!(run.next_step(), Step::Mine);
+    assert_eq!(run.next_step(0), Step::Mine);
     assert!(run.is_paid());
 
     let nodes: Vec<Address> = (1..=3).map(Address::repeat_byte).collect();
@@ -88,9 +88,10 @@ fn a_task_goes_send_mine_upload_follow_download() {
         })
     );
     assert_eq!(run.cursor, 5);
-    assert_eq!(run.next_step(), Step::Upload);
+    assert_eq!(run.next_step(0), Step::Upload);
     run.uploaded = true;
-    assert_eq!(run.next_step(), Step::Follow);
+    assert_eq!(run.next_step(0), Step::Follow);
+    assert!(run.is_running());
 
     // Events of other tasks change nothing.
     run.record_event(&log(TASK_RESULT_COMMITMENTS_READY, &[], &[uint(41)], 7));
@@ -112,7 +113,11 @@ fn a_task_goes_send_mine_upload_follow_download() {
         })
     );
     assert_eq!(run.result_count(), 3);
-    assert_eq!(run.next_step(), Step::Download);
+    assert_eq!(run.next_step(0), Step::Download);
+    assert_eq!(run.next_step(2), Step::Download);
+    assert_eq!(run.next_step(3), Step::Done);
+    // An ended task no longer holds back the next one, downloaded or not.
+    assert!(!run.is_running());
     // An abort after success (impossible on chain) cannot overwrite it.
     run.record_event(&log(
         TASK_ABORTED,
@@ -138,7 +143,7 @@ fn the_run_survives_a_round_trip_through_storage() {
     });
     let text = serde_json::to_string(&run).unwrap();
     assert_eq!(serde_json::from_str::<TaskRun>(&text).unwrap(), run);
-    assert_eq!(run.next_step(), Step::Done);
+    assert_eq!(run.next_step(0), Step::Done);
     let key = TaskRun::storage_key(&profile(), run.creator);
     assert!(
         key.starts_with("crynux/31337/0x9fe4") && key.ends_with("/current-task"),
@@ -154,7 +159,7 @@ fn a_reverted_creation_is_done_and_unpaid() {
         block: 4,
         reason: "No available nodes".into(),
     });
-    assert_eq!(run.next_step(), Step::Done);
+    assert_eq!(run.next_step(0), Step::Done);
     assert!(!run.is_paid());
     assert_eq!(run.result_count(), 0);
 }
