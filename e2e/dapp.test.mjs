@@ -135,6 +135,9 @@ test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and d
   metric(`wallet_requests_per_sd_task_of_3 ${methods.length} (${[...new Set(methods)].map((m) => `${m}×${methods.filter((x) => x === m).length}`).join(', ')})`);
   assert.deepEqual(methods, ['eth_sendTransaction', 'personal_sign', 'personal_sign', 'personal_sign', 'personal_sign']);
   await app.waitForText('cnx', /^970 CNX$/);
+  // A finished task does not hold back the next one.
+  await app.approveOneTask();
+  await page.waitForFunction(() => !document.querySelector('[data-testid="create"]').disabled);
   await page.screenshot({ path: `${out}/dapp-sd-3-images.png`, fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();
