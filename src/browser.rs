@@ -63,3 +63,94 @@ pub async fn post_json(
         .send()
         .await
 }
+
+/// The largest image file the ControlNet picker reads.
+pub const MAX_IMAGE_FILE_BYTES: u64 = 20 << 20;
+
+/// The largest PNG data URL the arguments may hold (nodes download it with the task).
+pub const MAX_IMAGE_DATA_URL_BYTES: usize = 10 << 20;
+
+/// An image converted for the arguments.
+pub struct PngImage {
+    /// `data:image/png;base64,…`
+    pub data_url: String,
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+}
+
+/// Decodes a PNG, JPEG or WebP `file` and re-encodes it as a PNG data URL, scaled down (never
+/// up) to fit `max_width` × `max_height`. The error is a sentence for the user.
+pub async fn png_data_url(
+    file: &web_sys::File,
+    max_width: u32,
+    max_height: u32,
+) -> Result<PngImage, String> {
+    use wasm_bindgen::JsCast;
+    let name = file.name();
+    if !["image/png", "image/jpeg", "image/webp"].contains(&file.type_().as_str()) {
+        return Err(format!(
+            "{name} is not a PNG, JPEG or WebP image. Choose one of those."
+        ));
+    }
+    let size = file.size() as u64;
+    if size > MAX_IMAGE_FILE_BYTES {
+        return Err(format!(
+            "{name} is {:.1} MB; the limit is {} MB. Choose a smaller image.",
+            size as f64 / f64::from(1 << 20),
+            MAX_IMAGE_FILE_BYTES >> 20
+        ));
+    }
+    let unreadable = || format!("{name} could not be read as an image. Choose another file.");
+    let window = web_sys::window().ok_or_else(unreadable)?;
+    let promise = window
+        .create_image_bitmap_with_blob(file)
+        .map_err(|_| unreadable())?;
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(promise)
+        .await
+        .map_err(|_| unreadable())?
+        .unchecked_into();
+    let (w, h) = (bitmap.width(), bitmap.height());
+    let scale = (f64::from(max_width) / f64::from(w))
+        .min(f64::from(max_height) / f64::from(h))
+        .min(1.0);
+    let width = ((f64::from(w) * scale).round() as u32).max(1);
+    let height = ((f64::from(h) * scale).round() as u32).max(1);
+    let canvas: web_sys::HtmlCanvasElement = window
+        .document()
+        .and_then(|d| d.create_element("canvas").ok())
+        .ok_or_else(unreadable)?
+        .unchecked_into();
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let context: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .ok_or_else(unreadable)?
+        .unchecked_into();
+    context
+        .draw_image_with_image_bitmap_and_dw_and_dh(
+            &bitmap,
+            0.0,
+            0.0,
+            f64::from(width),
+            f64::from(height),
+        )
+        .map_err(|_| unreadable())?;
+    bitmap.close();
+    let data_url = canvas.to_data_url().map_err(|_| unreadable())?;
+    if data_url.len() > MAX_IMAGE_DATA_URL_BYTES {
+        return Err(format!(
+            "{name} becomes a {:.1} MB PNG, more than the {} MB the arguments may hold. Choose a smaller or simpler image.",
+            data_url.len() as f64 / f64::from(1 << 20),
+            MAX_IMAGE_DATA_URL_BYTES >> 20
+        ));
+    }
+    Ok(PngImage {
+        data_url,
+        width,
+        height,
+    })
+}

@@ -1,8 +1,12 @@
 //! Reusable view components.
 
 mod account_panel;
+mod args_form;
 mod error_list;
+mod gpt_form;
 mod network_panel;
+mod saved_args;
+mod sd_form;
 mod task_panel;
 mod task_view;
 mod wallet_panel;

@@ -1,7 +1,7 @@
-//! A new task: the minimal Stable Diffusion and GPT forms, the raw JSON editor (both edit
-//! the same arguments text, validated while typing), and the button that pays for it.
+//! A new task: the Stable Diffusion and GPT forms, the raw JSON editor (all edit the same
+//! arguments text, validated while typing), saved arguments, and the button that pays.
 
-use crynux_protocol::args::form::{field_text, typed_integer, with_field};
+use crynux_protocol::args::form::{field, pointer_line, splice};
 use crynux_protocol::args::{
     ArgsError, GptTaskArgs, Message, Role, SdTaskArgs, TaskArgs, TaskType, DEFAULT_BASE_MODEL,
     DEFAULT_GPT_MODEL, MAX_SEED,
@@ -11,6 +11,10 @@ use crynux_protocol::units::format_cnx;
 use leptos::prelude::*;
 use serde_json::Value;
 
+use super::args_form::{control_id, ArgsForm};
+use super::gpt_form::GptForm;
+use super::saved_args::{last_used, remember_last, SavedArgs};
+use super::sd_form::SdForm;
 use super::TaskView;
 use crate::browser::{load, random_u31, revoke_object_url};
 use crate::chain::{AccountInfo, ChainError, ChainReader};
@@ -19,18 +23,23 @@ use crate::task::flow::{Flow, ResultFile};
 use crate::task::TaskRun;
 use crate::wallet::Wallet;
 
+/// Arguments as the editor shows them: one field per line.
+fn pretty(args: &TaskArgs) -> String {
+    let value: Value = serde_json::from_str(&args.to_json()).unwrap_or_default();
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
 fn initial_sd_args() -> String {
     let mut args = SdTaskArgs::new(DEFAULT_BASE_MODEL, "");
     args.task_config.seed = random_u31() % (MAX_SEED + 1);
-    TaskArgs::Sd(args).to_json()
+    pretty(&TaskArgs::Sd(args))
 }
 
 fn initial_gpt_args() -> String {
-    TaskArgs::Gpt(GptTaskArgs::new(
+    pretty(&TaskArgs::Gpt(GptTaskArgs::new(
         DEFAULT_GPT_MODEL,
         vec![Message::new(Role::User, "")],
-    ))
-    .to_json()
+    )))
 }
 
 /// The task builder and the current task.
@@ -45,8 +54,20 @@ pub fn TaskPanel(
     /// Bumped to read the balances again.
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
-    let form = ArgsForm::new();
+    let form = ArgsForm::new(initial_sd_args(), initial_gpt_args());
     let ArgsForm { kind, parsed, .. } = form;
+    let account = Signal::derive(move || wallet.account.get());
+    // The account's last arguments, unless the user has started on new ones.
+    Effect::new(move |_| {
+        let Some(account) = account.get() else {
+            return;
+        };
+        for kind in [TaskType::StableDiffusion, TaskType::Gpt] {
+            if let Some(text) = last_used(account, kind).filter(|_| form.is_untouched(kind)) {
+                form.text_of(kind).set(text);
+            }
+        }
+    });
 
     let flow = Flow {
         profile: profile.clone(),
@@ -126,15 +147,36 @@ pub fn TaskPanel(
             return;
         };
         clear_files();
-        let vram = args.default_vram_gb();
-        run.set(Some(TaskRun::new(
-            account,
-            kind.get_untracked(),
-            form.text().get_untracked(),
-            vram,
-        )));
+        let vram = untrack(|| form.vram_gb()).unwrap_or_else(|| args.default_vram_gb());
+        let (kind, text) = (kind.get_untracked(), form.text().get_untracked());
+        remember_last(account, kind, &text);
+        run.set(Some(TaskRun::new(account, kind, text, vram)));
         advance.dispatch(());
     };
+    let last_seed = Signal::derive(move || {
+        run.with(|run| {
+            let run = run
+                .as_ref()
+                .filter(|run| run.task_type == TaskType::StableDiffusion)?;
+            let seed = field(&run.args, "/task_config/seed")?.as_u64()?;
+            u32::try_from(seed).ok()
+        })
+    });
+    // A finished chat goes on: its messages, the reply, and a new message to write.
+    let continue_chat = Callback::new(move |reply: String| {
+        let Some(args) = run.with_untracked(|run| run.as_ref().map(|run| run.args.clone())) else {
+            return;
+        };
+        let count = field(&args, "/messages").and_then(|m| m.as_array().map(Vec::len));
+        let turn = vec![
+            serde_json::json!({"role": "assistant", "content": reply}),
+            serde_json::json!({"role": "user", "content": ""}),
+        ];
+        if let Some(text) = count.and_then(|count| splice(&args, "/messages", count, turn)) {
+            form.text_of(TaskType::Gpt).set(text);
+            kind.set(TaskType::Gpt);
+        }
+    });
 
     view! {
         <section class="card" aria-labelledby="builder-title" data-testid="builder">
@@ -152,22 +194,19 @@ pub fn TaskPanel(
                     .collect_view()}
             </div>
             {move || match kind.get() {
-                TaskType::StableDiffusion => view! { <SdForm form /> }.into_any(),
-                TaskType::Gpt => view! {
-                    <ArgField form pointer="/messages/0/content" label="Message" multiline=true />
-                }
-                .into_any(),
+                TaskType::StableDiffusion => view! { <SdForm form last_seed /> }.into_any(),
+                TaskType::Gpt => view! { <GptForm form /> }.into_any(),
             }}
             <details class="json-editor">
                 <summary>"Edit as JSON"</summary>
-                <textarea aria-label="Task arguments as JSON" spellcheck="false" data-testid="json"
+                <textarea id="json-editor" aria-label="Task arguments as JSON" spellcheck="false" data-testid="json"
                     prop:value=move || form.text().get() on:input=move |e| form.text().set(event_target_value(&e)) />
+                <UnknownKeys form />
             </details>
-            {move || form.problems().map(|error| view! { <Problems error /> })}
-            <p class="hint">
-                {move || parsed.with(|args| args.as_ref().ok().map(|args| format!("Needs a GPU with at least {} GB. ", args.default_vram_gb())))}
-                {format!("Fee: {}.", format_cnx(fee))}
-            </p>
+            {move || form.problems().map(|error| view! { <Problems error text=form.text().get() /> })}
+            <SavedArgs form account />
+            <VramField form />
+            <p class="hint">{format!("Fee: {}.", format_cnx(fee))}</p>
             <div class="actions">
                 <button data-testid="create" on:click=create
                     disabled=move || blocker.with(Option::is_some) || advance.pending().get()>
@@ -176,168 +215,98 @@ pub fn TaskPanel(
             </div>
             {move || blocker.get().map(|why| view! { <p class="hint" data-testid="blocked">{why}</p> })}
         </section>
-        {move || run.get().map(|_| view! { <TaskView flow=flow.clone() advance /> })}
+        {move || run.get().map(|_| view! { <TaskView flow=flow.clone() advance continue_chat /> })}
     }
 }
 
-/// The arguments being built: one text per task type (switching keeps both), the active
-/// one read once as JSON and once against the schema for every field.
-#[derive(Clone, Copy)]
-struct ArgsForm {
-    kind: RwSignal<TaskType>,
-    sd_text: RwSignal<String>,
-    gpt_text: RwSignal<String>,
-    /// The active text as JSON; `None` while it is not JSON.
-    json: Memo<Option<Value>>,
-    parsed: Memo<Result<TaskArgs, ArgsError>>,
-    /// A new form is not wrong yet, only empty: its problems show once the user types.
-    pristine: Memo<bool>,
-}
-
-impl ArgsForm {
-    fn new() -> Self {
-        let kind = RwSignal::new(TaskType::StableDiffusion);
-        let (initial_sd, initial_gpt) = (initial_sd_args(), initial_gpt_args());
-        let sd_text = RwSignal::new(initial_sd.clone());
-        let gpt_text = RwSignal::new(initial_gpt.clone());
-        let text = move || active_text(kind.get(), sd_text, gpt_text);
-        Self {
-            kind,
-            sd_text,
-            gpt_text,
-            json: Memo::new(move |_| text().with(|text| serde_json::from_str(text).ok())),
-            parsed: Memo::new(move |_| text().with(|text| TaskArgs::parse(kind.get(), text))),
-            pristine: Memo::new(move |_| match kind.get() {
-                TaskType::StableDiffusion => sd_text.with(|text| *text == initial_sd),
-                TaskType::Gpt => gpt_text.with(|text| *text == initial_gpt),
-            }),
-        }
-    }
-
-    /// The text of the active task type.
-    fn text(&self) -> RwSignal<String> {
-        active_text(self.kind.get(), self.sd_text, self.gpt_text)
-    }
-
-    /// Sets the value at `pointer` of the active text (nothing while it is not JSON).
-    fn set_field(&self, pointer: &str, value: Value) {
-        let text = self.text();
-        if let Some(edited) = text.with_untracked(|text| with_field(text, pointer, value)) {
-            text.set(edited);
-        }
-    }
-
-    /// What is wrong with the arguments, once the user has typed.
-    fn problems(&self) -> Option<ArgsError> {
-        (!self.pristine.get())
-            .then(|| self.parsed.get().err())
-            .flatten()
-    }
-}
-
-fn active_text(
-    kind: TaskType,
-    sd_text: RwSignal<String>,
-    gpt_text: RwSignal<String>,
-) -> RwSignal<String> {
-    match kind {
-        TaskType::StableDiffusion => sd_text,
-        TaskType::Gpt => gpt_text,
-    }
-}
-
-/// The Stable Diffusion form.
+/// The GPU memory the task asks for: the model's default, or what the user types.
 #[component]
-fn SdForm(form: ArgsForm) -> impl IntoView {
-    let new_seed = move |_| {
-        form.set_field(
-            "/task_config/seed",
-            Value::from(random_u31() % (MAX_SEED + 1)),
-        )
+fn VramField(form: ArgsForm) -> impl IntoView {
+    let on_input = move |e: leptos::ev::Event| {
+        let typed = event_target_value(&e);
+        form.vram_override
+            .set(typed.trim().parse::<u64>().ok().filter(|gb| *gb > 0));
     };
     view! {
-        <ArgField form pointer="/prompt" label="Prompt" multiline=true />
-        <ArgField form pointer="/negative_prompt" label="Negative prompt (what to avoid)" multiline=true />
-        <div class="row">
-            <ArgField form pointer="/task_config/num_images" label="Images (1–10)" number=true />
-            <ArgField form pointer="/task_config/seed" label="Seed" number=true />
-            <button type="button" class="secondary" on:click=new_seed>"New seed"</button>
+        <div class="field narrow">
+            <label for="vram">"GPU memory the task needs (GB)"</label>
+            <input id="vram" type="text" inputmode="numeric" autocomplete="off"
+                prop:value=move || form.vram_gb().map(|gb| gb.to_string()).unwrap_or_default()
+                on:input=on_input aria-describedby="vram-hint" />
+            <p class="field-hint" id="vram-hint">"Only nodes with at least this much GPU memory are chosen. A model preset sets its default."</p>
         </div>
     }
 }
 
-/// One form field bound to a JSON pointer of the arguments text, with its own problems.
+/// The keys no form control shows: kept and sent as written, but named so the user knows.
 #[component]
-fn ArgField(
-    form: ArgsForm,
-    pointer: &'static str,
-    label: &'static str,
-    #[prop(optional)] multiline: bool,
-    #[prop(optional)] number: bool,
-) -> impl IntoView {
-    let id = format!("field{}", pointer.replace('/', "-"));
-    let error_id = format!("{id}-error");
-    let value = move || {
-        form.json.with(|json| {
-            field_text(
-                json.as_ref()
-                    .and_then(|json| json.pointer(pointer))
-                    .cloned(),
-            )
+fn UnknownKeys(form: ArgsForm) -> impl IntoView {
+    let keys = move || {
+        form.parsed.with(|args| {
+            args.as_ref()
+                .map(TaskArgs::unknown_keys)
+                .unwrap_or_default()
         })
     };
-    let is_json = move || form.json.with(Option::is_some);
-    let on_input = move |e: leptos::ev::Event| {
-        let input = event_target_value(&e);
-        let value = if number {
-            typed_integer(&input)
-        } else {
-            Value::String(input)
-        };
-        form.set_field(pointer, value);
-    };
-    let problem = move || match form.problems() {
-        Some(ArgsError::Invalid(issues)) => issues
-            .into_iter()
-            .find(|issue| issue.pointer == pointer)
-            .map(|issue| issue.message),
-        _ => None,
-    };
-    let control = if multiline {
-        view! {
-            <textarea id=id.clone() rows="3" prop:value=value on:input=on_input disabled=move || !is_json()
-                aria-invalid=move || problem().is_some().to_string() aria-describedby=error_id.clone() />
-        }
-        .into_any()
-    } else {
-        view! {
-            <input id=id.clone() type="text" inputmode=if number { "numeric" } else { "text" }
-                prop:value=value on:input=on_input disabled=move || !is_json()
-                aria-invalid=move || problem().is_some().to_string() aria-describedby=error_id.clone() />
-        }
-        .into_any()
-    };
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            {control}
-            <p class="field-error" id=error_id>{problem}</p>
-        </div>
+    move || {
+        let keys = keys();
+        (!keys.is_empty()).then(|| {
+            view! {
+                <p class="warning" data-testid="unknown-keys">
+                    {format!("Not in the form, kept and sent as written: {}.", keys.join(", "))}
+                </p>
+            }
+        })
     }
 }
 
-/// Everything wrong with the arguments, at their JSON pointers.
+/// Everything wrong with the arguments: each at its JSON pointer, its line in the editor,
+/// and a link to its form control.
 #[component]
-fn Problems(error: ArgsError) -> impl IntoView {
-    let lines: Vec<String> = match &error {
-        ArgsError::Invalid(issues) => issues.iter().map(ToString::to_string).collect(),
-        ArgsError::NotJson { .. } => vec![format!(
-            "The arguments are {error}. The form is paused until the JSON is fixed."
-        )],
+fn Problems(error: ArgsError, text: String) -> impl IntoView {
+    let lines = match &error {
+        ArgsError::Invalid(issues) => issues
+            .iter()
+            .map(|issue| {
+                let line = pointer_line(&text, &issue.pointer).unwrap_or(1);
+                let id = control_id(&issue.pointer);
+                view! {
+                    <li>
+                        <a href=format!("#{id}") on:click=move |e| focus_control(e, &id)>{issue.to_string()}</a>
+                        {format!(" (JSON line {line})")}
+                    </li>
+                }
+                .into_any()
+            })
+            .collect_view(),
+        ArgsError::NotJson { .. } => vec![view! {
+            <li>{format!("The arguments are {error}. The form is paused until the JSON is fixed.")}</li>
+        }
+        .into_any()],
     };
     view! {
         <div class="alert" role="alert" data-testid="problems">
-            <ul>{lines.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+            <ul>{lines}</ul>
         </div>
+    }
+}
+
+/// Moves the focus to the control with `id`, when the form shows one (opening the section
+/// it is in).
+fn focus_control(e: leptos::ev::MouseEvent, id: &str) {
+    use wasm_bindgen::JsCast;
+    let document = document();
+    let Some(element) = document
+        .get_element_by_id(id)
+        .or_else(|| document.get_element_by_id("json-editor"))
+    else {
+        return;
+    };
+    e.prevent_default();
+    if let Some(details) = element.closest("details").ok().flatten() {
+        let _ = details.set_attribute("open", "");
+    }
+    if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
+        let _ = element.focus();
     }
 }

@@ -16,6 +16,9 @@ pub fn TaskView(
     flow: Flow,
     /// Runs the task's next steps.
     advance: Action<(), Result<(), TaskError>>,
+    /// Takes a finished chat on with its reply, as the next task's conversation.
+    #[prop(optional)]
+    continue_chat: Option<Callback<String>>,
 ) -> impl IntoView {
     let (run, activity, files) = (flow.run, flow.activity, flow.files);
     let title = move || {
@@ -90,11 +93,21 @@ pub fn TaskView(
         })
     };
     let kind = move || run.with(|run| run.as_ref().map(|run| run.task_type));
-    let question = move || {
+    let conversation = move || {
         run.with(|run| {
-            run.as_ref()
-                .map(|run| field_text(field(&run.args, "/messages/0/content")))
+            let messages = field(&run.as_ref()?.args, "/messages")?;
+            Some(
+                messages
+                    .as_array()?
+                    .iter()
+                    .map(|m| {
+                        let text = |key| field_text(m.get(key).cloned());
+                        (text("role"), text("content"))
+                    })
+                    .collect::<Vec<_>>(),
+            )
         })
+        .unwrap_or_default()
     };
 
     view! {
@@ -117,7 +130,7 @@ pub fn TaskView(
             })}
             {move || match kind() {
                 Some(TaskType::StableDiffusion) => view! { <Gallery files task=title /> }.into_any(),
-                Some(TaskType::Gpt) => view! { <Chat files question /> }.into_any(),
+                Some(TaskType::Gpt) => view! { <Chat files conversation continue_chat /> }.into_any(),
                 None => ().into_any(),
             }}
         </section>
@@ -151,29 +164,52 @@ fn Gallery(
     }
 }
 
-/// The question and the model's reply, as text (never as HTML), with token usage.
+/// The conversation and the model's replies, as text (never as HTML), with token usage.
 #[component]
 fn Chat(
     files: RwSignal<Vec<ResultFile>>,
-    question: impl Fn() -> Option<String> + Send + Sync + 'static,
+    /// (role, content) of each message sent.
+    conversation: impl Fn() -> Vec<(String, String)> + Send + Sync + 'static,
+    continue_chat: Option<Callback<String>>,
 ) -> impl IntoView {
+    let sent = move || {
+        conversation()
+            .into_iter()
+            .map(|(role, content)| {
+                let (class, who) = match role.as_str() {
+                    "assistant" => ("bubble reply", "Model: "),
+                    "system" => ("bubble system", "System: "),
+                    _ => ("bubble user", "You: "),
+                };
+                view! { <p class=class><span class="sr-only">{who}</span>{content}</p> }
+            })
+            .collect_view()
+    };
     view! {
         <div class="chat" data-testid="chat">
-            <p class="bubble user"><span class="sr-only">"You: "</span>{question}</p>
+            {sent}
             {move || files.get().into_iter().filter_map(|file| match file {
                 ResultFile::Reply(reply) => Some(reply),
                 ResultFile::Image { .. } => None,
             }).map(|reply| {
                 let usage = reply.usage;
                 let cut = reply.choices.first().is_some_and(|c| c.finish_reason == "length");
+                let first = reply.choices.first().map(|c| c.message.content.clone());
                 view! {
                     {reply.choices.into_iter().map(|choice| view! {
-                        <p class="bubble reply" data-testid="reply"><span class="sr-only">"Model: "</span>{choice.message.content}</p>
+                        <p class="bubble reply new" data-testid="reply"><span class="sr-only">"Model: "</span>{choice.message.content}</p>
                     }).collect_view()}
                     <p class="hint" data-testid="usage">
                         {format!("{} model · {} prompt + {} reply tokens = {}", reply.model, usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)}
                         {cut.then_some(" · cut at the token limit")}
                     </p>
+                    {continue_chat.zip(first).map(|(go_on, first)| view! {
+                        <div class="actions">
+                            <button data-testid="continue-chat" on:click=move |_| go_on.run(first.clone())>
+                                "Continue this conversation"
+                            </button>
+                        </div>
+                    })}
                 }
             }).collect_view()}
         </div>

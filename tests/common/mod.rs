@@ -4,7 +4,7 @@
 
 use crynux_protocol::profile::NetworkProfile;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// A fresh element in the page to mount into.
 pub fn container() -> web_sys::HtmlElement {
@@ -37,4 +37,52 @@ pub async fn until(what: &str, mut done: impl FnMut() -> bool) {
         next_task().await;
     }
     panic!("{what} never happened");
+}
+
+/// The element under `root` matching `selector`.
+pub fn element<T: JsCast>(root: &web_sys::HtmlElement, selector: &str) -> T {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .unchecked_into()
+}
+
+/// The text of the element matching `selector`, empty when there is none.
+pub fn text_of(root: &web_sys::HtmlElement, selector: &str) -> String {
+    root.query_selector(selector)
+        .unwrap()
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+/// Sets `property` of `control` to `value`, then fires `event` as a person's edit would.
+fn edit(control: &web_sys::HtmlElement, property: &str, value: JsValue, event: &str) {
+    js_sys::Reflect::set(control, &property.into(), &value).unwrap();
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let event = web_sys::Event::new_with_event_init_dict(event, &init).unwrap();
+    control.dispatch_event(&event).unwrap();
+}
+
+/// Types `value` into a text field (or moves a slider) as a person would.
+pub fn type_into(field: &web_sys::HtmlElement, value: &str) {
+    edit(field, "value", value.into(), "input");
+}
+
+/// Picks the option with `value` in a select.
+pub fn choose(select: &web_sys::HtmlElement, value: &str) {
+    edit(select, "value", value.into(), "change");
+}
+
+/// Ticks or clears a checkbox.
+pub fn tick(checkbox: &web_sys::HtmlElement, checked: bool) {
+    edit(checkbox, "checked", checked.into(), "change");
+}
+
+/// The current value of a form control.
+pub fn value_of(field: &web_sys::HtmlElement) -> String {
+    js_sys::Reflect::get(field, &"value".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
 }

@@ -16,10 +16,72 @@ pub fn field(text: &str, pointer: &str) -> Option<Value> {
 /// grows by one at its end); `None` when `text` is not JSON or the pointer crosses a value
 /// that is neither an object nor an array.
 pub fn with_field(text: &str, pointer: &str, value: Value) -> Option<String> {
+    edit(text, |root| {
+        *slot(root, pointer)? = value;
+        Some(())
+    })
+}
+
+/// `text` without the key at `pointer` (an optional field left to its default); the text
+/// unchanged when there is no such key; `None` when `text` is not JSON.
+pub fn without_field(text: &str, pointer: &str) -> Option<String> {
+    edit(text, |root| {
+        let (parent, key) = pointer.rsplit_once('/')?;
+        if let Some(Value::Object(map)) = root.pointer_mut(parent) {
+            map.remove(&unescape(key));
+        }
+        Some(())
+    })
+}
+
+/// `text` with the items `from..` of the array at `pointer` replaced by `items` (insert at
+/// the end, cut a conversation short, or both); `None` when there is no such array.
+pub fn splice(text: &str, pointer: &str, from: usize, items: Vec<Value>) -> Option<String> {
+    edit(text, |root| {
+        let Value::Array(array) = root.pointer_mut(pointer)? else {
+            return None;
+        };
+        array.truncate(from);
+        array.extend(items);
+        Some(())
+    })
+}
+
+/// `text` with the item `index` of the array at `pointer` inserted or (when `value` is
+/// `None`) removed; `None` when there is no such array or index.
+pub fn set_item(text: &str, pointer: &str, index: usize, value: Option<Value>) -> Option<String> {
+    edit(text, |root| {
+        let Value::Array(array) = root.pointer_mut(pointer)? else {
+            return None;
+        };
+        match value {
+            Some(value) if index <= array.len() => array.insert(index, value),
+            None if index < array.len() => {
+                array.remove(index);
+            }
+            _ => return None,
+        }
+        Some(())
+    })
+}
+
+/// Applies `change` to `text` read as JSON, written back in the text's own style (indented
+/// when it spans lines, so that the editor keeps one field per line; compact otherwise).
+fn edit(text: &str, change: impl FnOnce(&mut Value) -> Option<()>) -> Option<String> {
     let mut root: Value = serde_json::from_str(text).ok()?;
-    let mut slot = &mut root;
+    change(&mut root)?;
+    if text.contains('\n') {
+        serde_json::to_string_pretty(&root).ok()
+    } else {
+        serde_json::to_string(&root).ok()
+    }
+}
+
+/// The value at `pointer`, created (as `null`, with any missing objects on the way) if absent.
+fn slot<'a>(root: &'a mut Value, pointer: &str) -> Option<&'a mut Value> {
+    let mut slot = root;
     for token in pointer.split('/').skip(1) {
-        let key = token.replace("~1", "/").replace("~0", "~");
+        let key = unescape(token);
         slot = match slot {
             Value::Object(map) => map.entry(key).or_insert(Value::Null),
             Value::Array(items) => {
@@ -39,8 +101,12 @@ pub fn with_field(text: &str, pointer: &str, value: Value) -> Option<String> {
             _ => return None,
         };
     }
-    *slot = value;
-    serde_json::to_string(&root).ok()
+    Some(slot)
+}
+
+/// RFC 6901: `~1` → `/`, `~0` → `~`.
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
 }
 
 /// What a number field holds: the integer typed, or the text itself when it is not one (so
@@ -52,12 +118,157 @@ pub fn typed_integer(input: &str) -> Value {
         .map_or_else(|_| Value::String(input.to_owned()), Value::from)
 }
 
+/// Like [`typed_integer`] for fields that take any number (`0.7`).
+pub fn typed_number(input: &str) -> Value {
+    match typed_integer(input) {
+        Value::String(_) => input
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map_or_else(|| Value::String(input.to_owned()), Value::from),
+        integer => integer,
+    }
+}
+
 /// A form field's text: strings as they are, other values as JSON, nothing as empty.
 pub fn field_text(value: Option<Value>) -> String {
     match value {
         Some(Value::String(text)) => text,
         Some(Value::Null) | None => String::new(),
         Some(other) => other.to_string(),
+    }
+}
+
+/// The 1-based line of `text` where the value at `pointer` starts, so that an error found at
+/// a pointer can be shown at its line in the JSON editor. A missing value is placed at its
+/// nearest present ancestor. `None` when `text` is not JSON.
+pub fn pointer_line(text: &str, pointer: &str) -> Option<usize> {
+    serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
+    let mut scanner = Scanner {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    let tokens: Vec<String> = pointer.split('/').skip(1).map(unescape).collect();
+    let start = scanner.find(&tokens);
+    Some(text[..start].matches('\n').count() + 1)
+}
+
+/// Just enough of a JSON reader to find where a value starts (the text is known to be JSON).
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Scanner<'_> {
+    /// Skips to the value at `path` below the value here; returns where the deepest value
+    /// of `path` that exists starts.
+    fn find(&mut self, path: &[String]) -> usize {
+        self.skip_space();
+        let start = self.at;
+        let Some((first, rest)) = path.split_first() else {
+            return start;
+        };
+        match self.bytes.get(self.at) {
+            Some(b'{') => {
+                self.at += 1;
+                loop {
+                    self.skip_space();
+                    if self.bytes.get(self.at) != Some(&b'"') {
+                        return start;
+                    }
+                    let key_start = self.at;
+                    self.skip_value();
+                    let key: String =
+                        serde_json::from_slice(&self.bytes[key_start..self.at]).unwrap_or_default();
+                    self.skip_space();
+                    self.at += 1; // ':'
+                    if key == *first {
+                        return self.find(rest);
+                    }
+                    self.skip_value();
+                    self.skip_space();
+                    self.at += 1; // ',' or '}'
+                }
+            }
+            Some(b'[') => {
+                self.at += 1;
+                let Ok(index) = first.parse::<usize>() else {
+                    return start;
+                };
+                for _ in 0..index {
+                    self.skip_space();
+                    if self.bytes.get(self.at) == Some(&b']') {
+                        return start;
+                    }
+                    self.skip_value();
+                    self.skip_space();
+                    if self.bytes.get(self.at) != Some(&b',') {
+                        return start;
+                    }
+                    self.at += 1;
+                }
+                self.skip_space();
+                if self.bytes.get(self.at) == Some(&b']') {
+                    return start;
+                }
+                self.find(rest)
+            }
+            _ => start,
+        }
+    }
+
+    fn skip_space(&mut self) {
+        while self.bytes.get(self.at).is_some_and(u8::is_ascii_whitespace) {
+            self.at += 1;
+        }
+    }
+
+    fn skip_value(&mut self) {
+        self.skip_space();
+        match self.bytes.get(self.at) {
+            Some(b'"') => {
+                self.at += 1;
+                while let Some(&b) = self.bytes.get(self.at) {
+                    self.at += 1;
+                    match b {
+                        b'\\' => self.at += 1,
+                        b'"' => return,
+                        _ => {}
+                    }
+                }
+            }
+            Some(b'{' | b'[') => {
+                let mut depth = 0usize;
+                while let Some(&b) = self.bytes.get(self.at) {
+                    match b {
+                        b'"' => {
+                            self.skip_value();
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.at += 1;
+                                return;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.at += 1;
+                }
+            }
+            _ => {
+                while self
+                    .bytes
+                    .get(self.at)
+                    .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
+                {
+                    self.at += 1;
+                }
+            }
+        }
     }
 }
 
@@ -87,6 +298,9 @@ mod tests {
         assert_eq!(with_field("not json", "/prompt", json!("x")), None);
         assert_eq!(with_field(r#"{"prompt":5}"#, "/prompt/x", json!(1)), None);
         assert_eq!(field("{", "/prompt"), None);
+        // An indented text stays indented.
+        let edited = with_field("{\n  \"a\": 1\n}", "/b", json!(2)).unwrap();
+        assert_eq!(edited, "{\n  \"a\": 1,\n  \"b\": 2\n}");
     }
 
     #[test]
@@ -98,5 +312,43 @@ mod tests {
         assert_eq!(field_text(Some(json!("a"))), "a");
         assert_eq!(field_text(Some(json!(4))), "4");
         assert_eq!(field_text(None), "");
+    }
+
+    #[test]
+    fn optional_fields_are_removed_and_lists_edited_in_place() {
+        let text = r#"{"generation_config":{"top_k":5,"top_p":0.9},"messages":[1,2,3]}"#;
+        let edited = without_field(text, "/generation_config/top_k").unwrap();
+        assert_eq!(
+            edited,
+            r#"{"generation_config":{"top_p":0.9},"messages":[1,2,3]}"#
+        );
+        assert_eq!(without_field(text, "/nothing/here").unwrap(), text);
+        let cut = splice(text, "/messages", 1, vec![json!(9)]).unwrap();
+        assert_eq!(field(&cut, "/messages"), Some(json!([1, 9])));
+        let inserted = set_item(text, "/messages", 0, Some(json!(0))).unwrap();
+        assert_eq!(field(&inserted, "/messages"), Some(json!([0, 1, 2, 3])));
+        let removed = set_item(text, "/messages", 2, None).unwrap();
+        assert_eq!(field(&removed, "/messages"), Some(json!([1, 2])));
+        assert_eq!(set_item(text, "/messages", 3, None), None);
+        assert_eq!(splice(text, "/generation_config", 0, vec![]), None);
+        assert_eq!(typed_number("0.7"), json!(0.7));
+        assert_eq!(typed_number("2"), json!(2));
+        assert_eq!(typed_number("1e400"), json!("1e400"));
+        assert_eq!(typed_number("x"), json!("x"));
+    }
+
+    #[test]
+    fn a_pointer_is_found_at_its_line_in_the_editor() {
+        let text = "{\n  \"prompt\": \"a \\\"}{ cat\",\n  \"task_config\": {\n    \"steps\": 500,\n    \"seed\": 1\n  },\n  \"list\": [\n    {\"a\": 1},\n    {\"a\": 2}\n  ],\n  \"a/b\": 0\n}";
+        assert_eq!(pointer_line(text, ""), Some(1));
+        assert_eq!(pointer_line(text, "/prompt"), Some(2));
+        assert_eq!(pointer_line(text, "/task_config/steps"), Some(4));
+        assert_eq!(pointer_line(text, "/task_config/seed"), Some(5));
+        assert_eq!(pointer_line(text, "/list/1/a"), Some(9));
+        assert_eq!(pointer_line(text, "/a~1b"), Some(11));
+        // Missing: its nearest present ancestor.
+        assert_eq!(pointer_line(text, "/task_config/num_images"), Some(3));
+        assert_eq!(pointer_line(text, "/list/5"), Some(7));
+        assert_eq!(pointer_line("{", "/prompt"), None);
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod form;
 mod gpt;
+pub mod options;
 mod schema;
 mod sd;
 
@@ -141,9 +142,33 @@ impl TaskArgs {
     /// The `vramLimit` (GB) the reference apps send for these arguments.
     pub fn default_vram_gb(&self) -> u64 {
         match self {
-            Self::Sd(args) => default_sd_vram_gb(&args.base_model),
-            Self::Gpt(_) => 8,
+            Self::Sd(args) => default_vram_gb(TaskType::StableDiffusion, &args.base_model),
+            Self::Gpt(args) => default_vram_gb(TaskType::Gpt, &args.model),
         }
+    }
+
+    /// [`TaskArgs::parse`], then also refuses the [`TaskArgs::combination_issues`]: what a
+    /// builder may pay for.
+    pub fn parse_checked(task_type: TaskType, text: &str) -> Result<Self, ArgsError> {
+        let args = Self::parse(task_type, text)?;
+        let issues = args.combination_issues();
+        if issues.is_empty() {
+            Ok(args)
+        } else {
+            Err(ArgsError::Invalid(issues))
+        }
+    }
+}
+
+/// The `vramLimit` (GB) for a task of `task_type` with `model` (the base model of an SD
+/// task): a preset's own; other SD models by family; other GPT models 8.
+pub fn default_vram_gb(task_type: TaskType, model: &str) -> u64 {
+    use options::{find_preset, BASE_MODELS, GPT_MODELS};
+    match task_type {
+        TaskType::StableDiffusion => {
+            find_preset(BASE_MODELS, model).map_or_else(|| default_sd_vram_gb(model), |p| p.vram_gb)
+        }
+        TaskType::Gpt => find_preset(GPT_MODELS, model).map_or(8, |p| p.vram_gb),
     }
 }
 

@@ -333,7 +333,21 @@ impl PreprocessArgs {
         })
     }
 
-    fn to_value(&self) -> Value {
+    /// The keys of these arguments the era schema does not name.
+    pub fn extra(&self) -> &Map<String, Value> {
+        match self {
+            Self::Canny(a) => &a.extra,
+            Self::Mlsd(a) => &a.extra,
+            Self::PidiNet(a) => &a.extra,
+            Self::DepthZoe(a) => &a.extra,
+            Self::Leres(a) => &a.extra,
+            Self::Shuffle(a) => &a.extra,
+            Self::MediapipeFace(a) => &a.extra,
+        }
+    }
+
+    /// The arguments as JSON (every field written out).
+    pub fn to_value(&self) -> Value {
         let value = match self {
             Self::Canny(a) => serde_json::to_value(a),
             Self::Mlsd(a) => serde_json::to_value(a),

@@ -1,0 +1,431 @@
+//! What the task builders offer beyond the schema: model presets, the base-model families
+//! they belong to, and the combinations the schema accepts but the network cannot run as
+//! meant (a ControlNet of the other family, a weight of 1, a size diffusers refuses…).
+
+use serde_json::{json, Value};
+
+use super::form::{field, with_field};
+use super::{GptTaskArgs, SchemaIssue, SdTaskArgs, TaskArgs};
+
+/// The kinds of Stable Diffusion pipelines, which decide what else fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelFamily {
+    /// SD 1.x and its fine-tunes: 512 px, 8 GB.
+    Sd15,
+    /// SDXL: 1024 px, 10 GB, can use a refiner.
+    Sdxl,
+}
+
+impl ModelFamily {
+    /// The family of a base model id (anything not named XL is read as SD 1.5).
+    pub fn of(base_model: &str) -> Self {
+        if base_model.to_ascii_lowercase().contains("xl") {
+            Self::Sdxl
+        } else {
+            Self::Sd15
+        }
+    }
+
+    /// The family's native square size.
+    pub fn default_side(self) -> i64 {
+        match self {
+            Self::Sd15 => 512,
+            Self::Sdxl => 1024,
+        }
+    }
+
+    /// Width × height presets for common aspect ratios, near the family's native area.
+    pub fn sizes(self) -> &'static [(&'static str, i64, i64)] {
+        match self {
+            Self::Sd15 => &[
+                ("1:1", 512, 512),
+                ("4:3", 576, 432),
+                ("3:4", 432, 576),
+                ("3:2", 624, 416),
+                ("2:3", 416, 624),
+                ("16:9", 680, 384),
+                ("9:16", 384, 680),
+            ],
+            Self::Sdxl => &[
+                ("1:1", 1024, 1024),
+                ("4:3", 1152, 864),
+                ("3:4", 864, 1152),
+                ("3:2", 1216, 808),
+                ("2:3", 808, 1216),
+                ("16:9", 1360, 768),
+                ("9:16", 768, 1360),
+            ],
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sd15 => "SD 1.5",
+            Self::Sdxl => "SDXL",
+        }
+    }
+}
+
+/// A model the builder offers by name; any other Hugging Face id can be typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preset {
+    /// The id sent to the network.
+    pub id: &'static str,
+    /// The base-model family it works with; `None` for any.
+    pub family: Option<ModelFamily>,
+    /// The `vramLimit` (GB) a task with it asks for.
+    pub vram_gb: u64,
+}
+
+const fn preset(id: &'static str, family: Option<ModelFamily>, vram_gb: u64) -> Preset {
+    Preset {
+        id,
+        family,
+        vram_gb,
+    }
+}
+
+use ModelFamily::{Sd15, Sdxl};
+
+/// Base models of the reference Image Generator.
+pub const BASE_MODELS: &[Preset] = &[
+    preset("runwayml/stable-diffusion-v1-5", Some(Sd15), 8),
+    preset("stabilityai/stable-diffusion-xl-base-1.0", Some(Sdxl), 10),
+    preset("emilianJR/chilloutmix_NiPrunedFp32Fix", Some(Sd15), 8),
+];
+
+/// ControlNet models per family (the first of each family is the reference default).
+pub const CONTROLNET_MODELS: &[Preset] = &[
+    preset("lllyasviel/control_v11p_sd15_openpose", Some(Sd15), 0),
+    preset("lllyasviel/control_v11p_sd15_canny", Some(Sd15), 0),
+    preset("lllyasviel/control_v11f1p_sd15_depth", Some(Sd15), 0),
+    preset("lllyasviel/control_v11p_sd15_scribble", Some(Sd15), 0),
+    preset("lllyasviel/control_v11p_sd15_lineart", Some(Sd15), 0),
+    preset("thibaud/controlnet-openpose-sdxl-1.0", Some(Sdxl), 0),
+    preset("diffusers/controlnet-canny-sdxl-1.0", Some(Sdxl), 0),
+    preset("diffusers/controlnet-depth-sdxl-1.0", Some(Sdxl), 0),
+];
+
+/// LoRAs offered by name.
+pub const LORA_MODELS: &[Preset] = &[
+    preset("latent-consistency/lcm-lora-sdv1-5", Some(Sd15), 0),
+    preset("latent-consistency/lcm-lora-sdxl", Some(Sdxl), 0),
+    preset("nerijs/pixel-art-xl", Some(Sdxl), 0),
+];
+
+/// VAEs offered by name.
+pub const VAE_MODELS: &[Preset] = &[
+    preset("stabilityai/sd-vae-ft-mse", Some(Sd15), 0),
+    preset("madebyollin/sdxl-vae-fp16-fix", Some(Sdxl), 0),
+];
+
+/// Refiners offered by name (refiners are SDXL only).
+pub const REFINER_MODELS: &[Preset] = &[preset(
+    "stabilityai/stable-diffusion-xl-refiner-1.0",
+    Some(Sdxl),
+    0,
+)];
+
+/// Textual inversions offered by name, with the token to use in the prompt.
+pub const TEXTUAL_INVERSIONS: &[(Preset, &str)] = &[
+    (
+        preset("sd-concepts-library/cat-toy", Some(Sd15), 0),
+        "<cat-toy>",
+    ),
+    (
+        preset("sd-concepts-library/midjourney-style", Some(Sd15), 0),
+        "<midjourney-style>",
+    ),
+];
+
+/// GPT models of the reference chat, with the memory they need.
+pub const GPT_MODELS: &[Preset] = &[
+    preset("gpt2", None, 8),
+    preset("mistralai/Mistral-7B-v0.1", None, 16),
+    preset("tiiuae/falcon-7b-instruct", None, 16),
+];
+
+/// The preset with id `id` in `presets`.
+pub fn find_preset(presets: &[Preset], id: &str) -> Option<Preset> {
+    presets.iter().copied().find(|p| p.id == id)
+}
+
+/// The SD arguments `text` with `base_model` set, and every option that belonged to the old
+/// family moved to the new one: a ControlNet preset becomes the same kind for the new family
+/// (else its default), LoRA and VAE presets of the other family are dropped, a refiner is
+/// dropped for SD 1.5, and the other family's default size becomes the new one's.
+pub fn switch_base_model(text: &str, base_model: &str) -> Option<String> {
+    let old = ModelFamily::of(field(text, "/base_model")?.as_str().unwrap_or_default());
+    let new = ModelFamily::of(base_model);
+    let mut text = with_field(text, "/base_model", json!(base_model))?;
+    if old == new {
+        return Some(text);
+    }
+    let string_at = |text: &str, pointer: &str| {
+        field(text, pointer)
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    let controlnet = string_at(&text, "/controlnet/model");
+    if let Some(old_preset) = find_preset(CONTROLNET_MODELS, &controlnet) {
+        if old_preset.family == Some(old) {
+            let kind = controlnet_kind(&controlnet);
+            let replacement = CONTROLNET_MODELS
+                .iter()
+                .filter(|p| p.family == Some(new))
+                .find(|p| controlnet_kind(p.id) == kind)
+                .or_else(|| CONTROLNET_MODELS.iter().find(|p| p.family == Some(new)));
+            if let Some(replacement) = replacement {
+                text = with_field(&text, "/controlnet/model", json!(replacement.id))?;
+            }
+        }
+    }
+    let of_family = |presets: &[Preset], id: &str, family| {
+        find_preset(presets, id).is_some_and(|p| p.family == Some(family))
+    };
+    if of_family(LORA_MODELS, &string_at(&text, "/lora/model"), old) {
+        text = with_field(&text, "/lora", Value::Null)?;
+    }
+    if of_family(VAE_MODELS, &string_at(&text, "/vae"), old) {
+        text = with_field(&text, "/vae", json!(""))?;
+    }
+    if new == Sd15 && field(&text, "/refiner").is_some_and(|r| !r.is_null()) {
+        text = with_field(&text, "/refiner", Value::Null)?;
+    }
+    let side = old.default_side();
+    let size = (
+        field(&text, "/task_config/image_width"),
+        field(&text, "/task_config/image_height"),
+    );
+    if size == (Some(json!(side)), Some(json!(side))) {
+        for pointer in ["/task_config/image_width", "/task_config/image_height"] {
+            text = with_field(&text, pointer, json!(new.default_side()))?;
+        }
+    }
+    Some(text)
+}
+
+/// `openpose`, `canny`, `depth`… as found in a ControlNet model id.
+fn controlnet_kind(id: &str) -> Option<&'static str> {
+    ["openpose", "canny", "depth", "scribble", "lineart"]
+        .into_iter()
+        .find(|kind| id.contains(kind))
+}
+
+/// A 0.02–1.00 weight slider as the integer percent the network reads (never 1, which it
+/// reads as 100 %).
+pub fn weight_percent(slider: f64) -> u32 {
+    ((slider * 100.0).round() as u32).clamp(2, 100)
+}
+
+/// A prompt warning: the AUTOMATIC1111 weighting `(word:1.2)` is not Compel syntax and would
+/// be drawn literally.
+pub fn compel_warning(prompt: &str) -> Option<String> {
+    let found = prompt.match_indices('(').find_map(|(open, _)| {
+        let inside = &prompt[open + 1..];
+        let close = inside.find(')')?;
+        let (words, weight) = inside[..close].rsplit_once(':')?;
+        let is_weight =
+            !weight.trim().is_empty() && weight.trim().parse::<f64>().is_ok() && !words.is_empty();
+        is_weight.then(|| (words.trim().to_owned(), weight.trim().to_owned()))
+    })?;
+    let (words, weight) = found;
+    Some(format!(
+        "\"({words}:{weight})\" is AUTOMATIC1111 syntax, which the network reads as plain text. \
+         In Compel syntax write \"({words}){weight}\"."
+    ))
+}
+
+/// Whether a LoRA model id is a Civitai model-version id (a number), not a Hugging Face id
+/// or URL.
+pub fn is_civitai_id(model: &str) -> bool {
+    !model.is_empty() && model.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl TaskArgs {
+    /// JSON pointers of the keys the era schema does not name (kept and sent as written,
+    /// but no form field shows them).
+    pub fn unknown_keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut add = |at: &str, extra: &serde_json::Map<String, Value>| {
+            keys.extend(
+                extra
+                    .keys()
+                    .map(|key| format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"))),
+            )
+        };
+        match self {
+            TaskArgs::Sd(sd) => {
+                add("", &sd.extra);
+                add("/task_config", &sd.task_config.extra);
+                if let Some(lora) = &sd.lora {
+                    add("/lora", &lora.extra);
+                }
+                if let Some(refiner) = &sd.refiner {
+                    add("/refiner", &refiner.extra);
+                }
+                if let Some(controlnet) = &sd.controlnet {
+                    add("/controlnet", &controlnet.extra);
+                    if let Some(preprocess) = &controlnet.preprocess {
+                        add("/controlnet/preprocess", &preprocess.extra);
+                        if let Some(args) = &preprocess.args {
+                            add("/controlnet/preprocess/args", args.extra());
+                        }
+                    }
+                }
+            }
+            TaskArgs::Gpt(gpt) => {
+                add("", &gpt.extra);
+                for (i, message) in gpt.messages.iter().enumerate() {
+                    add(&format!("/messages/{i}"), &message.extra);
+                }
+                if let Some(config) = &gpt.generation_config {
+                    add("/generation_config", &config.extra);
+                }
+            }
+        }
+        keys
+    }
+
+    /// Combinations the schema accepts but the network cannot run as the user meant.
+    pub fn combination_issues(&self) -> Vec<SchemaIssue> {
+        let mut issues = Vec::new();
+        let mut issue = |pointer: &str, message: String| {
+            issues.push(SchemaIssue {
+                pointer: pointer.into(),
+                message,
+            })
+        };
+        match self {
+            TaskArgs::Sd(sd) => sd_issues(sd, &mut issue),
+            TaskArgs::Gpt(gpt) => gpt_issues(gpt, &mut issue),
+        }
+        issues
+    }
+}
+
+fn sd_issues(sd: &SdTaskArgs, issue: &mut impl FnMut(&str, String)) {
+    let family = ModelFamily::of(&sd.base_model);
+    let config = &sd.task_config;
+    for (pointer, side) in [
+        ("/task_config/image_width", config.image_width),
+        ("/task_config/image_height", config.image_height),
+    ] {
+        if !(64..=2048).contains(&side) {
+            issue(pointer, "must be between 64 and 2048 pixels".into());
+        } else if side % 8 != 0 {
+            issue(
+                pointer,
+                format!(
+                    "must be a multiple of 8 (diffusers refuses {side}; try {})",
+                    side / 8 * 8
+                ),
+            );
+        }
+    }
+    let weight_one = "1 means 100 % on the network; use 2 to 100".to_owned();
+    let mismatch = |what: &str, presets: &[Preset], id: &str| {
+        find_preset(presets, id)
+            .and_then(|p| p.family)
+            .filter(|f| *f != family)
+            .map(|f| {
+                format!(
+                    "is {what} for {}, but the base model is {}",
+                    f.name(),
+                    family.name()
+                )
+            })
+    };
+    if let Some(lora) = &sd.lora {
+        if lora.weight == 1 {
+            issue("/lora/weight", weight_one.clone());
+        }
+        if let Some(m) = mismatch("a LoRA", LORA_MODELS, &lora.model) {
+            issue("/lora/model", m);
+        }
+    }
+    if let Some(controlnet) = &sd.controlnet {
+        if controlnet.weight == 1 {
+            issue("/controlnet/weight", weight_one);
+        }
+        if let Some(m) = mismatch("a ControlNet", CONTROLNET_MODELS, &controlnet.model) {
+            issue("/controlnet/model", m);
+        }
+        let image = &controlnet.image_dataurl;
+        if !image.is_empty() && !image.starts_with(PNG_DATA_URL_PREFIX) {
+            issue(
+                "/controlnet/image_dataurl",
+                "must be a PNG data URL (data:image/png;base64,…)".into(),
+            );
+        }
+    }
+    if let Some(m) = mismatch("a VAE", VAE_MODELS, &sd.vae) {
+        issue("/vae", m);
+    }
+    if sd.refiner.is_some() && family != Sdxl {
+        issue(
+            "/refiner",
+            "a refiner works only with an SDXL base model".into(),
+        );
+    }
+}
+
+/// What every ControlNet image must start with.
+pub const PNG_DATA_URL_PREFIX: &str = "data:image/png;base64,";
+
+fn gpt_issues(gpt: &GptTaskArgs, issue: &mut impl FnMut(&str, String)) {
+    if gpt.messages.is_empty() {
+        issue("/messages", "needs at least one message".into());
+    }
+    for (i, message) in gpt.messages.iter().enumerate() {
+        if message.content.trim().is_empty() {
+            issue(
+                &format!("/messages/{i}/content"),
+                "must not be empty".into(),
+            );
+        }
+    }
+    let Some(config) = &gpt.generation_config else {
+        return;
+    };
+    let at = |name: &str| format!("/generation_config/{name}");
+    let at_least_one = [
+        ("max_new_tokens", config.max_new_tokens),
+        ("num_beams", config.num_beams),
+        ("num_return_sequences", config.num_return_sequences),
+    ];
+    for (name, value) in at_least_one {
+        if value.is_some_and(|v| v < 1) {
+            issue(&at(name), "must be at least 1".into());
+        }
+    }
+    if config.top_k.is_some_and(|k| k < 0) {
+        issue(&at("top_k"), "must be at least 0 (0 turns it off)".into());
+    }
+    let fractions = [("top_p", config.top_p), ("typical_p", config.typical_p)];
+    for (name, value) in fractions {
+        if value.is_some_and(|p| !(p > 0.0 && p <= 1.0)) {
+            issue(&at(name), "must be more than 0 and at most 1".into());
+        }
+    }
+    let positive = [
+        ("temperature", config.temperature),
+        ("repetition_penalty", config.repetition_penalty),
+    ];
+    for (name, value) in positive {
+        if value.is_some_and(|v| v <= 0.0) {
+            issue(&at(name), "must be more than 0".into());
+        }
+    }
+    let beams = config.num_beams.unwrap_or(1);
+    let sequences = config.num_return_sequences.unwrap_or(1);
+    if config.do_sample != Some(true) && sequences > beams {
+        issue(
+            &at("num_return_sequences"),
+            format!(
+                "without sampling, at most the number of beams ({beams}); turn on sampling \
+                 or add beams"
+            ),
+        );
+    }
+}

@@ -1,0 +1,418 @@
+//! The task builders in headless Chromium: every form control writes its JSON pointer of the
+//! arguments, the JSON editor and the forms show the same arguments, options follow the base
+//! model's family, and problems are shown at their control and their JSON line.
+#![cfg(target_arch = "wasm32")]
+
+use crynux_dapp::components::TaskPanel;
+use crynux_dapp::wallet::use_wallet;
+use crynux_protocol::args::form::with_field;
+use crynux_protocol::args::{TaskArgs, TaskType};
+use leptos::prelude::*;
+use serde_json::{json, Value};
+use wasm_bindgen_test::*;
+
+mod common;
+
+use common::{
+    choose, container, devnet_profile, element, text_of, tick, type_into, until, value_of,
+};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn mount_builder() -> (web_sys::HtmlElement, impl Drop) {
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), || {
+        let profile = devnet_profile();
+        let wallet = use_wallet(&profile);
+        let info = LocalResource::new(|| async { None });
+        let refresh = RwSignal::new(0);
+        view! { <TaskPanel profile wallet info refresh /> }
+    });
+    (root, handle)
+}
+
+/// The builder's current arguments, as the JSON editor shows them.
+fn args_in(root: &web_sys::HtmlElement) -> Value {
+    serde_json::from_str(&value_of(&element(root, "[data-testid=json]"))).unwrap_or(Value::Null)
+}
+
+fn control(root: &web_sys::HtmlElement, id: &str) -> web_sys::HtmlElement {
+    element(root, &format!("#{id}"))
+}
+
+fn button(root: &web_sys::HtmlElement, label: &str) -> web_sys::HtmlElement {
+    let buttons = root.query_selector_all("button").unwrap();
+    (0..buttons.length())
+        .filter_map(|i| buttons.get(i))
+        .map(|b| b.unchecked_into::<web_sys::HtmlElement>())
+        .find(|b| b.text_content().unwrap_or_default().contains(label))
+        .unwrap_or_else(|| panic!("no button {label}"))
+}
+
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen_test]
+async fn the_form_and_the_json_editor_edit_the_same_validated_arguments() {
+    let (root, _mounted) = mount_builder();
+    let json: web_sys::HtmlElement = element(&root, "[data-testid=json]");
+    let prompt: web_sys::HtmlElement = element(&root, "#field-prompt");
+    let images: web_sys::HtmlElement = element(&root, "#field-task_config-num_images");
+    let create: web_sys::HtmlButtonElement = element(&root, "[data-testid=create]");
+
+    // A new form is empty, not wrong: no problems shown yet, a random seed, nothing to pay.
+    assert!(root
+        .query_selector("[data-testid=problems]")
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        element::<web_sys::HtmlElement>(&root, "#field-prompt")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("false")
+    );
+    let seed_field: web_sys::HtmlElement = element(&root, "#field-task_config-seed");
+    until("the form shows its values", || {
+        !value_of(&seed_field).is_empty()
+    })
+    .await;
+    let seed: u64 = value_of(&seed_field).parse().unwrap();
+    assert!(seed < 1 << 31);
+    assert!(create.disabled());
+    assert!(root
+        .text_content()
+        .unwrap()
+        .contains("Connect your wallet first."));
+
+    // The form writes into the JSON; an emptied prompt is a problem once typed.
+    type_into(&prompt, "");
+    type_into(&prompt, "a <b>cat</b>");
+    until("the prompt reaches the JSON", || {
+        value_of(&json).contains(r#""prompt": "a <b>cat</b>""#)
+    })
+    .await;
+    assert!(root
+        .query_selector("[data-testid=problems]")
+        .unwrap()
+        .is_none());
+
+    // A value the schema refuses is kept, reported at its pointer and next to its field.
+    type_into(&images, "20");
+    let problems = || {
+        root.query_selector("[data-testid=problems]")
+            .unwrap()
+            .map(|p| p.text_content().unwrap())
+            .unwrap_or_default()
+    };
+    until("the schema problem is shown", || {
+        problems().contains("/task_config/num_images")
+    })
+    .await;
+    assert!(value_of(&json).contains(r#""num_images": 20"#));
+    assert_eq!(
+        images.get_attribute("aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert!(create.disabled());
+
+    // Broken JSON pauses the form and says where the JSON breaks.
+    type_into(&json, r#"{"prompt": "x", "#);
+    until("the JSON error is shown", || {
+        problems().contains("not valid JSON (line 1")
+    })
+    .await;
+    assert!(js_sys::Reflect::get(&prompt, &"disabled".into())
+        .unwrap()
+        .is_truthy());
+
+    // Valid JSON typed by hand fills the form.
+    type_into(
+        &json,
+        r#"{"base_model":"runwayml/stable-diffusion-v1-5","prompt":"typed","task_config":{"num_images":2}}"#,
+    );
+    until("the form follows the JSON", || value_of(&prompt) == "typed").await;
+    assert_eq!(value_of(&images), "2");
+    assert!(root
+        .query_selector("[data-testid=problems]")
+        .unwrap()
+        .is_none());
+}
+
+#[wasm_bindgen_test]
+async fn every_sd_section_writes_its_arguments_and_follows_the_base_model() {
+    let (root, _mounted) = mount_builder();
+    let at = |pointer: &str| args_in(&root).pointer(pointer).cloned();
+
+    // Prompt syntax: the AUTOMATIC1111 form is explained, not refused.
+    type_into(&control(&root, "field-prompt"), "a (red hat:1.2) cat");
+    until("the prompt warning", || {
+        text_of(&root, "[data-testid=prompt-warning]").contains("write \"(red hat)1.2\"")
+    })
+    .await;
+
+    // An SDXL base model: its size and its GPU memory.
+    type_into(
+        &control(&root, "field-base_model"),
+        "stabilityai/stable-diffusion-xl-base-1.0",
+    );
+    until("the SDXL size", || {
+        at("/task_config/image_width") == Some(json!(1024))
+    })
+    .await;
+    until("the SDXL memory", || {
+        value_of(&control(&root, "vram")) == "10"
+    })
+    .await;
+    choose(&control(&root, "size-preset"), "1");
+    until("the 4:3 preset", || {
+        at("/task_config/image_width") == Some(json!(1152))
+            && at("/task_config/image_height") == Some(json!(864))
+    })
+    .await;
+
+    // LoRA: a Civitai version id and a weight slider sent as a percent of at least 2.
+    tick(&control(&root, "field-lora"), true);
+    until("a LoRA", || at("/lora/weight") == Some(json!(100))).await;
+    type_into(&control(&root, "field-lora-model"), "128713");
+    type_into(&control(&root, "field-lora-weight"), "0.01");
+    until("the LoRA weight", || at("/lora/weight") == Some(json!(2))).await;
+    assert!(root
+        .text_content()
+        .unwrap()
+        .contains("Civitai model version 128713."));
+
+    // ControlNet: the family's model, a preprocess method with its own arguments.
+    tick(&control(&root, "field-controlnet"), true);
+    until("an SDXL ControlNet", || {
+        at("/controlnet/model") == Some(json!("thibaud/controlnet-openpose-sdxl-1.0"))
+    })
+    .await;
+    choose(&element(&root, "[data-testid=preprocess]"), "1");
+    until("canny with its defaults", || {
+        at("/controlnet/preprocess")
+            == Some(
+                json!({"method": "canny", "args": {"low_threshold": 100, "high_threshold": 200}}),
+            )
+    })
+    .await;
+    until("the canny fields", || {
+        root.query_selector("#field-controlnet-preprocess-args-low_threshold")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    type_into(
+        &control(&root, "field-controlnet-preprocess-args-low_threshold"),
+        "50",
+    );
+    until("the threshold", || {
+        at("/controlnet/preprocess/args/low_threshold") == Some(json!(50))
+    })
+    .await;
+
+    // No image yet: said at the image and in the list, with the JSON line.
+    let json = value_of(&element(&root, "[data-testid=json]"));
+    let line = json
+        .lines()
+        .position(|l| l.contains("\"image_dataurl\""))
+        .unwrap()
+        + 1;
+    until("the missing image", || {
+        text_of(&root, "[data-testid=problems]").contains(&format!(
+            "/controlnet/image_dataurl: must not be empty (JSON line {line})"
+        ))
+    })
+    .await;
+    assert!(root.text_content().unwrap().contains("Choose an image."));
+
+    // A key no control shows is kept through form edits and named.
+    let json_editor: web_sys::HtmlElement = element(&root, "[data-testid=json]");
+    let edited = with_field(
+        &json,
+        "/controlnet/image_dataurl",
+        json!("data:image/png;base64,iVBORw0KGgo="),
+    )
+    .unwrap();
+    type_into(
+        &json_editor,
+        &with_field(&edited, "/my_note", json!("<b>keep</b>")).unwrap(),
+    );
+    until("the unknown key", || {
+        text_of(&root, "[data-testid=unknown-keys]").contains("/my_note")
+    })
+    .await;
+    type_into(&control(&root, "field-negative_prompt"), "blurry");
+    until("the edit", || {
+        at("/negative_prompt") == Some(json!("blurry"))
+    })
+    .await;
+    assert_eq!(at("/my_note"), Some(json!("<b>keep</b>")));
+    until("no problems", || {
+        root.query_selector("[data-testid=problems]")
+            .unwrap()
+            .is_none()
+    })
+    .await;
+
+    // Refiner, VAE, textual inversion.
+    tick(&control(&root, "field-refiner"), true);
+    type_into(
+        &control(&root, "field-vae"),
+        "madebyollin/sdxl-vae-fp16-fix",
+    );
+    type_into(
+        &control(&root, "field-textual_inversion"),
+        "sd-concepts-library/cat-toy",
+    );
+    until("the refiner", || {
+        at("/refiner/model") == Some(json!("stabilityai/stable-diffusion-xl-refiner-1.0"))
+    })
+    .await;
+    until("the token hint", || {
+        text_of(&root, "[data-testid=inversion-hint]").contains("<cat-toy>")
+    })
+    .await;
+    let parsed =
+        TaskArgs::parse_checked(TaskType::StableDiffusion, &value_of(&json_editor)).unwrap();
+    let TaskArgs::Sd(sd) = parsed else {
+        unreachable!()
+    };
+    assert_eq!(sd.lora.unwrap().model, "128713");
+    assert_eq!(sd.vae, "madebyollin/sdxl-vae-fp16-fix");
+
+    // Back to SD 1.5: the SDXL-only parts go, the ControlNet follows, the custom size stays.
+    type_into(
+        &control(&root, "field-base_model"),
+        "runwayml/stable-diffusion-v1-5",
+    );
+    until("the SD 1.5 ControlNet", || {
+        at("/controlnet/model") == Some(json!("lllyasviel/control_v11p_sd15_openpose"))
+    })
+    .await;
+    assert_eq!(at("/refiner"), Some(Value::Null));
+    assert_eq!(at("/vae"), Some(json!("")));
+    assert_eq!(at("/task_config/image_width"), Some(json!(1152)));
+    until("the SD 1.5 memory", || {
+        value_of(&control(&root, "vram")) == "8"
+    })
+    .await;
+
+    // A size diffusers refuses blocks the task with a reason at its field.
+    type_into(&control(&root, "field-task_config-image_width"), "1150");
+    until("the size problem", || {
+        text_of(&root, "[data-testid=problems]").contains("must be a multiple of 8")
+    })
+    .await;
+    assert_eq!(
+        control(&root, "field-task_config-image_width")
+            .get_attribute("aria-invalid")
+            .as_deref(),
+        Some("true")
+    );
+    // The memory limit can be typed.
+    type_into(&control(&root, "vram"), "24");
+    until("the typed memory", || {
+        value_of(&control(&root, "vram")) == "24"
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn the_chat_composer_edits_the_conversation_and_every_setting() {
+    let (root, _mounted) = mount_builder();
+    let at = |pointer: &str| args_in(&root).pointer(pointer).cloned();
+    let radios = root.query_selector_all("input[name=task-type]").unwrap();
+    tick(&radios.get(1).unwrap().unchecked_into(), true);
+    until("the chat form", || {
+        root.query_selector("[data-testid=system-prompt]")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+
+    type_into(&control(&root, "field-messages-0-content"), "Hello <b>");
+    type_into(&element(&root, "[data-testid=system-prompt]"), "Be brief.");
+    until("the system prompt first", || {
+        at("/messages") == Some(json!([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello <b>"}]))
+    })
+    .await;
+
+    // A new message answers the last one; an empty one is a problem.
+    button(&root, "Add a message").click();
+    until("a model turn", || {
+        at("/messages/2/role") == Some(json!("assistant"))
+    })
+    .await;
+    until("the empty message", || {
+        text_of(&root, "[data-testid=problems]").contains("/messages/2/content: must not be empty")
+    })
+    .await;
+    until("its control", || {
+        root.query_selector("#field-messages-2-content")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    type_into(&control(&root, "field-messages-2-content"), "Hi!");
+    button(&root, "Add a message").click();
+    until("a user turn", || {
+        at("/messages/3/role") == Some(json!("user"))
+    })
+    .await;
+    button(&root, "Delete message 3").click();
+    until("deleted", || at("/messages/3").is_none()).await;
+    button(&root, "Regenerate from message 2").click();
+    until("cut before the reply", || {
+        at("/messages").and_then(|m| m.as_array().map(Vec::len)) == Some(2)
+    })
+    .await;
+
+    // Generation settings: typed, emptied back to the model default, chosen.
+    let temperature = control(&root, "field-generation_config-temperature");
+    type_into(&temperature, "0.7");
+    until("the temperature", || {
+        at("/generation_config/temperature") == Some(json!(0.7))
+    })
+    .await;
+    type_into(&temperature, "");
+    until("the default temperature", || {
+        at("/generation_config/temperature").is_none()
+    })
+    .await;
+    choose(&control(&root, "field-quantize_bits"), "2");
+    choose(&control(&root, "field-dtype"), "2");
+    type_into(&control(&root, "field-seed"), "42");
+    until("the choices", || {
+        at("/quantize_bits") == Some(json!(4))
+            && at("/dtype") == Some(json!("bfloat16"))
+            && at("/seed") == Some(json!(42))
+    })
+    .await;
+    type_into(
+        &control(&root, "field-generation_config-num_return_sequences"),
+        "3",
+    );
+    until("the greedy problem", || {
+        text_of(&root, "[data-testid=problems]").contains("turn on sampling")
+    })
+    .await;
+    choose(&control(&root, "field-generation_config-do_sample"), "1");
+    until("sampling on", || {
+        root.query_selector("[data-testid=problems]")
+            .unwrap()
+            .is_none()
+    })
+    .await;
+
+    // Clearing the system prompt removes it.
+    type_into(&element(&root, "[data-testid=system-prompt]"), "");
+    until("no system prompt", || {
+        at("/messages/0/role") == Some(json!("user"))
+    })
+    .await;
+    let text = value_of(&element(&root, "[data-testid=json]"));
+    let TaskArgs::Gpt(gpt) = TaskArgs::parse_checked(TaskType::Gpt, &text).unwrap() else {
+        unreachable!()
+    };
+    assert_eq!(gpt.messages.len(), 1);
+    assert_eq!(gpt.generation_config.unwrap().num_return_sequences, Some(3));
+}
