@@ -28,7 +28,7 @@ function metric(line) {
 
 before(async () => {
   await mkdir(out, { recursive: true });
-  devnet = await startDevnet({ chainPort: 18545, relayPort: 18081, users: 5 });
+  devnet = await startDevnet({ chainPort: 18545, relayPort: 18081, users: 7 });
   server = await serveDir(dist, { '/networks/e2e.json': devnet.profile });
   browser = await launchBrowser();
 });
@@ -83,6 +83,18 @@ class AppPage {
     await this.page.getByLabel('Prompt', { exact: true }).fill(prompt);
     await this.page.getByLabel('Images (1–10)').fill(`${images}`);
   }
+  /** The arguments as the JSON editor shows them (the editor is opened, then closed). */
+  async argsText() {
+    const summary = this.page.locator('details.json-editor summary');
+    await summary.click();
+    const text = await this.page.getByTestId('json').inputValue();
+    await summary.click();
+    await this.page.getByTestId('json').waitFor({ state: 'detached' });
+    return text;
+  }
+  async chat(message) {
+    await this.page.getByLabel(message.label, { exact: true }).fill(message.text);
+  }
   async stageDone(label) {
     await this.page.locator('[data-testid="timeline"] li.done', { hasText: label }).waitFor();
   }
@@ -105,8 +117,7 @@ test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and d
   await app.waitForText('cnx', /^1000 CNX$/);
   await app.approveOneTask();
   await app.chooseImage({ prompt: 'a <b>red</b> cat & "friends"', images: 3 });
-  await page.getByTestId('json').evaluate((el) => el.closest('details').open = true);
-  assert.match(await page.getByTestId('json').inputValue(), /"num_images":3/);
+  assert.match(await app.argsText(), /"num_images": 3/);
 
   const callsBefore = (await walletCalls(page)).length;
   const clicked = Date.now();
@@ -149,7 +160,7 @@ test('a GPT task: the reply is shown as text, with token usage', async () => {
   await app.approveOneTask();
   await app.chooseType('Chat');
   const message = '<img src=x onerror="window.__owned=1"> What is a GPU?';
-  await page.getByLabel('Message').fill(message);
+  await page.getByLabel('Message 1', { exact: true }).fill(message);
   await page.getByTestId('create').click();
   await page.getByTestId('reply').waitFor();
   assert.ok((await app.text('reply')).length > 0);
@@ -249,6 +260,151 @@ test('the relay stopped for 10 s during the upload: the task completes after it 
   const signatures = (await walletCalls(page)).filter((c) => c.method === 'personal_sign').length;
   assert.equal(signatures, 3, 'one signature for the upload, one per image');
   await page.screenshot({ path: `${out}/dapp-relay-back.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+/** Bytes of a `width`×`height` image made in the page: noise (incompressible) or a drawing. */
+async function makeImage(page, { width, height, type, noise }) {
+  const bytes = await page.evaluate(async ({ width, height, type, noise }) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    const context = canvas.getContext('2d');
+    if (noise) {
+      const pixels = context.createImageData(width, height);
+      for (let i = 0; i < pixels.data.length; i += 65536) crypto.getRandomValues(pixels.data.subarray(i, i + 65536));
+      for (let i = 3; i < pixels.data.length; i += 4) pixels.data[i] = 255;
+      context.putImageData(pixels, 0, 0);
+    } else {
+      context.fillStyle = '#fff';
+      context.fillRect(0, 0, width, height);
+      context.strokeStyle = '#000';
+      context.lineWidth = 12;
+      context.beginPath();
+      context.arc(width / 2, height / 3, height / 8, 0, 2 * Math.PI);
+      context.moveTo(width / 2, height / 3 + height / 8);
+      context.lineTo(width / 2, height * 0.8);
+      context.stroke();
+    }
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, type, 0.9));
+    return [...new Uint8Array(await blob.arrayBuffer())];
+  }, { width, height, type, noise });
+  return Buffer.from(bytes);
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+test('an SD task with an uploaded ControlNet image and a preprocess method runs to images', async () => {
+  const { context, page, errors, app } = await openApp(5);
+  await app.connect();
+  await app.approveOneTask();
+  await app.chooseImage({ prompt: 'a dancer, (red dress)1.2', images: 2 });
+  await page.getByLabel('ControlNet: guide the picture with an image').check();
+  const file = page.getByTestId('controlnet-file');
+
+  // Refused before anything is sent: not an image, too large.
+  await file.setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('<b>hi</b>') });
+  await app.waitForText('controlnet-status', /notes\.txt is not a PNG, JPEG or WebP image/);
+  await file.setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(30 << 20) });
+  await app.waitForText('controlnet-status', /huge\.png is 30\.0 MB; the limit is 20 MB/);
+  await app.waitForText('problems', /Choose an image|image_dataurl: must not be empty/);
+
+  // A JPEG larger than the task becomes a PNG of the task's size, previewed.
+  const jpeg = await makeImage(page, { width: 800, height: 600, type: 'image/jpeg' });
+  await file.setInputFiles({ name: 'pose.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+  await app.waitForText('controlnet-status', /^pose\.jpg: 512×384 PNG, \d+ KB\.$/);
+  await page.waitForFunction(() => document.querySelector('[data-testid="controlnet-preview"]')?.naturalWidth === 512);
+
+  // Validation while typing, with a 200 KB image in the arguments.
+  const noise = await makeImage(page, { width: 236, height: 236, type: 'image/png', noise: true });
+  await file.setInputFiles({ name: 'noise.png', mimeType: 'image/png', buffer: noise });
+  await app.waitForText('controlnet-status', /^noise\.png: 236×236 PNG/);
+  const argsBytes = (await app.argsText()).length;
+  // Per keystroke in the prompt: the reactive updates run as microtasks, so all are done
+  // when the next task runs.
+  const keystrokes = (count) => page.evaluate(async (count) => {
+    const prompt = document.querySelector('#field-prompt');
+    const times = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      prompt.value += i % 10 === 9 ? ' ' : 'a';
+      prompt.dispatchEvent(new Event('input', { bubbles: true }));
+      await new Promise((resolve) => {
+        const channel = new MessageChannel(); // a task without the 4 ms clamp of nested timers
+        channel.port1.onmessage = resolve;
+        channel.port2.postMessage(0);
+      });
+      times.push(performance.now() - started);
+    }
+    return times.sort((a, b) => a - b);
+  }, count);
+  const report = (name, times) => metric(`${name} p50 ${percentile(times, 50).toFixed(2)} p95 ${percentile(times, 95).toFixed(2)} max ${times.at(-1).toFixed(2)} (${times.length} keystrokes, args ${argsBytes} bytes)`);
+  report('validation_per_keystroke_ms', await keystrokes(100));
+  await page.locator('details.json-editor summary').click();
+  report('validation_per_keystroke_with_json_editor_open_ms', await keystrokes(20));
+  assert.match(await page.getByTestId('json').inputValue(), /"prompt": "a dancer, \(red dress\)1\.2(a{9} ){12}"/);
+  await page.locator('details.json-editor summary').click();
+  assert.ok(argsBytes > 200_000, `the image makes the args ${argsBytes} bytes`);
+
+  // A preprocess method with its own argument, then a saved preset.
+  await page.getByTestId('preprocess').selectOption({ label: 'canny' });
+  await page.getByLabel('Low threshold').fill('50');
+  await page.getByLabel('Save these arguments as').fill('dancer <i>');
+  await page.getByTestId('save-preset').click();
+  await page.getByLabel('Prompt', { exact: true }).fill('something else');
+  await page.getByLabel('Preset', { exact: true }).selectOption('dancer <i>');
+  await page.waitForFunction(() => document.querySelector('#field-prompt').value.startsWith('a dancer'));
+  const json = await app.argsText();
+  assert.match(json, /"image_dataurl": "data:image\/png;base64,/);
+  assert.match(json, /"method": "canny"/);
+  assert.match(json, /"low_threshold": 50/);
+
+  await page.getByTestId('create').click();
+  await app.stageDone('Arguments sent to the relay');
+  await app.imagesShown(2);
+  await page.screenshot({ path: `${out}/dapp-sd-controlnet.png`, fullPage: true });
+  assert.equal(await page.locator('main i').count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a two-turn chat: the reply is taken on and answered again; the last arguments are remembered', async () => {
+  const { context, page, errors, app } = await openApp(6);
+  await app.connect();
+  await app.approveOneTask();
+  await app.chooseType('Chat');
+  await page.getByTestId('system-prompt').fill('You answer in one line.');
+  await app.chat({ label: 'Message 1', text: 'What is a GPU?' });
+  await page.getByTestId('create').click();
+  await page.getByTestId('reply').waitFor();
+  const first = await page.getByTestId('reply').evaluate((p) => p.lastChild.textContent);
+
+  await page.getByTestId('continue-chat').click();
+  assert.equal(await page.getByLabel('Message 2', { exact: true }).inputValue(), first);
+  await app.chat({ label: 'Message 3', text: 'And a <b>TPU</b>?' });
+  await app.approveOneTask();
+  await page.getByTestId('create').click();
+  await app.stageDone('Succeeded');
+  await page.getByTestId('reply').waitFor();
+  // The conversation sent (system, question, first reply, second question) and the new reply.
+  const bubbles = await page.locator('.chat .bubble').allTextContents();
+  assert.deepEqual(bubbles.slice(0, 4), [
+    'System: You answer in one line.', 'You: What is a GPU?', `Model: ${first}`, 'You: And a <b>TPU</b>?',
+  ]);
+  assert.equal(bubbles.length, 5);
+  assert.notEqual(await page.getByTestId('reply').evaluate((p) => p.lastChild.textContent), first);
+  assert.equal(createTaskSends(await walletCalls(page)).length, 2);
+  await app.waitForText('cnx', /^940 CNX$/);
+  await page.screenshot({ path: `${out}/dapp-chat-two-turns.png`, fullPage: true });
+
+  // A reload brings back the account's last chat arguments.
+  await page.reload();
+  await app.connect();
+  await app.chooseType('Chat');
+  assert.equal(await page.getByLabel('Message 3', { exact: true }).inputValue(), 'And a <b>TPU</b>?');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -19,7 +19,8 @@ use common::{
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn mount_builder() -> (web_sys::HtmlElement, impl Drop) {
+/// The builder, with its JSON editor open.
+async fn mount_builder() -> (web_sys::HtmlElement, impl Drop) {
     let root = container();
     let handle = leptos::mount::mount_to(root.clone(), || {
         let profile = devnet_profile();
@@ -28,6 +29,13 @@ fn mount_builder() -> (web_sys::HtmlElement, impl Drop) {
         let refresh = RwSignal::new(0);
         view! { <TaskPanel profile wallet info refresh /> }
     });
+    element::<web_sys::HtmlElement>(&root, "details.json-editor")
+        .set_attribute("open", "")
+        .unwrap();
+    until("the JSON editor opens", || {
+        root.query_selector("[data-testid=json]").unwrap().is_some()
+    })
+    .await;
     (root, handle)
 }
 
@@ -53,7 +61,7 @@ use wasm_bindgen::JsCast;
 
 #[wasm_bindgen_test]
 async fn the_form_and_the_json_editor_edit_the_same_validated_arguments() {
-    let (root, _mounted) = mount_builder();
+    let (root, _mounted) = mount_builder().await;
     let json: web_sys::HtmlElement = element(&root, "[data-testid=json]");
     let prompt: web_sys::HtmlElement = element(&root, "#field-prompt");
     let images: web_sys::HtmlElement = element(&root, "#field-task_config-num_images");
@@ -139,7 +147,7 @@ async fn the_form_and_the_json_editor_edit_the_same_validated_arguments() {
 
 #[wasm_bindgen_test]
 async fn every_sd_section_writes_its_arguments_and_follows_the_base_model() {
-    let (root, _mounted) = mount_builder();
+    let (root, _mounted) = mount_builder().await;
     let at = |pointer: &str| args_in(&root).pointer(pointer).cloned();
 
     // Prompt syntax: the AUTOMATIC1111 form is explained, not refused.
@@ -318,7 +326,7 @@ async fn every_sd_section_writes_its_arguments_and_follows_the_base_model() {
 
 #[wasm_bindgen_test]
 async fn the_chat_composer_edits_the_conversation_and_every_setting() {
-    let (root, _mounted) = mount_builder();
+    let (root, _mounted) = mount_builder().await;
     let at = |pointer: &str| args_in(&root).pointer(pointer).cloned();
     let radios = root.query_selector_all("input[name=task-type]").unwrap();
     tick(&radios.get(1).unwrap().unchecked_into(), true);

@@ -4,7 +4,7 @@
 //! to its control.
 
 use crynux_protocol::args::form::{
-    field_text, typed_integer, typed_number, with_field, without_field,
+    field_text, set_field, to_text, typed_integer, typed_number, without_field,
 };
 use crynux_protocol::args::options::{weight_percent, ModelFamily, Preset};
 use crynux_protocol::args::{default_vram_gb, ArgsError, TaskArgs, TaskType};
@@ -40,13 +40,16 @@ impl ArgsForm {
         let gpt_text = RwSignal::new(gpt);
 
         let text = move || active_text(kind.get(), sd_text, gpt_text);
+        let json = Memo::new(move |_| text().with(|text| serde_json::from_str(text).ok()));
         Self {
             kind,
             sd_text,
             gpt_text,
-            json: Memo::new(move |_| text().with(|text| serde_json::from_str(text).ok())),
-            parsed: Memo::new(move |_| {
-                text().with(|text| TaskArgs::parse_checked(kind.get(), text))
+            json,
+            // From the JSON already read; the text again only to say where it is broken.
+            parsed: Memo::new(move |_| match json.get() {
+                Some(value) => TaskArgs::from_value_checked(kind.get(), value),
+                None => text().with(|text| TaskArgs::parse_checked(kind.get(), text)),
             }),
             pristine: Memo::new(move |_| {
                 let kind = kind.get();
@@ -81,9 +84,15 @@ impl ArgsForm {
         }
     }
 
-    /// Sets the value at `pointer` of the active text.
+    /// Sets the value at `pointer` of the active text (from the JSON already read: typing
+    /// in a field does not read the whole text again).
     pub fn set_field(&self, pointer: &str, value: Value) {
-        self.edit(|text| with_field(text, pointer, value));
+        let Some(mut root) = self.json.get_untracked() else {
+            return;
+        };
+        if set_field(&mut root, pointer, value).is_some() {
+            self.edit(|text| to_text(&root, text));
+        }
     }
 
     /// The value at `pointer` of the active text (tracked).
@@ -111,20 +120,24 @@ impl ArgsForm {
 
     /// What is wrong with the arguments, once the user has typed.
     pub fn problems(&self) -> Option<ArgsError> {
-        (!self.pristine.get())
-            .then(|| self.parsed.get().err())
-            .flatten()
+        if self.pristine.get() {
+            return None;
+        }
+        self.parsed.with(|args| args.as_ref().err().cloned())
     }
 
-    /// The first problem found exactly at `pointer`.
+    /// The first problem found exactly at `pointer`, once the user has typed.
     pub fn problem_at(&self, pointer: &str) -> Option<String> {
-        match self.problems() {
-            Some(ArgsError::Invalid(issues)) => issues
-                .into_iter()
-                .find(|issue| issue.pointer == pointer)
-                .map(|issue| issue.message),
-            _ => None,
+        if self.pristine.get() {
+            return None;
         }
+        self.parsed.with(|args| match args {
+            Err(ArgsError::Invalid(issues)) => issues
+                .iter()
+                .find(|issue| issue.pointer == pointer)
+                .map(|issue| issue.message.clone()),
+            _ => None,
+        })
     }
 
     /// The GPU memory the task asks for: what the user typed, else the model's default.

@@ -228,11 +228,16 @@ fn ControlnetImage(form: ArgsForm) -> impl IntoView {
             load(file);
         }
     };
-    let preview = move || {
-        form.value(pointer)
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .filter(|url| url.starts_with("data:image/"))
-    };
+    // A memo: the preview is redrawn when the image changes, not on every keystroke.
+    let preview = Memo::new(move |_| {
+        form.json.with(|json| {
+            json.as_ref()?
+                .pointer(pointer)?
+                .as_str()
+                .filter(|url| url.starts_with("data:image/"))
+                .map(str::to_owned)
+        })
+    });
     let problem = move || {
         form.problem_at(pointer).map(|p| {
             if p == "must not be empty" {
@@ -255,7 +260,7 @@ fn ControlnetImage(form: ArgsForm) -> impl IntoView {
                     "PNG, JPEG or WebP up to {} MB; choose a file or drop it here. It is sent as a PNG no larger than the task's size.",
                     MAX_IMAGE_FILE_BYTES >> 20
                 )}</p>
-                {move || preview().map(|url| view! {
+                {move || preview.get().map(|url| view! {
                     <img class="preview" src=url alt="The control image" data-testid="controlnet-preview" />
                 })}
             </div>

@@ -57,6 +57,7 @@ pub fn TaskPanel(
     let form = ArgsForm::new(initial_sd_args(), initial_gpt_args());
     let ArgsForm { kind, parsed, .. } = form;
     let account = Signal::derive(move || wallet.account.get());
+    let editor_open = RwSignal::new(false);
     // The account's last arguments, unless the user has started on new ones.
     Effect::new(move |_| {
         let Some(account) = account.get() else {
@@ -197,10 +198,16 @@ pub fn TaskPanel(
                 TaskType::StableDiffusion => view! { <SdForm form last_seed /> }.into_any(),
                 TaskType::Gpt => view! { <GptForm form /> }.into_any(),
             }}
-            <details class="json-editor">
+            // The editor exists only while open: a browser takes ~30 ms to take in a 250 KB
+            // text (a ControlNet image), which would otherwise slow every keystroke.
+            <details class="json-editor" on:toggle=move |e| {
+                editor_open.set(event_target::<web_sys::HtmlDetailsElement>(&e).open())
+            }>
                 <summary>"Edit as JSON"</summary>
-                <textarea id="json-editor" aria-label="Task arguments as JSON" spellcheck="false" data-testid="json"
-                    prop:value=move || form.text().get() on:input=move |e| form.text().set(event_target_value(&e)) />
+                {move || editor_open.get().then(|| view! {
+                    <textarea id="json-editor" aria-label="Task arguments as JSON" spellcheck="false" data-testid="json"
+                        prop:value=move || form.text().get() on:input=move |e| form.text().set(event_target_value(&e)) />
+                })}
                 <UnknownKeys form />
             </details>
             {move || form.problems().map(|error| view! { <Problems error text=form.text().get() /> })}
@@ -291,15 +298,17 @@ fn Problems(error: ArgsError, text: String) -> impl IntoView {
     }
 }
 
-/// Moves the focus to the control with `id`, when the form shows one (opening the section
-/// it is in).
+/// Moves the focus to the control with `id` (opening the section it is in), or else to the
+/// JSON editor.
 fn focus_control(e: leptos::ev::MouseEvent, id: &str) {
     use wasm_bindgen::JsCast;
     let document = document();
-    let Some(element) = document
-        .get_element_by_id(id)
-        .or_else(|| document.get_element_by_id("json-editor"))
-    else {
+    let Some(element) = document.get_element_by_id(id).or_else(|| {
+        document
+            .query_selector(".json-editor summary")
+            .ok()
+            .flatten()
+    }) else {
         return;
     };
     e.prevent_default();

@@ -16,10 +16,13 @@ pub fn field(text: &str, pointer: &str) -> Option<Value> {
 /// grows by one at its end); `None` when `text` is not JSON or the pointer crosses a value
 /// that is neither an object nor an array.
 pub fn with_field(text: &str, pointer: &str, value: Value) -> Option<String> {
-    edit(text, |root| {
-        *slot(root, pointer)? = value;
-        Some(())
-    })
+    edit(text, |root| set_field(root, pointer, value))
+}
+
+/// [`with_field`] on a document already read as JSON.
+pub fn set_field(root: &mut Value, pointer: &str, value: Value) -> Option<()> {
+    *slot(root, pointer)? = value;
+    Some(())
 }
 
 /// `text` without the key at `pointer` (an optional field left to its default); the text
@@ -65,15 +68,20 @@ pub fn set_item(text: &str, pointer: &str, index: usize, value: Option<Value>) -
     })
 }
 
-/// Applies `change` to `text` read as JSON, written back in the text's own style (indented
-/// when it spans lines, so that the editor keeps one field per line; compact otherwise).
+/// Applies `change` to `text` read as JSON, written back in the text's own style (so that
+/// the editor keeps one field per line).
 fn edit(text: &str, change: impl FnOnce(&mut Value) -> Option<()>) -> Option<String> {
     let mut root: Value = serde_json::from_str(text).ok()?;
     change(&mut root)?;
-    if text.contains('\n') {
-        serde_json::to_string_pretty(&root).ok()
+    to_text(&root, text)
+}
+
+/// `root` written in the style of `like`: indented when `like` spans lines, else compact.
+pub fn to_text(root: &Value, like: &str) -> Option<String> {
+    if like.contains('\n') {
+        serde_json::to_string_pretty(root).ok()
     } else {
-        serde_json::to_string(&root).ok()
+        serde_json::to_string(root).ok()
     }
 }
 

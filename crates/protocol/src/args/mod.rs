@@ -106,7 +106,15 @@ pub enum TaskArgs {
 impl TaskArgs {
     /// Validates `text` against the schema of `task_type` and reads it into the typed form.
     pub fn parse(task_type: TaskType, text: &str) -> Result<Self, ArgsError> {
-        let mut value = validate(task_type, text)?;
+        Self::from_value(task_type, read_json(text)?)
+    }
+
+    /// [`TaskArgs::parse`] of a document already read as JSON.
+    pub fn from_value(task_type: TaskType, mut value: Value) -> Result<Self, ArgsError> {
+        let issues = schema_issues(task_type, &value);
+        if !issues.is_empty() {
+            return Err(ArgsError::Invalid(issues));
+        }
         normalize_integral_floats(&mut value);
         let typed = match task_type {
             TaskType::StableDiffusion => serde_json::from_value(value).map(Self::Sd),
@@ -150,7 +158,12 @@ impl TaskArgs {
     /// [`TaskArgs::parse`], then also refuses the [`TaskArgs::combination_issues`]: what a
     /// builder may pay for.
     pub fn parse_checked(task_type: TaskType, text: &str) -> Result<Self, ArgsError> {
-        let args = Self::parse(task_type, text)?;
+        Self::from_value_checked(task_type, read_json(text)?)
+    }
+
+    /// [`TaskArgs::parse_checked`] of a document already read as JSON.
+    pub fn from_value_checked(task_type: TaskType, value: Value) -> Result<Self, ArgsError> {
+        let args = Self::from_value(task_type, value)?;
         let issues = args.combination_issues();
         if issues.is_empty() {
             Ok(args)
@@ -184,17 +197,21 @@ pub fn default_sd_vram_gb(base_model: &str) -> u64 {
 
 /// Checks `text` against the schema of `task_type`; returns the parsed JSON when valid.
 pub fn validate(task_type: TaskType, text: &str) -> Result<Value, ArgsError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| ArgsError::NotJson {
-        line: e.line(),
-        column: e.column(),
-        reason: json_error_reason(&e),
-    })?;
+    let value = read_json(text)?;
     let issues = schema_issues(task_type, &value);
     if issues.is_empty() {
         Ok(value)
     } else {
         Err(ArgsError::Invalid(issues))
     }
+}
+
+fn read_json(text: &str) -> Result<Value, ArgsError> {
+    serde_json::from_str(text).map_err(|e| ArgsError::NotJson {
+        line: e.line(),
+        column: e.column(),
+        reason: json_error_reason(&e),
+    })
 }
 
 /// serde_json's message without its trailing " at line L column C".
