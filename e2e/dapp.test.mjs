@@ -83,6 +83,13 @@ class AppPage {
     await this.page.getByLabel('Prompt', { exact: true }).fill(prompt);
     await this.page.getByLabel('Images (1–10)').fill(`${images}`);
   }
+  /** Shows the page on a 360 px phone in dark mode and checks nothing overflows sideways. */
+  async asPhoneInDarkMode() {
+    await this.page.setViewportSize({ width: 360, height: 740 });
+    await this.page.emulateMedia({ colorScheme: 'dark' });
+    const overflow = await this.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
+  }
   /** The arguments as the JSON editor shows them (the editor is opened, then closed). */
   async argsText() {
     const summary = this.page.locator('details.json-editor summary');
@@ -173,10 +180,7 @@ test('a GPT task: the reply is shown as text, with token usage', async () => {
   assert.equal(sends.length, 1);
   await page.screenshot({ path: `${out}/dapp-gpt.png`, fullPage: true });
   // The same page on a 360 px phone in dark mode: nothing overflows sideways.
-  await page.setViewportSize({ width: 360, height: 740 });
-  await page.emulateMedia({ colorScheme: 'dark' });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
+  await app.asPhoneInDarkMode();
   await page.screenshot({ path: `${out}/dapp-gpt-phone-dark.png`, fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();
@@ -312,9 +316,14 @@ test('an SD task with an uploaded ControlNet image and a preprocess method runs 
   await app.waitForText('controlnet-status', /huge\.png is 30\.0 MB; the limit is 20 MB/);
   await app.waitForText('problems', /Choose an image|image_dataurl: must not be empty/);
 
-  // A JPEG larger than the task becomes a PNG of the task's size, previewed.
+  // A JPEG larger than the task, dropped on the picker, becomes a PNG of the task's size.
   const jpeg = await makeImage(page, { width: 800, height: 600, type: 'image/jpeg' });
-  await file.setInputFiles({ name: 'pose.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+  const dropped = await page.evaluateHandle((bytes) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([new Uint8Array(bytes)], 'pose.jpg', { type: 'image/jpeg' }));
+    return transfer;
+  }, [...jpeg]);
+  await page.locator('.dropzone').dispatchEvent('drop', { dataTransfer: dropped });
   await app.waitForText('controlnet-status', /^pose\.jpg: 512×384 PNG, \d+ KB\.$/);
   await page.waitForFunction(() => document.querySelector('[data-testid="controlnet-preview"]')?.naturalWidth === 512);
 
@@ -367,6 +376,11 @@ test('an SD task with an uploaded ControlNet image and a preprocess method runs 
   await app.imagesShown(2);
   await page.screenshot({ path: `${out}/dapp-sd-controlnet.png`, fullPage: true });
   assert.equal(await page.locator('main i').count(), 0);
+  // Every section open on a 360 px phone in dark mode.
+  await page.locator('details.more').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
+  await page.getByLabel('LoRA', { exact: true }).check();
+  await app.asPhoneInDarkMode();
+  await page.getByTestId('builder').screenshot({ path: `${out}/dapp-sd-builder-phone-dark.png` });
   assert.deepEqual(errors, []);
   await context.close();
 });

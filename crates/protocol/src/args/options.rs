@@ -73,7 +73,8 @@ pub struct Preset {
     pub id: &'static str,
     /// The base-model family it works with; `None` for any.
     pub family: Option<ModelFamily>,
-    /// The `vramLimit` (GB) a task with it asks for.
+    /// The `vramLimit` (GB) a task with it asks for; 0 for the presets (ControlNet, LoRA…)
+    /// that do not decide it.
     pub vram_gb: u64,
 }
 
