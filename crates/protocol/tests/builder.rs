@@ -336,12 +336,12 @@ fn combinations_the_network_cannot_run_are_refused_at_their_pointer() {
         [
             "/task_config/image_width: must be a multiple of 8 (diffusers refuses 513; try 512)",
             "/task_config/image_height: must be between 64 and 2048 pixels",
-            "/lora/weight: 1 means 100 % on the network; use 2 to 100",
             "/lora/model: is a LoRA for SDXL, but the base model is SD 1.5",
-            "/controlnet/weight: 1 means 100 % on the network; use 2 to 100",
             "/controlnet/model: is a ControlNet for SDXL, but the base model is SD 1.5",
-            "/controlnet/image_dataurl: must be a PNG data URL (data:image/png;base64,…)",
             "/vae: is a VAE for SDXL, but the base model is SD 1.5",
+            "/lora/weight: 1 means 100 % on the network; use 2 to 100",
+            "/controlnet/weight: 1 means 100 % on the network; use 2 to 100",
+            "/controlnet/image_dataurl: must be a PNG data URL (data:image/png;base64,…)",
             "/refiner: a refiner works only with an SDXL base model",
         ]
     );
@@ -369,6 +369,26 @@ fn combinations_the_network_cannot_run_are_refused_at_their_pointer() {
             "/generation_config/top_p: must be more than 0 and at most 1",
             "/generation_config/temperature: must be more than 0",
             "/generation_config/num_return_sequences: without sampling, at most the number of beams (2); turn on sampling or add beams",
+        ]
+    );
+    // Found beside the schema's problems, one per pointer; wrong types are the schema's.
+    let both = edit(
+        &sd_text(),
+        &[
+            ("/task_config/image_width", json!(513)),
+            ("/task_config/steps", json!(500)),
+            ("/task_config/image_height", json!("wide")),
+            ("/lora", json!({"model": "", "weight": 1})),
+        ],
+    );
+    assert_eq!(
+        refused(TaskType::StableDiffusion, &both),
+        [
+            "/lora/model: must not be empty",
+            "/task_config/image_height: must be a whole number, not text",
+            "/task_config/steps: must be at most 100",
+            "/task_config/image_width: must be a multiple of 8 (diffusers refuses 513; try 512)",
+            "/lora/weight: 1 means 100 % on the network; use 2 to 100",
         ]
     );
     let no_messages = edit(&gpt_text(), &[("/messages", json!([]))]);

@@ -110,11 +110,16 @@ impl TaskArgs {
     }
 
     /// [`TaskArgs::parse`] of a document already read as JSON.
-    pub fn from_value(task_type: TaskType, mut value: Value) -> Result<Self, ArgsError> {
+    pub fn from_value(task_type: TaskType, value: Value) -> Result<Self, ArgsError> {
         let issues = schema_issues(task_type, &value);
         if !issues.is_empty() {
             return Err(ArgsError::Invalid(issues));
         }
+        Self::read_valid(task_type, value)
+    }
+
+    /// Reads a schema-valid document into the typed form.
+    fn read_valid(task_type: TaskType, mut value: Value) -> Result<Self, ArgsError> {
         normalize_integral_floats(&mut value);
         let typed = match task_type {
             TaskType::StableDiffusion => serde_json::from_value(value).map(Self::Sd),
@@ -155,21 +160,24 @@ impl TaskArgs {
         }
     }
 
-    /// [`TaskArgs::parse`], then also refuses the [`TaskArgs::combination_issues`]: what a
-    /// builder may pay for.
+    /// [`TaskArgs::parse`], also refusing the [`options::combination_issues`] (reported
+    /// together with the schema's problems, one per pointer): what a builder may pay for.
     pub fn parse_checked(task_type: TaskType, text: &str) -> Result<Self, ArgsError> {
         Self::from_value_checked(task_type, read_json(text)?)
     }
 
     /// [`TaskArgs::parse_checked`] of a document already read as JSON.
     pub fn from_value_checked(task_type: TaskType, value: Value) -> Result<Self, ArgsError> {
-        let args = Self::from_value(task_type, value)?;
-        let issues = args.combination_issues();
-        if issues.is_empty() {
-            Ok(args)
-        } else {
-            Err(ArgsError::Invalid(issues))
+        let mut issues = schema_issues(task_type, &value);
+        for issue in options::combination_issues(task_type, &value) {
+            if !issues.iter().any(|known| known.pointer == issue.pointer) {
+                issues.push(issue);
+            }
         }
+        if !issues.is_empty() {
+            return Err(ArgsError::Invalid(issues));
+        }
+        Self::read_valid(task_type, value)
     }
 }
 

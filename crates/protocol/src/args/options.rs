@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::form::{field, with_field};
-use super::{GptTaskArgs, SchemaIssue, SdTaskArgs, TaskArgs};
+use super::{SchemaIssue, TaskArgs, TaskType};
 
 /// The kinds of Stable Diffusion pipelines, which decide what else fits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -287,31 +287,52 @@ impl TaskArgs {
         }
         keys
     }
+}
 
-    /// Combinations the schema accepts but the network cannot run as the user meant.
-    pub fn combination_issues(&self) -> Vec<SchemaIssue> {
-        let mut issues = Vec::new();
-        let mut issue = |pointer: &str, message: String| {
-            issues.push(SchemaIssue {
-                pointer: pointer.into(),
-                message,
-            })
-        };
-        match self {
-            TaskArgs::Sd(sd) => sd_issues(sd, &mut issue),
-            TaskArgs::Gpt(gpt) => gpt_issues(gpt, &mut issue),
-        }
-        issues
+/// Combinations the schema accepts but the network cannot run as the user meant. Read from
+/// the arguments as JSON, so that they are found beside the schema's problems; a value of
+/// the wrong type is the schema's to report and is passed over here.
+pub fn combination_issues(task_type: TaskType, args: &Value) -> Vec<SchemaIssue> {
+    let mut issues = Vec::new();
+    let mut issue = |pointer: &str, message: String| {
+        issues.push(SchemaIssue {
+            pointer: pointer.into(),
+            message,
+        })
+    };
+    let at = Reader(args);
+    match task_type {
+        TaskType::StableDiffusion => sd_issues(at, &mut issue),
+        TaskType::Gpt => gpt_issues(at, &mut issue),
+    }
+    issues
+}
+
+/// Typed reads at JSON pointers; `None` when absent or of another type.
+#[derive(Clone, Copy)]
+struct Reader<'a>(&'a Value);
+
+impl<'a> Reader<'a> {
+    fn int(self, pointer: &str) -> Option<i64> {
+        self.0.pointer(pointer)?.as_i64()
+    }
+    fn number(self, pointer: &str) -> Option<f64> {
+        self.0.pointer(pointer)?.as_f64()
+    }
+    fn text(self, pointer: &str) -> Option<&'a str> {
+        self.0.pointer(pointer)?.as_str()
+    }
+    fn present(self, pointer: &str) -> bool {
+        self.0.pointer(pointer).is_some_and(|v| !v.is_null())
     }
 }
 
-fn sd_issues(sd: &SdTaskArgs, issue: &mut impl FnMut(&str, String)) {
-    let family = ModelFamily::of(&sd.base_model);
-    let config = &sd.task_config;
-    for (pointer, side) in [
-        ("/task_config/image_width", config.image_width),
-        ("/task_config/image_height", config.image_height),
-    ] {
+fn sd_issues(at: Reader<'_>, issue: &mut impl FnMut(&str, String)) {
+    let family = ModelFamily::of(at.text("/base_model").unwrap_or_default());
+    for pointer in ["/task_config/image_width", "/task_config/image_height"] {
+        let Some(side) = at.int(pointer) else {
+            continue;
+        };
         if !(64..=2048).contains(&side) {
             issue(pointer, "must be between 64 and 2048 pixels".into());
         } else if side % 8 != 0 {
@@ -324,46 +345,35 @@ fn sd_issues(sd: &SdTaskArgs, issue: &mut impl FnMut(&str, String)) {
             );
         }
     }
-    let weight_one = "1 means 100 % on the network; use 2 to 100".to_owned();
-    let mismatch = |what: &str, presets: &[Preset], id: &str| {
-        find_preset(presets, id)
-            .and_then(|p| p.family)
-            .filter(|f| *f != family)
-            .map(|f| {
+    let mut mismatch = |pointer: &str, what: &str, presets: &[Preset]| {
+        let preset = at.text(pointer).and_then(|id| find_preset(presets, id));
+        if let Some(of) = preset.and_then(|p| p.family).filter(|f| *f != family) {
+            issue(
+                pointer,
                 format!(
                     "is {what} for {}, but the base model is {}",
-                    f.name(),
+                    of.name(),
                     family.name()
-                )
-            })
-    };
-    if let Some(lora) = &sd.lora {
-        if lora.weight == 1 {
-            issue("/lora/weight", weight_one.clone());
-        }
-        if let Some(m) = mismatch("a LoRA", LORA_MODELS, &lora.model) {
-            issue("/lora/model", m);
-        }
-    }
-    if let Some(controlnet) = &sd.controlnet {
-        if controlnet.weight == 1 {
-            issue("/controlnet/weight", weight_one);
-        }
-        if let Some(m) = mismatch("a ControlNet", CONTROLNET_MODELS, &controlnet.model) {
-            issue("/controlnet/model", m);
-        }
-        let image = &controlnet.image_dataurl;
-        if !image.is_empty() && !image.starts_with(PNG_DATA_URL_PREFIX) {
-            issue(
-                "/controlnet/image_dataurl",
-                "must be a PNG data URL (data:image/png;base64,…)".into(),
+                ),
             );
         }
+    };
+    mismatch("/lora/model", "a LoRA", LORA_MODELS);
+    mismatch("/controlnet/model", "a ControlNet", CONTROLNET_MODELS);
+    mismatch("/vae", "a VAE", VAE_MODELS);
+    for pointer in ["/lora/weight", "/controlnet/weight"] {
+        if at.int(pointer) == Some(1) {
+            issue(pointer, "1 means 100 % on the network; use 2 to 100".into());
+        }
     }
-    if let Some(m) = mismatch("a VAE", VAE_MODELS, &sd.vae) {
-        issue("/vae", m);
+    let image = at.text("/controlnet/image_dataurl").unwrap_or_default();
+    if !image.is_empty() && !image.starts_with(PNG_DATA_URL_PREFIX) {
+        issue(
+            "/controlnet/image_dataurl",
+            "must be a PNG data URL (data:image/png;base64,…)".into(),
+        );
     }
-    if sd.refiner.is_some() && family != Sdxl {
+    if at.present("/refiner") && family != Sdxl {
         issue(
             "/refiner",
             "a refiner works only with an SDXL base model".into(),
@@ -374,55 +384,49 @@ fn sd_issues(sd: &SdTaskArgs, issue: &mut impl FnMut(&str, String)) {
 /// What every ControlNet image must start with.
 pub const PNG_DATA_URL_PREFIX: &str = "data:image/png;base64,";
 
-fn gpt_issues(gpt: &GptTaskArgs, issue: &mut impl FnMut(&str, String)) {
-    if gpt.messages.is_empty() {
-        issue("/messages", "needs at least one message".into());
-    }
-    for (i, message) in gpt.messages.iter().enumerate() {
-        if message.content.trim().is_empty() {
-            issue(
-                &format!("/messages/{i}/content"),
-                "must not be empty".into(),
-            );
+fn gpt_issues(at: Reader<'_>, issue: &mut impl FnMut(&str, String)) {
+    if let Some(messages) = at.0.get("messages").and_then(Value::as_array) {
+        if messages.is_empty() {
+            issue("/messages", "needs at least one message".into());
+        }
+        for i in 0..messages.len() {
+            let pointer = format!("/messages/{i}/content");
+            if at.text(&pointer).is_some_and(|c| c.trim().is_empty()) {
+                issue(&pointer, "must not be empty".into());
+            }
         }
     }
-    let Some(config) = &gpt.generation_config else {
-        return;
-    };
-    let at = |name: &str| format!("/generation_config/{name}");
-    let at_least_one = [
-        ("max_new_tokens", config.max_new_tokens),
-        ("num_beams", config.num_beams),
-        ("num_return_sequences", config.num_return_sequences),
-    ];
-    for (name, value) in at_least_one {
-        if value.is_some_and(|v| v < 1) {
-            issue(&at(name), "must be at least 1".into());
+    let setting = |name: &str| format!("/generation_config/{name}");
+    for name in ["max_new_tokens", "num_beams", "num_return_sequences"] {
+        if at.int(&setting(name)).is_some_and(|v| v < 1) {
+            issue(&setting(name), "must be at least 1".into());
         }
     }
-    if config.top_k.is_some_and(|k| k < 0) {
-        issue(&at("top_k"), "must be at least 0 (0 turns it off)".into());
-    }
-    let fractions = [("top_p", config.top_p), ("typical_p", config.typical_p)];
-    for (name, value) in fractions {
-        if value.is_some_and(|p| !(p > 0.0 && p <= 1.0)) {
-            issue(&at(name), "must be more than 0 and at most 1".into());
-        }
-    }
-    let positive = [
-        ("temperature", config.temperature),
-        ("repetition_penalty", config.repetition_penalty),
-    ];
-    for (name, value) in positive {
-        if value.is_some_and(|v| v <= 0.0) {
-            issue(&at(name), "must be more than 0".into());
-        }
-    }
-    let beams = config.num_beams.unwrap_or(1);
-    let sequences = config.num_return_sequences.unwrap_or(1);
-    if config.do_sample != Some(true) && sequences > beams {
+    if at.int(&setting("top_k")).is_some_and(|k| k < 0) {
         issue(
-            &at("num_return_sequences"),
+            &setting("top_k"),
+            "must be at least 0 (0 turns it off)".into(),
+        );
+    }
+    for name in ["top_p", "typical_p"] {
+        if at
+            .number(&setting(name))
+            .is_some_and(|p| !(p > 0.0 && p <= 1.0))
+        {
+            issue(&setting(name), "must be more than 0 and at most 1".into());
+        }
+    }
+    for name in ["temperature", "repetition_penalty"] {
+        if at.number(&setting(name)).is_some_and(|v| v <= 0.0) {
+            issue(&setting(name), "must be more than 0".into());
+        }
+    }
+    let beams = at.int(&setting("num_beams")).unwrap_or(1);
+    let sequences = at.int(&setting("num_return_sequences")).unwrap_or(1);
+    let sampling = at.0.pointer(&setting("do_sample")) == Some(&Value::Bool(true));
+    if !sampling && sequences > beams {
+        issue(
+            &setting("num_return_sequences"),
             format!(
                 "without sampling, at most the number of beams ({beams}); turn on sampling \
                  or add beams"
