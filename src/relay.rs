@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crynux_protocol::relay::*;
 use crynux_protocol::signing::{RelayRequest, Signature};
 use gloo_net::http::{Request, Response};
 use serde_json::{json, Value};
@@ -38,24 +39,24 @@ impl RelayError {
     /// The relay has not yet seen the task on the chain (it follows the chain a little
     /// behind): ask again.
     pub fn task_not_seen_yet(&self) -> bool {
-        self.refused_with("Task not found on the Blockchain")
+        self.refused_with(TASK_NOT_ON_CHAIN)
     }
 
     /// The result node has not uploaded the file yet: ask again.
     pub fn results_not_ready(&self) -> bool {
-        self.refused_with("Task results not uploaded")
-            || self.refused_with("File not found")
+        self.refused_with(RESULTS_NOT_UPLOADED)
+            || self.refused_with(FILE_NOT_FOUND)
             || matches!(self, Self::Failed { status: 404, .. })
     }
 
     /// The upload was already accepted (an earlier attempt whose answer got lost).
     pub fn already_uploaded(&self) -> bool {
-        self.refused_with("Task already uploaded")
+        self.refused_with(ALREADY_UPLOADED)
     }
 
     /// The signed timestamp is too old: sign again.
     pub fn signature_expired(&self) -> bool {
-        self.refused_with("Timestamp expired")
+        self.refused_with(TIMESTAMP_EXPIRED)
     }
 
     /// The relay is down or failing: the same request may succeed later.
@@ -82,15 +83,15 @@ impl fmt::Display for RelayError {
             _ if self.results_not_ready() => {
                 f.write_str("The results are not on the relay yet; the app keeps trying.")
             }
-            Self::Refused { message, .. } if message == "Signer not allowed" => f.write_str(
+            _ if self.refused_with(SIGNER_NOT_ALLOWED) => f.write_str(
                 "The relay says this account did not create the task. Switch your wallet back \
                  to the account that paid for it.",
             ),
-            Self::Refused { message, .. } if message == "Invalid signature" => f.write_str(
+            _ if self.refused_with(INVALID_SIGNATURE) => f.write_str(
                 "The relay did not accept your wallet's signature. Sign again; if it keeps \
                  failing, this relay may need a wallet that signs raw hashes.",
             ),
-            Self::Refused { message, .. } if message == "Task hash mismatch" => {
+            _ if self.refused_with(TASK_HASH_MISMATCH) => {
                 f.write_str("The relay says these arguments are not the ones that were paid for.")
             }
             _ if self.signature_expired() => f.write_str(

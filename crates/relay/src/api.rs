@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use crynux_protocol::args::{validate, ArgsError, TaskType};
 use crynux_protocol::hash::{keccak256, sha256};
 use crynux_protocol::phash::{phash_png, PHASH_BYTES};
+use crynux_protocol::relay::*;
 use crynux_protocol::signing::{recover_request_signer, RelayRequest, SignScheme, Signature};
 use crynux_protocol::Address;
 use serde::Deserialize;
@@ -152,17 +153,17 @@ async fn upload_args(
     }
     allow(&signers, &[task.creator])?;
     if task.status != Status::Created {
-        return Err(invalid("task_id", "Task already uploaded"));
+        return Err(invalid("task_id", ALREADY_UPLOADED));
     }
     if format!("0x{}", hex::encode(keccak256(body.task_args.as_bytes()))) != task.task_hash {
-        return Err(invalid("task_hash", "Task hash mismatch"));
+        return Err(invalid("task_hash", TASK_HASH_MISMATCH));
     }
     if !state
         .store
         .save_args(body.task_id, body.task_args.clone())
         .await?
     {
-        return Err(invalid("task_id", "Task already uploaded"));
+        return Err(invalid("task_id", ALREADY_UPLOADED));
     }
     // What was stored, without reading it back.
     let task = TaskRecord {
@@ -232,7 +233,7 @@ async fn upload_results(
         }
     }
     let timestamp = timestamp.ok_or_else(|| invalid("timestamp", "Invalid timestamp"))?;
-    let signature = signature.ok_or_else(|| invalid("signature", "Invalid signature"))?;
+    let signature = signature.ok_or_else(|| invalid("signature", INVALID_SIGNATURE))?;
     let signers = signers(
         &state,
         &RelayRequest::UploadResults { task_id },
@@ -312,7 +313,7 @@ async fn get_result(
         && image_num.bytes().all(|b| b.is_ascii_digit()))
     .then(|| image_num.parse().ok())
     .flatten();
-    let number = number.ok_or_else(|| invalid("image_num", "File not found"))?;
+    let number = number.ok_or_else(|| invalid("image_num", FILE_NOT_FOUND))?;
     let request = RelayRequest::GetResult {
         task_id,
         image_num: number,
@@ -322,10 +323,10 @@ async fn get_result(
     allow(&signers, &[task.creator])?;
     let count = match (task.status, task.result_count) {
         (Status::ResultsUploaded, Some(count)) => count,
-        _ => return Err(invalid("task_id", "Task results not uploaded")),
+        _ => return Err(invalid("task_id", RESULTS_NOT_UPLOADED)),
     };
     if number >= count {
-        return Err(invalid("image_num", "File not found"));
+        return Err(invalid("image_num", FILE_NOT_FOUND));
     }
     let bytes = state.store.result_file(task_id, number).await?;
     Ok(([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response())
@@ -343,19 +344,19 @@ fn signers(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     if now.abs_diff(timestamp) > TIMESTAMP_WINDOW_SECS {
-        return Err(invalid("timestamp", "Timestamp expired"));
+        return Err(invalid("timestamp", TIMESTAMP_EXPIRED));
     }
     let signature = Signature::from_hex(signature)
         .ok()
         .filter(|s| !s.was_high_s())
-        .ok_or_else(|| invalid("signature", "Invalid signature"))?;
+        .ok_or_else(|| invalid("signature", INVALID_SIGNATURE))?;
     let signers: Vec<Address> = state
         .schemes
         .iter()
         .filter_map(|&scheme| recover_request_signer(scheme, request, timestamp, &signature).ok())
         .collect();
     if signers.is_empty() {
-        return Err(invalid("signature", "Invalid signature"));
+        return Err(invalid("signature", INVALID_SIGNATURE));
     }
     Ok(signers)
 }
@@ -364,7 +365,7 @@ fn allow(signers: &[Address], allowed: &[Address]) -> Result<(), ApiError> {
     if signers.iter().any(|s| allowed.contains(s)) {
         Ok(())
     } else {
-        Err(invalid("signature", "Signer not allowed"))
+        Err(invalid("signature", SIGNER_NOT_ALLOWED))
     }
 }
 
@@ -373,5 +374,5 @@ async fn known_task(state: &AppState, task_id: u64) -> Result<TaskRecord, ApiErr
         .store
         .task(task_id)
         .await?
-        .ok_or_else(|| invalid("task_id", "Task not found on the Blockchain"))
+        .ok_or_else(|| invalid("task_id", TASK_NOT_ON_CHAIN))
 }
