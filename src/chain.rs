@@ -6,6 +6,7 @@ use std::fmt;
 
 use crynux_protocol::abi::{allowance_calldata, balance_of_calldata, decode_uint256, Revert};
 use crynux_protocol::profile::Contracts;
+use crynux_protocol::rpc::{log_filter, request_body, result_of, RpcFailure};
 use crynux_protocol::{Address, Log, H256, U256};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -113,16 +114,14 @@ impl ChainReader {
         method: &str,
         params: Value,
     ) -> Result<T, ChainError> {
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
         let unreachable = |e: gloo_net::Error| ChainError::Unreachable(e.to_string());
-        let response = post_json(&self.url, &body).await.map_err(unreachable)?;
+        let response = post_json(&self.url, &request_body(method, params))
+            .await
+            .map_err(unreachable)?;
         let text = response.text().await.map_err(unreachable)?;
         let answer: Value =
             serde_json::from_str(&text).map_err(|e| ChainError::BadAnswer(e.to_string()))?;
-        if let Some(error) = answer.get("error") {
-            return Err(rpc_error(error));
-        }
-        serde_json::from_value(answer.get("result").cloned().unwrap_or(Value::Null))
+        serde_json::from_value(result_of(answer)?)
             .map_err(|e| ChainError::BadAnswer(format!("{method}: {e}")))
     }
 
@@ -174,12 +173,7 @@ impl ChainReader {
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>, ChainError> {
-        let filter = json!({
-            "address": address,
-            "topics": [topics],
-            "fromBlock": format!("{from:#x}"),
-            "toBlock": format!("{to:#x}"),
-        });
+        let filter = log_filter(address, topics, from, to);
         self.request("eth_getLogs", json!([filter])).await
     }
 }
@@ -220,21 +214,22 @@ pub async fn read_account(
     })
 }
 
-/// A JSON-RPC error object as a [`ChainError`]; revert data (`0x08c379a0…`) is decoded.
-fn rpc_error(error: &Value) -> ChainError {
-    let message = error["message"].as_str().unwrap_or_default();
-    match Revert::from_rpc_error(message, error.get("data")) {
-        Some(revert) => ChainError::Reverted(revert),
-        None => ChainError::Rpc {
-            code: error["code"].as_i64().unwrap_or_default(),
-            message: message.to_owned(),
-        },
+impl From<RpcFailure> for ChainError {
+    fn from(failure: RpcFailure) -> Self {
+        match failure {
+            RpcFailure::Reverted(revert) => Self::Reverted(revert),
+            RpcFailure::Error { code, message } => Self::Rpc { code, message },
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rpc_error(error: &Value) -> ChainError {
+        result_of(json!({ "error": error })).unwrap_err().into()
+    }
 
     #[test]
     fn revert_data_in_an_rpc_error_is_decoded() {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crynux_protocol::abi::{gas_limit_with_margin, Revert};
+use crynux_protocol::rpc::{log_filter, request_body, result_of, RpcFailure};
 use crynux_protocol::{Address, Log, U256};
 use ethers_core::types::{Bytes, TransactionReceipt, H256};
 use serde::de::DeserializeOwned;
@@ -80,7 +81,7 @@ impl Chain {
         method: &str,
         params: Value,
     ) -> Result<T, ChainError> {
-        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let body = request_body(method, params);
         let unreachable = |e: reqwest::Error| ChainError::Unreachable {
             url: self.url.clone(),
             reason: e.to_string(),
@@ -95,18 +96,15 @@ impl Chain {
             .json()
             .await
             .map_err(unreachable)?;
-        if let Some(error) = answer.get("error") {
-            let message = error["message"].as_str().unwrap_or_default();
-            if let Some(revert) = Revert::from_rpc_error(message, error.get("data")) {
-                return Err(ChainError::Reverted(revert));
-            }
-            return Err(ChainError::Rpc {
+        let result = result_of(answer).map_err(|failure| match failure {
+            RpcFailure::Reverted(revert) => ChainError::Reverted(revert),
+            RpcFailure::Error { code, message } => ChainError::Rpc {
                 method: method.into(),
-                code: error["code"].as_i64().unwrap_or_default(),
-                message: message.to_owned(),
-            });
-        }
-        serde_json::from_value(answer["result"].clone()).map_err(|e| ChainError::Decode {
+                code,
+                message,
+            },
+        })?;
+        serde_json::from_value(result).map_err(|e| ChainError::Decode {
             method: method.into(),
             reason: e.to_string(),
         })
@@ -144,12 +142,7 @@ impl Chain {
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>, ChainError> {
-        let filter = json!({
-            "address": address,
-            "topics": [topics0],
-            "fromBlock": format!("{from:#x}"),
-            "toBlock": format!("{to:#x}"),
-        });
+        let filter = log_filter(address, topics0, from, to);
         self.request("eth_getLogs", json!([filter])).await
     }
 

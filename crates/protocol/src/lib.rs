@@ -12,6 +12,7 @@ pub mod phash;
 pub mod profile;
 pub mod relay;
 pub mod results;
+pub mod rpc;
 pub mod signing;
 pub mod units;
 
