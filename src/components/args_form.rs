@@ -207,6 +207,10 @@ pub fn ArgField(
     /// A hint under the control.
     #[prop(optional, into)]
     hint: Option<Oco<'static, str>>,
+    /// Writes what is typed into the arguments text its own way (a new base model moves
+    /// the options of its family), instead of setting the value at `pointer`.
+    #[prop(optional)]
+    write: Option<fn(&str, &str) -> Option<String>>,
     /// Called after each edit with what was typed.
     #[prop(optional)]
     on_edit: Option<Callback<String>>,
@@ -221,7 +225,9 @@ pub fn ArgField(
         let pointer = pointer.clone();
         move |e: leptos::ev::Event| {
             let input = event_target_value(&e);
-            if optional && input.trim().is_empty() {
+            if let Some(write) = write {
+                form.edit(|text| write(text, &input));
+            } else if optional && input.trim().is_empty() {
                 form.edit(|text| without_field(text, &pointer));
             } else {
                 let value = match kind {
@@ -290,17 +296,27 @@ pub fn ArgChoice(
     #[prop(into)] pointer: Oco<'static, str>,
     #[prop(into)] label: Oco<'static, str>,
     options: Vec<(&'static str, Option<Value>)>,
+    /// When the options are whole objects (a preprocess method with its arguments): the key
+    /// that tells them apart. The control then stands for `pointer/by`.
+    #[prop(optional)]
+    by: Option<&'static str>,
+    #[prop(optional)] testid: Option<&'static str>,
 ) -> impl IntoView {
-    let id = control_id(&pointer);
+    let stands_for = by.map_or_else(|| pointer.to_string(), |key| format!("{pointer}/{key}"));
+    let id = control_id(&stands_for);
     let note_id = format!("{id}-note");
+    let key_of = move |value: Option<Value>| match by {
+        Some(key) => value.and_then(|v| v.get(key).cloned()),
+        None => value,
+    };
     let values: Vec<Option<Value>> = options.iter().map(|(_, v)| v.clone()).collect();
     let selected = {
         let (pointer, values) = (pointer.clone(), values.clone());
         move || {
-            let current = form.value(&pointer);
+            let current = key_of(form.value(&pointer));
             values
                 .iter()
-                .position(|v| *v == current)
+                .position(|v| key_of(v.clone()) == current)
                 .map_or_else(String::new, |i| i.to_string())
         }
     };
@@ -320,15 +336,12 @@ pub fn ArgChoice(
             }
         }
     };
-    let problem = {
-        let pointer = pointer.clone();
-        Signal::derive(move || form.problem_at(&pointer))
-    };
+    let problem = Signal::derive(move || form.problem_at(&stands_for));
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
             <select id=id prop:value=selected on:change=on_change disabled=move || !form.is_json()
-                aria-describedby=note_id.clone()>
+                aria-describedby=note_id.clone() data-testid=testid>
                 {options.into_iter().enumerate().map(|(i, (label, _))| view! {
                     <option value=i.to_string()>{label}</option>
                 }).collect_view()}

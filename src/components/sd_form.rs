@@ -11,7 +11,7 @@ use leptos::task::spawn_local;
 use serde_json::{json, Value};
 
 use super::args_form::{
-    control_id, ArgField, ArgSection, ArgToggle, ArgWeight, ArgsForm, Kind, PresetList,
+    control_id, ArgChoice, ArgField, ArgSection, ArgToggle, ArgWeight, ArgsForm, Kind, PresetList,
 };
 use crate::browser::{png_data_url, random_u31, MAX_IMAGE_FILE_BYTES};
 
@@ -48,22 +48,11 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
             .map_or("its token", |(_, token)| token);
         (!id.as_str()?.is_empty()).then(|| format!("Use {token} in the prompt to apply it."))
     };
-    let base_id = control_id("/base_model");
     view! {
         <PresetList id="base-models" presets=BASE_MODELS family=None />
-        <div class="field">
-            <label for=base_id.clone()>"Base model"</label>
-            <input id=base_id type="text" list="base-models" autocomplete="off"
-                prop:value=move || form.value("/base_model").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-                disabled=move || !form.is_json()
-                on:input=move |e| {
-                    let model = event_target_value(&e);
-                    form.edit(|text| switch_base_model(text, &model));
-                    form.vram_override.set(None);
-                } />
-            <p class="field-hint">"A preset or any Hugging Face id. A new model family resets the options that do not fit it."</p>
-            <p class="field-error">{move || form.problem_at("/base_model")}</p>
-        </div>
+        <ArgField form pointer="/base_model" label="Base model" list="base-models" write=switch_base_model
+            on_edit=Callback::new(move |_| form.vram_override.set(None))
+            hint="A preset or any Hugging Face id. A new model family resets the options that do not fit it." />
         <ArgField form pointer="/prompt" label="Prompt" kind=Kind::Multiline
             hint="Compel syntax: word+ or word++ for more weight, word- for less, (a phrase)1.3 for a weight." />
         {move || prompt_warning().map(|w| view! { <p class="warning" role="status" data-testid="prompt-warning">{w}</p> })}
@@ -283,10 +272,10 @@ fn PreprocessFields(form: ArgsForm) -> impl IntoView {
         form.value("/controlnet/preprocess/method")
             .and_then(|v| serde_json::from_value::<PreprocessMethod>(v).ok())
     });
-    let mut options = vec![("None: use the image as it is", Value::Null)];
+    let mut options = vec![("None: use the image as it is", Some(Value::Null))];
     options.extend(PreprocessMethod::ALL.iter().map(|m| {
         let value = serde_json::to_value(Preprocess::with_default_args(*m));
-        (m.as_str(), value.unwrap_or(Value::Null))
+        (m.as_str(), value.ok())
     }));
     let fields = move || {
         let defaults = method.get()?.default_args()?.to_value();
@@ -306,50 +295,9 @@ fn PreprocessFields(form: ArgsForm) -> impl IntoView {
         )
     };
     view! {
-        <PreprocessChoice form options />
+        <ArgChoice form pointer="/controlnet/preprocess" by="method" label="Preprocess the image"
+            options testid="preprocess" />
         <div class="row">{fields}</div>
-    }
-}
-
-/// The method select: it writes the whole `preprocess` object with the method's defaults.
-#[component]
-fn PreprocessChoice(form: ArgsForm, options: Vec<(&'static str, Value)>) -> impl IntoView {
-    let id = control_id("/controlnet/preprocess/method");
-    let names: Vec<Option<&'static str>> = std::iter::once(None)
-        .chain(PreprocessMethod::ALL.iter().map(|m| Some(m.as_str())))
-        .collect();
-    let selected = {
-        let names = names.clone();
-        move || {
-            let current = form.value("/controlnet/preprocess/method");
-            let current = current.as_ref().and_then(Value::as_str);
-            names
-                .iter()
-                .position(|n| *n == current)
-                .map_or_else(String::new, |i| i.to_string())
-        }
-    };
-    let values: Vec<Value> = options.iter().map(|(_, v)| v.clone()).collect();
-    let on_change = move |e: leptos::ev::Event| {
-        if let Some(value) = event_target_value(&e)
-            .parse::<usize>()
-            .ok()
-            .and_then(|i| values.get(i))
-        {
-            form.set_field("/controlnet/preprocess", value.clone());
-        }
-    };
-    view! {
-        <div class="field">
-            <label for=id.clone()>"Preprocess the image"</label>
-            <select id=id prop:value=selected on:change=on_change disabled=move || !form.is_json()
-                data-testid="preprocess">
-                {options.into_iter().enumerate().map(|(i, (label, _))| view! {
-                    <option value=i.to_string()>{label}</option>
-                }).collect_view()}
-            </select>
-            <p class="field-error">{move || form.problem_at("/controlnet/preprocess/method")}</p>
-        </div>
     }
 }
 

@@ -210,7 +210,12 @@ pub fn TaskPanel(
                 })}
                 <UnknownKeys form />
             </details>
-            {move || form.problems().map(|error| view! { <Problems error text=form.text().get() /> })}
+            {move || {
+                // Lines move with every edit of the text, even when the problems stay.
+                let text = form.text();
+                text.track();
+                form.problems().map(|error| view! { <Problems error text /> })
+            }}
             <SavedArgs form account />
             <VramField form />
             <p class="hint">{format!("Fee: {}.", format_cnx(fee))}</p>
@@ -270,12 +275,14 @@ fn UnknownKeys(form: ArgsForm) -> impl IntoView {
 /// Everything wrong with the arguments: each at its JSON pointer, its line in the editor,
 /// and a link to its form control.
 #[component]
-fn Problems(error: ArgsError, text: String) -> impl IntoView {
+fn Problems(error: ArgsError, text: RwSignal<String>) -> impl IntoView {
     let lines = match &error {
         ArgsError::Invalid(issues) => issues
             .iter()
             .map(|issue| {
-                let line = pointer_line(&text, &issue.pointer).unwrap_or(1);
+                let line = text
+                    .with_untracked(|text| pointer_line(text, &issue.pointer))
+                    .unwrap_or(1);
                 let id = control_id(&issue.pointer);
                 view! {
                     <li>
