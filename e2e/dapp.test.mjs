@@ -124,7 +124,9 @@ test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and d
   await app.waitForText('cnx', /^1000 CNX$/);
   await app.approveOneTask();
   await app.chooseImage({ prompt: 'a <b>red</b> cat & "friends"', images: 3 });
-  assert.match(await app.argsText(), /"num_images": 3/);
+  const args = await app.argsText();
+  assert.match(args, /"num_images": 3/);
+  const seed = `${JSON.parse(args).task_config.seed}`;
 
   const callsBefore = (await walletCalls(page)).length;
   const clicked = Date.now();
@@ -153,6 +155,11 @@ test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and d
   metric(`wallet_requests_per_sd_task_of_3 ${methods.length} (${[...new Set(methods)].map((m) => `${m}×${methods.filter((x) => x === m).length}`).join(', ')})`);
   assert.deepEqual(methods, ['eth_sendTransaction', 'personal_sign', 'personal_sign', 'personal_sign', 'personal_sign']);
   await app.waitForText('cnx', /^970 CNX$/);
+  // Its seed can be taken for the next task.
+  const seedField = page.getByLabel('Seed', { exact: true });
+  await seedField.fill('1');
+  await page.getByTestId('last-seed').click();
+  assert.equal(await seedField.inputValue(), seed);
   // A finished task does not hold back the next one.
   await app.approveOneTask();
   await page.waitForFunction(() => !document.querySelector('[data-testid="create"]').disabled);

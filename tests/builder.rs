@@ -316,6 +316,27 @@ async fn every_sd_section_writes_its_arguments_and_follows_the_base_model() {
             .as_deref(),
         Some("true")
     );
+    // Its entry in the list of problems moves the focus to the field.
+    element::<web_sys::HtmlElement>(
+        &root,
+        "[data-testid=problems] a[href='#field-task_config-image_width']",
+    )
+    .click();
+    assert_eq!(
+        document().active_element().map(|e| e.id()).as_deref(),
+        Some("field-task_config-image_width")
+    );
+
+    // Seeds: a new random one, and the safety checker switched off.
+    let seed = at("/task_config/seed");
+    button(&root, "New seed").click();
+    until("a new seed", || at("/task_config/seed") != seed).await;
+    tick(&control(&root, "field-task_config-safety_checker"), false);
+    until("no safety checker", || {
+        at("/task_config/safety_checker") == Some(json!(false))
+    })
+    .await;
+
     // The memory limit can be typed.
     type_into(&control(&root, "vram"), "24");
     until("the typed memory", || {
@@ -375,6 +396,13 @@ async fn the_chat_composer_edits_the_conversation_and_every_setting() {
     .await;
 
     // Generation settings: typed, emptied back to the model default, chosen.
+    // A model preset sets the GPU memory.
+    type_into(&control(&root, "field-model"), "mistralai/Mistral-7B-v0.1");
+    until("the 7B memory", || {
+        value_of(&control(&root, "vram")) == "16"
+    })
+    .await;
+
     let temperature = control(&root, "field-generation_config-temperature");
     type_into(&temperature, "0.7");
     until("the temperature", || {
