@@ -16,7 +16,12 @@ pub async fn sleep(ms: u32) {
 
 /// Seconds since the Unix epoch, as the relay's signed timestamps count them.
 pub fn unix_seconds() -> u64 {
-    (js_sys::Date::now() / 1000.0) as u64
+    unix_millis() / 1000
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_millis() -> u64 {
+    js_sys::Date::now() as u64
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
@@ -33,13 +38,82 @@ pub fn save(key: &str, value: &str) -> bool {
     local_storage().is_some_and(|s| s.set_item(key, value).is_ok())
 }
 
-/// A `blob:` URL for `bytes`, valid until [`revoke_object_url`].
-pub fn object_url(bytes: &[u8], mime: &str) -> Option<String> {
+/// Deletes what is stored under `key`.
+pub fn remove(key: &str) {
+    if let Some(storage) = local_storage() {
+        let _ = storage.remove_item(key);
+    }
+}
+
+/// The values stored under keys that start with `prefix`.
+pub fn load_all(prefix: &str) -> Vec<String> {
+    let Some(storage) = local_storage() else {
+        return Vec::new();
+    };
+    (0..storage.length().unwrap_or(0))
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|key| key.starts_with(prefix))
+        .filter_map(|key| storage.get_item(&key).ok().flatten())
+        .collect()
+}
+
+fn blob(bytes: &[u8], mime: &str) -> Option<web_sys::Blob> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes).into());
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
+    web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()
+}
+
+/// A `blob:` URL for `bytes`, valid until [`revoke_object_url`].
+pub fn object_url(bytes: &[u8], mime: &str) -> Option<String> {
+    web_sys::Url::create_object_url_with_blob(&blob(bytes, mime)?).ok()
+}
+
+/// A small JPEG data URL of an image file (at most `side` pixels wide and high), for lists.
+pub async fn thumbnail(bytes: &[u8], side: u32) -> Option<String> {
+    let (canvas, ..) = scaled_canvas(&blob(bytes, "image/png")?, side, side).await?;
+    canvas
+        .to_data_url_with_type_and_encoder_options("image/jpeg", &0.7.into())
+        .ok()
+}
+
+/// Draws an image file on a new canvas, scaled down (never up) to fit `max_width` ×
+/// `max_height`; the canvas and its size.
+async fn scaled_canvas(
+    image: &web_sys::Blob,
+    max_width: u32,
+    max_height: u32,
+) -> Option<(web_sys::HtmlCanvasElement, u32, u32)> {
+    use wasm_bindgen::JsCast;
+    let window = web_sys::window()?;
+    let promise = window.create_image_bitmap_with_blob(image).ok()?;
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(promise).await.ok()?.unchecked_into();
+    let (w, h) = (bitmap.width(), bitmap.height());
+    let scale = (f64::from(max_width) / f64::from(w))
+        .min(f64::from(max_height) / f64::from(h))
+        .min(1.0);
+    let width = ((f64::from(w) * scale).round() as u32).max(1);
+    let height = ((f64::from(h) * scale).round() as u32).max(1);
+    let canvas: web_sys::HtmlCanvasElement = window
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .unchecked_into();
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let context: web_sys::CanvasRenderingContext2d =
+        canvas.get_context("2d").ok().flatten()?.unchecked_into();
+    context
+        .draw_image_with_image_bitmap_and_dw_and_dh(
+            &bitmap,
+            0.0,
+            0.0,
+            f64::from(width),
+            f64::from(height),
+        )
+        .ok()?;
+    bitmap.close();
+    Some((canvas, width, height))
 }
 
 /// Frees an object URL's memory.
@@ -87,7 +161,6 @@ pub async fn png_data_url(
     max_width: u32,
     max_height: u32,
 ) -> Result<PngImage, String> {
-    use wasm_bindgen::JsCast;
     let name = file.name();
     if !["image/png", "image/jpeg", "image/webp"].contains(&file.type_().as_str()) {
         return Err(format!(
@@ -103,43 +176,9 @@ pub async fn png_data_url(
         ));
     }
     let unreadable = || format!("{name} could not be read as an image. Choose another file.");
-    let window = web_sys::window().ok_or_else(unreadable)?;
-    let promise = window
-        .create_image_bitmap_with_blob(file)
-        .map_err(|_| unreadable())?;
-    let bitmap: web_sys::ImageBitmap = JsFuture::from(promise)
+    let (canvas, width, height) = scaled_canvas(file, max_width, max_height)
         .await
-        .map_err(|_| unreadable())?
-        .unchecked_into();
-    let (w, h) = (bitmap.width(), bitmap.height());
-    let scale = (f64::from(max_width) / f64::from(w))
-        .min(f64::from(max_height) / f64::from(h))
-        .min(1.0);
-    let width = ((f64::from(w) * scale).round() as u32).max(1);
-    let height = ((f64::from(h) * scale).round() as u32).max(1);
-    let canvas: web_sys::HtmlCanvasElement = window
-        .document()
-        .and_then(|d| d.create_element("canvas").ok())
-        .ok_or_else(unreadable)?
-        .unchecked_into();
-    canvas.set_width(width);
-    canvas.set_height(height);
-    let context: web_sys::CanvasRenderingContext2d = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .ok_or_else(unreadable)?
-        .unchecked_into();
-    context
-        .draw_image_with_image_bitmap_and_dw_and_dh(
-            &bitmap,
-            0.0,
-            0.0,
-            f64::from(width),
-            f64::from(height),
-        )
-        .map_err(|_| unreadable())?;
-    bitmap.close();
+        .ok_or_else(unreadable)?;
     let data_url = canvas.to_data_url().map_err(|_| unreadable())?;
     if data_url.len() > MAX_IMAGE_DATA_URL_BYTES {
         return Err(format!(

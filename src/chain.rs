@@ -165,16 +165,48 @@ impl ChainReader {
             .await
     }
 
-    /// Logs of `address` whose topic0 is one of `topics`, in blocks `from..=to`.
+    /// Logs of `address` whose topic0 is one of `topics` (and topic1 is `topic1`, when
+    /// given), in blocks `from..=to`.
     pub async fn logs(
         &self,
         address: Address,
         topics: &[H256],
+        topic1: Option<H256>,
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>, ChainError> {
-        let filter = log_filter(address, topics, from, to);
+        let filter = log_filter(address, topics, topic1, from, to);
         self.request("eth_getLogs", json!([filter])).await
+    }
+
+    /// The Unix time of block `number`.
+    pub async fn block_time(&self, number: u64) -> Result<u64, ChainError> {
+        #[derive(serde::Deserialize)]
+        struct Header {
+            timestamp: U256,
+        }
+        let header: Option<Header> = self
+            .request(
+                "eth_getBlockByNumber",
+                json!([format!("{number:#x}"), false]),
+            )
+            .await?;
+        header
+            .map(|h| h.timestamp.low_u64())
+            .ok_or_else(|| ChainError::BadAnswer(format!("no block {number}")))
+    }
+
+    /// Transactions sent by `account`: mined ones only, or with those still pending.
+    pub async fn transaction_count(
+        &self,
+        account: Address,
+        pending: bool,
+    ) -> Result<u64, ChainError> {
+        let tag = if pending { "pending" } else { "latest" };
+        let count: U256 = self
+            .request("eth_getTransactionCount", json!([account, tag]))
+            .await?;
+        Ok(count.low_u64())
     }
 }
 

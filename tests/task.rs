@@ -2,10 +2,8 @@
 //! as text, a chat taken on, and what happened to the fee.
 #![cfg(target_arch = "wasm32")]
 
-use crynux_dapp::chain::ChainReader;
 use crynux_dapp::components::TaskView;
-use crynux_dapp::relay::RelayClient;
-use crynux_dapp::task::flow::{Flow, ResultFile, TaskError};
+use crynux_dapp::task::flow::{Flow, ResultContent, ResultFile, TaskError};
 use crynux_dapp::task::{Created, Outcome, TaskRun};
 use crynux_dapp::wallet::use_wallet;
 use crynux_protocol::args::TaskType;
@@ -33,6 +31,7 @@ fn created_run() -> TaskRun {
         TaskType::Gpt,
         r#"{"model":"gpt2","messages":[{"role":"user","content":"<i>hi</i>"}]}"#.into(),
         8,
+        1_000,
     );
     run.tx_hash = Some(Default::default());
     run.created = Some(Created {
@@ -48,15 +47,9 @@ fn created_run() -> TaskRun {
 }
 
 fn flow_for(profile: NetworkProfile, run: TaskRun, files: Vec<ResultFile>) -> Flow {
-    Flow {
-        chain: ChainReader::new(&profile.rpc_url),
-        relay: RelayClient::new(&profile.relay_url),
-        wallet: use_wallet(&profile),
-        profile,
-        run: RwSignal::new(Some(run)),
-        activity: RwSignal::new(None),
-        files: RwSignal::new(files),
-    }
+    let flow = Flow::new(&profile, use_wallet(&profile), Some(run));
+    flow.files.set(files);
+    flow
 }
 
 /// Mounts the view of `run`; a finished chat's "continue" hands its reply to `continued`.
@@ -85,9 +78,11 @@ async fn a_finished_chat_task_shows_its_stages_and_html_as_text() {
         block: 15,
         result: vec![0; 32],
     });
-    let files = vec![ResultFile::Reply(
-        GptResponse::parse(reply.as_bytes()).unwrap(),
-    )];
+    let files = vec![ResultFile {
+        index: 0,
+        content: ResultContent::Reply(GptResponse::parse(reply.as_bytes()).unwrap()),
+        verified: Ok(()),
+    }];
     let continued = RwSignal::new(None);
     let (root, _mounted) = mount_view(run, files, continued);
     let text = root.text_content().unwrap();

@@ -4,6 +4,7 @@ mod account_panel;
 mod args_form;
 mod error_list;
 mod gpt_form;
+mod history;
 mod network_panel;
 mod saved_args;
 mod sd_form;

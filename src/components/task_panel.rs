@@ -1,7 +1,7 @@
 //! A new task: the Stable Diffusion and GPT forms, the raw JSON editor (all edit the same
 //! arguments text, validated while typing), saved arguments, and the button that pays.
 
-use crynux_protocol::args::form::{field, pointer_line, splice};
+use crynux_protocol::args::form::{field, pointer_line, splice, with_field};
 use crynux_protocol::args::{
     ArgsError, GptTaskArgs, Message, Role, SdTaskArgs, TaskArgs, TaskType, DEFAULT_BASE_MODEL,
     DEFAULT_GPT_MODEL, MAX_SEED,
@@ -13,14 +13,15 @@ use serde_json::Value;
 
 use super::args_form::{control_id, ArgsForm};
 use super::gpt_form::GptForm;
+use super::history::History;
 use super::saved_args::{last_used, remember_last, SavedArgs};
 use super::sd_form::SdForm;
 use super::TaskView;
-use crate::browser::{load, random_u31, revoke_object_url};
-use crate::chain::{AccountInfo, ChainError, ChainReader};
-use crate::relay::RelayClient;
-use crate::task::flow::{Flow, ResultFile};
-use crate::task::TaskRun;
+use crate::browser::{load, random_u31, save, unix_millis};
+use crate::chain::{AccountInfo, ChainError};
+use crate::task::flow::Flow;
+use crate::task::history::stored_runs;
+use crate::task::{Step, TaskRun};
 use crate::wallet::Wallet;
 
 /// Arguments as the editor shows them: one field per line.
@@ -55,6 +56,8 @@ pub fn TaskPanel(
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
     let form = ArgsForm::new(initial_sd_args(), initial_gpt_args());
+    let create_profile = profile.clone();
+    let history_profile = profile.clone();
     let ArgsForm { kind, parsed, .. } = form;
     let account = Signal::derive(move || wallet.account.get());
     let editor_open = RwSignal::new(false);
@@ -70,36 +73,13 @@ pub fn TaskPanel(
         }
     });
 
-    let flow = Flow {
-        profile: profile.clone(),
-        chain: ChainReader::new(&profile.rpc_url),
-        relay: RelayClient::new(&profile.relay_url),
-        wallet,
-        run: RwSignal::new(None),
-        activity: RwSignal::new(None),
-        files: RwSignal::new(Vec::new()),
+    let flow = Flow::new(&profile, wallet, None);
+    let run = flow.run;
+    let clear_files = {
+        let flow = flow.clone();
+        move || flow.clear_files()
     };
-    let (run, files) = (flow.run, flow.files);
-    let clear_files = move || {
-        files.update(|files| {
-            for file in files.drain(..) {
-                if let ResultFile::Image { url, .. } = file {
-                    revoke_object_url(&url);
-                }
-            }
-        })
-    };
-    on_cleanup(clear_files);
-    // Each account sees only its own task.
-    let storage_profile = profile.clone();
-    Effect::new(move |_| {
-        let stored = wallet.account.get().and_then(|account| {
-            let text = load(&TaskRun::storage_key(&storage_profile, account))?;
-            serde_json::from_str::<TaskRun>(&text).ok()
-        });
-        clear_files();
-        run.set(stored);
-    });
+    on_cleanup(clear_files.clone());
     let advance = {
         let flow = flow.clone();
         Action::new_local(move |_: &()| {
@@ -111,6 +91,29 @@ pub fn TaskPanel(
             }
         })
     };
+    // Each account sees only its own current task, and picks it up where it stopped: a
+    // reload or a closed tab loses nothing. A task whose payment was never asked for waits
+    // for the user.
+    let storage_profile = profile.clone();
+    let clear = clear_files.clone();
+    Effect::new(move |_| {
+        let stored = wallet.account.get().and_then(|account| {
+            let started = load(&TaskRun::current_key(&storage_profile, account))?;
+            let run = stored_runs(&storage_profile, account)
+                .into_iter()
+                .find(|run| run.started_ms.to_string() == started)?;
+            Some(run)
+        });
+        clear();
+        let resume = stored.as_ref().is_some_and(|run| {
+            let step = run.next_step(0);
+            step != Step::Done && (step != Step::Send || run.intent.is_some())
+        });
+        run.set(stored);
+        if resume {
+            advance.dispatch(());
+        }
+    });
 
     let fee = profile.task_fee;
     let network = profile.name.clone();
@@ -151,7 +154,12 @@ pub fn TaskPanel(
         let vram = untrack(|| form.vram_gb()).unwrap_or_else(|| args.default_vram_gb());
         let (kind, text) = (kind.get_untracked(), form.text().get_untracked());
         remember_last(account, kind, &text);
-        run.set(Some(TaskRun::new(account, kind, text, vram)));
+        let started_ms = unix_millis();
+        save(
+            &TaskRun::current_key(&create_profile, account),
+            &started_ms.to_string(),
+        );
+        run.set(Some(TaskRun::new(account, kind, text, vram, started_ms)));
         advance.dispatch(());
     };
     let last_seed = Signal::derive(move || {
@@ -177,6 +185,33 @@ pub fn TaskPanel(
             form.text_of(TaskType::Gpt).set(text);
             kind.set(TaskType::Gpt);
         }
+    });
+
+    // A past task's arguments back in the form, with a new seed when asked.
+    let run_again = Callback::new(move |(past, new_seed): (TaskRun, bool)| {
+        let mut text = past.args;
+        if new_seed {
+            let seed = serde_json::json!(random_u31() % (MAX_SEED + 1));
+            text = with_field(&text, "/task_config/seed", seed).unwrap_or(text);
+        }
+        form.text_of(past.task_type).set(text);
+        kind.set(past.task_type);
+        scroll_to("builder-title");
+    });
+    let use_seed = Callback::new(move |seed: u32| {
+        let text = form.text_of(TaskType::StableDiffusion);
+        if let Some(new) = with_field(&text.get_untracked(), "/task_config/seed", seed.into()) {
+            text.set(new);
+        }
+        kind.set(TaskType::StableDiffusion);
+        scroll_to("builder-title");
+    });
+    // The history is read again whenever the current task moves on.
+    let history_version = Signal::derive(move || {
+        run.with(|run| {
+            run.as_ref()
+                .map(|run| (run.task_id(), run.outcome.is_some()))
+        })
     });
 
     view! {
@@ -228,6 +263,14 @@ pub fn TaskPanel(
             {move || blocker.get().map(|why| view! { <p class="hint" data-testid="blocked">{why}</p> })}
         </section>
         {move || run.get().map(|_| view! { <TaskView flow=flow.clone() advance continue_chat /> })}
+        <History profile=history_profile wallet version=history_version run_again use_seed />
+    }
+}
+
+/// Scrolls the element with `id` into view.
+fn scroll_to(id: &str) {
+    if let Some(element) = document().get_element_by_id(id) {
+        element.scroll_into_view();
     }
 }
 

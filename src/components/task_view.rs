@@ -1,12 +1,17 @@
-//! The current task: its timeline with block numbers, what is happening now, what went
-//! wrong and how to go on, and its results (an image gallery or the chat reply).
+//! A task: its timeline with block numbers, what is happening now, what went wrong and how
+//! to go on (cancel and refund after the deadline), and its results (an image gallery or the
+//! chat reply), each checked against the chain's proof.
+
+use std::time::Duration;
 
 use crynux_protocol::args::form::{field, field_text};
 use crynux_protocol::args::TaskType;
+use crynux_protocol::units::format_cnx;
 use crynux_protocol::{to_checksum, Address};
 use leptos::prelude::*;
 
-use crate::task::flow::{Flow, ResultFile, TaskError};
+use crate::browser::unix_seconds;
+use crate::task::flow::{Flow, ResultContent, ResultFile, TaskError};
 use crate::task::{explain_abort, Outcome, Step};
 
 /// The task in `flow.run`.
@@ -21,6 +26,41 @@ pub fn TaskView(
     continue_chat: Option<Callback<String>>,
 ) -> impl IntoView {
     let (run, activity, files) = (flow.run, flow.activity, flow.files);
+    let cancel = {
+        let flow = flow.clone();
+        Action::new_local(move |_: &()| flow.clone().cancel())
+    };
+    // The clock, for the deadline.
+    let now = RwSignal::new(unix_seconds());
+    if let Ok(ticker) =
+        set_interval_with_handle(move || now.set(unix_seconds()), Duration::from_secs(1))
+    {
+        on_cleanup(move || ticker.clear());
+    }
+    let may_cancel = move || {
+        let downloaded = files.with(Vec::len);
+        !cancel.pending().get()
+            && run.with(|run| {
+                run.as_ref()
+                    .is_some_and(|run| run.may_cancel(now.get(), downloaded))
+            })
+    };
+    let refund = move || {
+        run.with(|run| run.as_ref()?.refund).map(|refund| {
+            format!(
+                "Refunded {}: your balance went from {} to {}.",
+                format_cnx(refund.after.saturating_sub(refund.before)),
+                format_cnx(refund.before),
+                format_cnx(refund.after)
+            )
+        })
+    };
+    let args_elsewhere = move || {
+        run.with(|run| run.as_ref().is_some_and(|run| !run.args_known()))
+            .then_some(
+                "This browser did not create this task: its arguments are only on the relay.",
+            )
+    };
     let title = move || {
         run.with(|run| match run.as_ref().and_then(|run| run.task_id()) {
             Some(id) => format!("Task {id}"),
@@ -47,7 +87,13 @@ pub fn TaskView(
         let downloaded = files.with(Vec::len);
         run.with(|run| run.as_ref().map(|run| run.next_step(downloaded)))
     };
-    let failure = move || advance.value().get().and_then(Result::err);
+    let failure = move || {
+        [advance.value().get(), cancel.value().get()]
+            .into_iter()
+            .flatten()
+            .find_map(Result::err)
+            .filter(|e| *e != TaskError::Ended)
+    };
     let can_go_on = move || {
         !advance.pending().get()
             && next_step().is_some_and(|step| step != Step::Done)
@@ -65,7 +111,11 @@ pub fn TaskView(
                 .filter(|run| run.is_paid())
                 .and_then(|run| run.task_id())
                 .map(|id| {
-                    format!("Task {id} is paid for and saved in this browser; nothing is lost.")
+                    if flow.storage_refused.get() {
+                        format!("Task {id} is paid for and on chain; the history finds it again.")
+                    } else {
+                        format!("Task {id} is paid for and saved in this browser; nothing is lost.")
+                    }
                 })
         })
     };
@@ -117,6 +167,13 @@ pub fn TaskView(
             {move || nodes().map(|line| view! { <p class="hint" data-testid="nodes">{line}</p> })}
             <p class="status" role="status" aria-live="polite" data-testid="activity">{move || activity.get()}</p>
             {move || outcome().map(|words| view! { <p class="alert" role="alert" data-testid="outcome">{words}</p> })}
+            {move || refund().map(|words| view! { <p class="status" data-testid="refund">{words}</p> })}
+            {move || args_elsewhere().map(|words| view! { <p class="hint" data-testid="args-elsewhere">{words}</p> })}
+            {move || flow.storage_refused.get().then(|| view! {
+                <p class="warning" data-testid="storage-refused">
+                    "This browser refused to store the task (storage full or disabled). It is safe on chain, and the history lists it after a reload, but its arguments and previews are not kept here."
+                </p>
+            })}
             {move || failure().map(|error| view! {
                 <div class="alert" role="alert" data-testid="task-error">
                     <p>{error.to_string()}</p>
@@ -126,6 +183,12 @@ pub fn TaskView(
             {move || can_go_on().then(|| view! {
                 <div class="actions">
                     <button data-testid="go-on" on:click=move |_| drop(advance.dispatch(()))>{go_on_label}</button>
+                </div>
+            })}
+            {move || may_cancel().then(|| view! {
+                <div class="actions">
+                    <p class="hint">"The task's deadline has passed without results. Cancelling returns the part of the fee no node has earned."</p>
+                    <button data-testid="cancel" on:click=move |_| drop(cancel.dispatch(()))>"Cancel and refund"</button>
                 </div>
             })}
             {move || match kind() {
@@ -146,19 +209,21 @@ fn Gallery(
     let task = Signal::derive(task);
     view! {
         <div class="gallery" data-testid="gallery">
-            {move || files.get().into_iter().filter_map(|file| match file {
-                ResultFile::Image { index, url } => {
+            {move || files.get().into_iter().filter_map(|file| match file.content {
+                ResultContent::Image(url) => {
+                    let index = file.index;
                     let name = format!("crynux-{}-{}.png", task.get().to_lowercase().replace(' ', "-"), index + 1);
                     Some(view! {
                         <figure>
                             <img src=url.clone() alt=format!("Result image {}", index + 1) width="256" height="256" />
                             <figcaption>
                                 <a href=url download=name data-testid="download">{format!("Download image {}", index + 1)}</a>
+                                <Verified verified=file.verified />
                             </figcaption>
                         </figure>
                     })
                 }
-                ResultFile::Reply(_) => None,
+                ResultContent::Reply(_) => None,
             }).collect_view()}
         </div>
     }
@@ -188,10 +253,10 @@ fn Chat(
     view! {
         <div class="chat" data-testid="chat">
             {sent}
-            {move || files.get().into_iter().filter_map(|file| match file {
-                ResultFile::Reply(reply) => Some(reply),
-                ResultFile::Image { .. } => None,
-            }).map(|reply| {
+            {move || files.get().into_iter().filter_map(|file| match file.content {
+                ResultContent::Reply(reply) => Some((reply, file.verified)),
+                ResultContent::Image(_) => None,
+            }).map(|(reply, verified)| {
                 let usage = reply.usage;
                 let cut = reply.choices.first().is_some_and(|c| c.finish_reason == "length");
                 let first = reply.choices.first().map(|c| c.message.content.clone());
@@ -203,6 +268,7 @@ fn Chat(
                         {format!("{} model · {} prompt + {} reply tokens = {}", reply.model, usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)}
                         {cut.then_some(" · cut at the token limit")}
                     </p>
+                    <Verified verified />
                     {continue_chat.zip(first).map(|(go_on, first)| view! {
                         <div class="actions">
                             <button data-testid="continue-chat" on:click=move |_| go_on.run(first.clone())>
@@ -213,5 +279,16 @@ fn Chat(
                 }
             }).collect_view()}
         </div>
+    }
+}
+
+/// Whether a result is the one the chain agreed on.
+#[component]
+fn Verified(verified: Result<(), String>) -> impl IntoView {
+    match verified {
+        Ok(()) => view! { <span class="verified" data-testid="verified">"✓ Verified against the chain"</span> }.into_any(),
+        Err(why) => view! {
+            <span class="warning" data-testid="unverified">{format!("⚠ Not the result the chain agreed on: {why}.")}</span>
+        }.into_any(),
     }
 }

@@ -6,24 +6,29 @@ use std::fmt;
 use std::future::Future;
 
 use crynux_protocol::abi::event_signatures::{
-    TASK_ABORTED, TASK_RESULT_COMMITMENTS_READY, TASK_SUCCESS,
+    TASK_ABORTED, TASK_CREATED, TASK_RESULT_COMMITMENTS_READY, TASK_SUCCESS,
 };
-use crynux_protocol::abi::{event_topic, gas_limit_with_margin};
+use crynux_protocol::abi::{
+    balance_of_calldata, cancel_task_calldata, event_topic, gas_limit_with_margin, Revert,
+};
 use crynux_protocol::args::TaskType;
 use crynux_protocol::profile::NetworkProfile;
-use crynux_protocol::results::GptResponse;
+use crynux_protocol::results::{verify_result, GptResponse};
 use crynux_protocol::signing::{RelayRequest, SignScheme, Signature};
-use crynux_protocol::H256;
+use crynux_protocol::{Log, H256, U256};
 use leptos::prelude::*;
 
-use super::{explain_create_refusal, Outcome, Step, TaskRun};
-use crate::browser::{object_url, save, sleep, unix_seconds};
+use super::history::pages;
+use super::{explain_create_refusal, Intent, Outcome, Preview, Refund, Step, TaskRun, LOG_RANGE};
+use crate::browser::{object_url, revoke_object_url, save, sleep, thumbnail, unix_seconds};
 use crate::chain::{Call, ChainError, ChainReader, Receipt};
 use crate::relay::{RelayClient, RelayError};
 use crate::wallet::{Wallet, WalletError};
 
-/// How many blocks one `eth_getLogs` asks for (public RPC servers cap the range).
-const LOG_RANGE: u64 = 1_000;
+/// Side of the thumbnail the history shows of an image task, in pixels.
+const THUMBNAIL_SIDE: u32 = 96;
+/// Characters of a reply the history shows.
+const PREVIEW_CHARS: usize = 80;
 /// A signed relay request is retried with the same signature while it is younger than this
 /// (the relay accepts 60 s of difference to its clock).
 const SIGNATURE_REUSE_SECS: u64 = 45;
@@ -51,6 +56,8 @@ pub enum TaskError {
     RelayUnavailable,
     /// The chain or the relay gave something that cannot be right.
     Unexpected(String),
+    /// The task ended (it was cancelled) while a step waited.
+    Ended,
 }
 
 impl fmt::Display for TaskError {
@@ -69,6 +76,7 @@ impl fmt::Display for TaskError {
             ),
             Self::RelayUnavailable => f.write_str("The relay kept failing. Your task is safe on chain; press Retry when the relay is back."),
             Self::Unexpected(what) => write!(f, "Something unexpected happened: {what}."),
+            Self::Ended => f.write_str("The task ended while this step waited."),
         }
     }
 }
@@ -85,16 +93,22 @@ impl From<ChainError> for TaskError {
     }
 }
 
-/// A downloaded result.
+/// A downloaded result, with its check against the chain's proof.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ResultFile {
+pub struct ResultFile {
+    /// Its number (0-based).
+    pub index: u32,
+    /// What it holds.
+    pub content: ResultContent,
+    /// `Ok` when it is the result the chain agreed on; else why not, in words.
+    pub verified: Result<(), String>,
+}
+
+/// What a result file holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResultContent {
     /// An image, as a `blob:` URL.
-    Image {
-        /// Its number (0-based).
-        index: u32,
-        /// The object URL.
-        url: String,
-    },
+    Image(String),
     /// A GPT reply file.
     Reply(GptResponse),
 }
@@ -141,12 +155,35 @@ pub struct Flow {
     pub activity: RwSignal<Option<String>>,
     /// The results downloaded so far.
     pub files: RwSignal<Vec<ResultFile>>,
+    /// Whether the browser refused to store the task.
+    pub storage_refused: RwSignal<bool>,
 }
 
 impl Flow {
+    /// The flow of `run` on `profile`'s network, with nothing downloaded yet.
+    pub fn new(profile: &NetworkProfile, wallet: Wallet, run: Option<TaskRun>) -> Self {
+        Self {
+            profile: profile.clone(),
+            chain: ChainReader::new(&profile.rpc_url),
+            relay: RelayClient::new(&profile.relay_url),
+            wallet,
+            run: RwSignal::new(run),
+            activity: RwSignal::new(None),
+            files: RwSignal::new(Vec::new()),
+            storage_refused: RwSignal::new(false),
+        }
+    }
+
     /// Runs the task's steps until it needs the user or is finished.
     pub async fn advance(self) -> Result<(), TaskError> {
         let result = self.run_steps().await;
+        self.activity.set(None);
+        result
+    }
+
+    /// Cancels the task after its deadline, then reads the refund.
+    pub async fn cancel(self) -> Result<(), TaskError> {
+        let result = self.cancel_task().await;
         self.activity.set(None);
         result
     }
@@ -167,6 +204,17 @@ impl Flow {
         }
     }
 
+    /// Forgets the downloaded results, freeing their object URLs.
+    pub fn clear_files(&self) {
+        self.files.update(|files| {
+            for file in files.drain(..) {
+                if let ResultContent::Image(url) = file.content {
+                    revoke_object_url(&url);
+                }
+            }
+        })
+    }
+
     fn say(&self, words: impl Into<String>) {
         self.activity.set(Some(words.into()));
     }
@@ -179,7 +227,8 @@ impl Flow {
             if let Some(run) = run.as_mut().filter(|run| Some(run.creator) == account) {
                 change(run);
                 if let Ok(text) = serde_json::to_string(run) {
-                    save(&TaskRun::storage_key(&self.profile, run.creator), &text);
+                    let saved = save(&run.storage_key(&self.profile), &text);
+                    self.storage_refused.set(!saved);
                 }
             }
         });
@@ -193,6 +242,22 @@ impl Flow {
         }
     }
 
+    /// Before a transaction: the task's account, on the network's chain.
+    fn check_wallet(&self, run: &TaskRun) -> Result<(), TaskError> {
+        self.check_account(run)?;
+        if self.wallet.chain_id.get_untracked() != Some(self.profile.chain_id) {
+            return Err(TaskError::WrongChain(self.profile.name.clone()));
+        }
+        Ok(())
+    }
+
+    fn ended(&self) -> bool {
+        self.run.with_untracked(|run| {
+            run.as_ref()
+                .is_some_and(|run| matches!(run.outcome, Some(Outcome::Aborted { .. })))
+        })
+    }
+
     fn create_call<'a>(&self, run: &TaskRun, data: &'a [u8]) -> Call<'a> {
         Call {
             from: run.creator,
@@ -201,11 +266,14 @@ impl Flow {
         }
     }
 
-    /// Simulates `createTask`, then asks the wallet to send it.
+    /// Simulates `createTask`, then asks the wallet to send it; never for a task whose earlier
+    /// request may have been sent (its answer lost to a reload) before that is ruled out.
     async fn send(&self, run: &TaskRun) -> Result<(), TaskError> {
-        self.check_account(run)?;
-        if self.wallet.chain_id.get_untracked() != Some(self.profile.chain_id) {
-            return Err(TaskError::WrongChain(self.profile.name.clone()));
+        self.check_wallet(run)?;
+        if let Some(intent) = run.intent {
+            if self.find_sent(run, intent).await? {
+                return Ok(());
+            }
         }
         let data = run.create_task_calldata();
         self.say("Checking the task with the contract…");
@@ -216,6 +284,11 @@ impl Flow {
             }
             other => other?,
         };
+        let intent = Intent {
+            block: self.chain.block_number().await?,
+            nonce: self.chain.transaction_count(run.creator, true).await?,
+        };
+        self.update(|run| run.intent = Some(intent));
         self.say("Confirm the payment in your wallet…");
         let hash = self
             .wallet
@@ -236,12 +309,9 @@ impl Flow {
         self.say("Waiting for the payment to be mined…");
         let receipt = wait_for_receipt(&self.chain, hash).await?;
         if receipt.succeeded() {
-            self.update(|run| {
-                run.record_creation(receipt.block(), &receipt.logs, self.profile.contracts.task)
-            });
-            return match self.run.get_untracked().and_then(|run| run.created) {
-                Some(_) => Ok(()),
-                None => Err(TaskError::Unexpected(
+            return match self.record_created(&receipt.logs).await? {
+                true => Ok(()),
+                false => Err(TaskError::Unexpected(
                     "the payment was mined but created no task".into(),
                 )),
             };
@@ -266,6 +336,46 @@ impl Flow {
             })
         });
         Ok(())
+    }
+
+    /// Records the task from `TaskCreated` logs, with its deadline; false when none is ours.
+    async fn record_created(&self, logs: &[Log]) -> Result<bool, ChainError> {
+        self.update(|run| run.record_creation(logs, self.profile.contracts.task));
+        let block = self
+            .run
+            .with_untracked(|run| run.as_ref()?.created.as_ref().map(|c| c.block));
+        let Some(block) = block else {
+            return Ok(false);
+        };
+        let deadline = self.chain.block_time(block).await? + self.profile.task_timeout_secs;
+        self.update(|run| run.deadline = Some(deadline));
+        Ok(true)
+    }
+
+    /// Whether an earlier `createTask` request, whose answer was lost, created the task
+    /// (then recorded). Waits while a transaction of the account is still pending.
+    async fn find_sent(&self, run: &TaskRun, intent: Intent) -> Result<bool, TaskError> {
+        let topics = [event_topic(TASK_CREATED)];
+        let creator = Some(H256::from(run.creator));
+        self.say("Looking for the payment you confirmed before…");
+        loop {
+            let head = self.chain.block_number().await?;
+            let mut logs = Vec::new();
+            for (from, to) in pages(intent.block, head) {
+                let task = self.profile.contracts.task;
+                logs.extend(self.chain.logs(task, &topics, creator, from, to).await?);
+            }
+            if self.record_created(&logs).await? {
+                return Ok(true);
+            }
+            let pending = self.chain.transaction_count(run.creator, true).await?;
+            let mined = self.chain.transaction_count(run.creator, false).await?;
+            if pending == mined {
+                return Ok(false);
+            }
+            self.say("A transaction from your account is still pending; waiting for it before asking again…");
+            sleep(2_000).await;
+        }
     }
 
     /// Signs and uploads the arguments; waits while the relay has not seen the task yet.
@@ -320,7 +430,7 @@ impl Flow {
                 let to = head.min(run.cursor + LOG_RANGE - 1);
                 let logs = self
                     .chain
-                    .logs(self.profile.contracts.task, &topics, run.cursor, to)
+                    .logs(self.profile.contracts.task, &topics, None, run.cursor, to)
                     .await?;
                 self.update(|run| {
                     logs.iter().for_each(|log| run.record_event(log));
@@ -352,13 +462,14 @@ impl Flow {
     async fn download(&self, run: &TaskRun) -> Result<(), TaskError> {
         let task_id = run.task_id().unwrap_or_default();
         let count = run.result_count();
+        let proof = match &run.outcome {
+            Some(Outcome::Success { result, .. }) => result.as_slice(),
+            _ => &[],
+        };
         for image_num in 0..count {
-            let have = self.files.with_untracked(|files| {
-                files.iter().any(|file| match file {
-                    ResultFile::Image { index, .. } => *index == image_num,
-                    ResultFile::Reply(_) => true,
-                })
-            });
+            let have = self
+                .files
+                .with_untracked(|files| files.iter().any(|file| file.index == image_num));
             if have {
                 continue;
             }
@@ -372,19 +483,98 @@ impl Flow {
             let bytes = self
                 .signed(run, request, &what, RelayError::results_not_ready, fetch)
                 .await?;
-            let file = match run.task_type {
+            let content = match run.task_type {
                 TaskType::Gpt => {
-                    ResultFile::Reply(GptResponse::parse(&bytes).map_err(TaskError::Unexpected)?)
+                    ResultContent::Reply(GptResponse::parse(&bytes).map_err(TaskError::Unexpected)?)
                 }
-                TaskType::StableDiffusion => ResultFile::Image {
-                    index: image_num,
-                    url: object_url(&bytes, "image/png").ok_or_else(|| {
+                TaskType::StableDiffusion => {
+                    ResultContent::Image(object_url(&bytes, "image/png").ok_or_else(|| {
                         TaskError::Unexpected("the browser could not hold the image".into())
-                    })?,
-                },
+                    })?)
+                }
             };
-            self.files.update(|files| files.push(file));
+            if image_num == 0 && run.preview.is_none() {
+                let preview = match &content {
+                    ResultContent::Image(_) => thumbnail(&bytes, THUMBNAIL_SIDE)
+                        .await
+                        .map(Preview::Thumbnail),
+                    ResultContent::Reply(reply) => reply.choices.first().map(|choice| {
+                        Preview::Words(choice.message.content.chars().take(PREVIEW_CHARS).collect())
+                    }),
+                };
+                self.update(|run| run.preview = preview);
+            }
+            let verified = verify_result(run.task_type, image_num, &bytes, proof);
+            self.files.update(|files| {
+                files.push(ResultFile {
+                    index: image_num,
+                    content,
+                    verified,
+                })
+            });
         }
+        Ok(())
+    }
+
+    async fn cnx_balance(&self, account: crynux_protocol::Address) -> Result<U256, ChainError> {
+        let data = balance_of_calldata(account);
+        self.chain
+            .call_uint(Call {
+                from: account,
+                to: self.profile.contracts.token,
+                data: &data,
+            })
+            .await
+    }
+
+    /// Simulates `cancelTask`, asks the wallet to send it, and records the outcome and the
+    /// account's CNX before and after.
+    async fn cancel_task(&self) -> Result<(), TaskError> {
+        let Some(run) = self.run.get_untracked() else {
+            return Ok(());
+        };
+        self.check_wallet(&run)?;
+        let task_contract = self.profile.contracts.task;
+        let data = cancel_task_calldata(run.task_id().unwrap_or_default());
+        let call = Call {
+            from: run.creator,
+            to: task_contract,
+            data: &data,
+        };
+        self.say("Checking the cancellation with the contract…");
+        let estimate = match self.chain.estimate_gas(call).await {
+            Err(ChainError::Reverted(revert)) => {
+                return Err(TaskError::Refused(explain_cancel_refusal(&revert)))
+            }
+            other => other?,
+        };
+        let before = self.cnx_balance(run.creator).await?;
+        self.say("Confirm the cancellation in your wallet…");
+        let hash = self
+            .wallet
+            .send_transaction(
+                run.creator,
+                task_contract,
+                &data,
+                gas_limit_with_margin(estimate),
+            )
+            .await?;
+        self.say("Waiting for the cancellation to be mined…");
+        let receipt = wait_for_receipt(&self.chain, hash).await?;
+        if !receipt.succeeded() {
+            return Err(TaskError::Unexpected(
+                "the cancellation was mined but failed".into(),
+            ));
+        }
+        let after = self.cnx_balance(run.creator).await?;
+        self.update(|run| {
+            receipt
+                .logs
+                .iter()
+                .filter(|log| log.address == task_contract)
+                .for_each(|log| run.record_event(log));
+            run.refund = Some(Refund { before, after });
+        });
         Ok(())
     }
 
@@ -424,6 +614,9 @@ impl Flow {
                     Ok(value) => return Ok(value),
                     Err(e) if e.signature_expired() => break,
                     Err(e) if wait_on(&e) || e.is_transient() => {
+                        if self.ended() {
+                            return Err(TaskError::Ended);
+                        }
                         if unix_seconds().saturating_sub(timestamp) > SIGNATURE_REUSE_SECS {
                             break;
                         }
@@ -450,5 +643,18 @@ pub async fn wait_for_receipt(chain: &ChainReader, hash: H256) -> Result<Receipt
             Err(e) => return Err(e),
         }
         backoff.pause().await;
+    }
+}
+
+/// Why `cancelTask` would revert, in words, with what to do.
+fn explain_cancel_refusal(revert: &Revert) -> String {
+    match revert {
+        Revert::Error(reason) if reason.contains("deadline") => "The chain's clock has not \
+            passed the task's deadline yet. Try again in a minute."
+            .to_owned(),
+        Revert::Error(reason) if reason.contains("not exist") => "The task has already ended \
+            on chain: there is nothing left to cancel."
+            .to_owned(),
+        other => format!("The Task contract refuses to cancel this task: {other}."),
     }
 }

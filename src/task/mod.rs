@@ -1,27 +1,41 @@
 //! One task from the user's click to its results: what is known about it (persisted, so a
 //! paid task is never lost), which step comes next, and how its stages read on screen. The
-//! steps themselves, which talk to the wallet, the chain and the relay, are in [`flow`].
+//! steps themselves, which talk to the wallet, the chain and the relay, are in [`flow`]; the
+//! account's past tasks, found on chain and in this browser, in [`history`].
 
 pub mod flow;
+pub mod history;
 
 use crynux_protocol::abi::{create_task_calldata, Revert, TaskEvent};
+use crynux_protocol::args::form::{field, field_text};
 use crynux_protocol::args::{task_hash, TaskType};
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::units::format_cnx;
-use crynux_protocol::{Address, Log, H256};
+use crynux_protocol::{Address, Log, H256, U256};
 use serde::{Deserialize, Serialize};
+
+/// How many blocks one `eth_getLogs` asks for (public RPC servers cap the range).
+pub const LOG_RANGE: u64 = 5_000;
+/// Characters of a task's prompt or first message the history shows.
+const SUMMARY_CHARS: usize = 80;
 
 /// Everything known about one task, saved after every change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskRun {
+    /// When the user asked for it (ms since the Unix epoch); names it in this browser.
+    pub started_ms: u64,
     /// The account that pays.
     pub creator: Address,
     /// Stable Diffusion or GPT.
     pub task_type: TaskType,
-    /// The exact arguments string that is hashed and uploaded.
+    /// The exact arguments string that is hashed and uploaded; empty when this browser did
+    /// not create the task (the arguments are then only on the relay).
     pub args: String,
     /// `vramLimit` in GB.
     pub vram_gb: u64,
+    /// Where the chain and the account stood just before the wallet was asked to send
+    /// `createTask`: how a request whose answer was lost (a reload) is found again.
+    pub intent: Option<Intent>,
     /// The `createTask` transaction, once the wallet sent it.
     pub tx_hash: Option<H256>,
     /// What `TaskCreated` said, once mined.
@@ -34,6 +48,39 @@ pub struct TaskRun {
     pub commitments_block: Option<u64>,
     /// How it ended, once it did.
     pub outcome: Option<Outcome>,
+    /// When it may be cancelled (Unix seconds): the creation block's time plus the timeout.
+    pub deadline: Option<u64>,
+    /// CNX of the account before and after its cancellation.
+    pub refund: Option<Refund>,
+    /// What the history shows of its results.
+    pub preview: Option<Preview>,
+}
+
+/// The chain and the account just before `createTask` was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intent {
+    /// The latest block then: the task, if created, is in a later one.
+    pub block: u64,
+    /// The account's transaction count, pending ones included.
+    pub nonce: u64,
+}
+
+/// The account's CNX around a cancellation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    /// Before `cancelTask`.
+    pub before: U256,
+    /// After it was mined.
+    pub after: U256,
+}
+
+/// A small view of a task's results, kept with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Preview {
+    /// The first image, as a small JPEG data URL.
+    Thumbnail(String),
+    /// The first words of the reply.
+    Words(String),
 }
 
 /// The task as created on chain.
@@ -91,33 +138,60 @@ pub enum Step {
 }
 
 impl TaskRun {
-    /// A task not yet sent.
-    pub fn new(creator: Address, task_type: TaskType, args: String, vram_gb: u64) -> Self {
+    /// A task not yet sent, asked for at `started_ms`.
+    pub fn new(
+        creator: Address,
+        task_type: TaskType,
+        args: String,
+        vram_gb: u64,
+        started_ms: u64,
+    ) -> Self {
         Self {
+            started_ms,
             creator,
             task_type,
             args,
             vram_gb,
+            intent: None,
             tx_hash: None,
             created: None,
             uploaded: false,
             cursor: 0,
             commitments_block: None,
             outcome: None,
+            deadline: None,
+            refund: None,
+            preview: None,
         }
+    }
+
+    /// A task this browser knows only from the chain: its arguments are on the relay.
+    pub fn from_chain(creator: Address, found: FoundTask, started_ms: u64) -> Self {
+        let cursor = found.created.block;
+        Self {
+            uploaded: true,
+            created: Some(found.created),
+            cursor,
+            ..Self::new(creator, found.task_type, String::new(), 0, started_ms)
+        }
+    }
+
+    /// Whether this browser holds the arguments.
+    pub fn args_known(&self) -> bool {
+        !self.args.is_empty()
     }
 
     /// What to do next, given how many result files the caller holds already.
     pub fn next_step(&self, downloaded: usize) -> Step {
-        match (&self.tx_hash, &self.created, &self.outcome) {
-            (_, _, Some(Outcome::Success { .. })) if downloaded < self.result_count() as usize => {
+        match (&self.outcome, &self.created, &self.tx_hash) {
+            (Some(Outcome::Success { .. }), ..) if downloaded < self.result_count() as usize => {
                 Step::Download
             }
-            (_, _, Some(_)) => Step::Done,
-            (None, _, None) => Step::Send,
-            (Some(_), None, None) => Step::Mine,
-            (Some(_), Some(_), None) if !self.uploaded => Step::Upload,
-            (Some(_), Some(_), None) => Step::Follow,
+            (Some(_), ..) => Step::Done,
+            (None, Some(_), _) if !self.uploaded => Step::Upload,
+            (None, Some(_), _) => Step::Follow,
+            (None, None, Some(_)) => Step::Mine,
+            (None, None, None) => Step::Send,
         }
     }
 
@@ -128,7 +202,8 @@ impl TaskRun {
 
     /// Whether the fee has (or may have) left the account: the task must not be lost.
     pub fn is_paid(&self) -> bool {
-        self.tx_hash.is_some() && !matches!(self.outcome, Some(Outcome::Reverted { .. }))
+        (self.tx_hash.is_some() || self.created.is_some())
+            && !matches!(self.outcome, Some(Outcome::Reverted { .. }))
     }
 
     /// `createTask` calldata for these arguments: what is simulated, sent, and replayed.
@@ -156,38 +231,35 @@ impl TaskRun {
         }
     }
 
-    /// Reads the `TaskCreated` logs of a successful `createTask` receipt.
-    pub fn record_creation(&mut self, block: u64, logs: &[Log], task_contract: Address) {
-        let mut created: Option<Created> = None;
-        for log in logs.iter().filter(|log| log.address == task_contract) {
-            if let Some(Ok(TaskEvent::Created {
-                task_id,
-                selected_node,
-                ..
-            })) = TaskEvent::decode(log)
-            {
-                created
-                    .get_or_insert_with(|| Created {
-                        task_id,
-                        block,
-                        nodes: Vec::new(),
-                    })
-                    .nodes
-                    .push(selected_node);
-            }
-        }
-        if created.is_some() {
-            self.created = created;
-            self.cursor = block;
+    /// Reads the task from the `TaskCreated` logs of its `createTask` transaction: those of
+    /// its receipt, or those found by its arguments' hash after a lost answer.
+    pub fn record_creation(&mut self, logs: &[Log], task_contract: Address) {
+        let ours = task_hash(self.args.as_bytes());
+        let own_logs: Vec<Log> = logs
+            .iter()
+            .filter(|log| log.address == task_contract)
+            .cloned()
+            .collect();
+        if let Some(found) = found_tasks(&own_logs)
+            .into_iter()
+            .find(|found| found.task_hash.0 == ours)
+        {
+            self.cursor = found.created.block;
+            self.created = Some(found.created);
         }
     }
 
-    /// Applies a log of the Task contract; logs of other tasks are ignored.
+    /// Applies a log of the Task contract; logs of other tasks are ignored. A cancellation
+    /// may follow a success whose results never came.
     pub fn record_event(&mut self, log: &Log) {
         let Some(Ok(event)) = TaskEvent::decode(log) else {
             return;
         };
-        if Some(event.task_id()) != self.task_id() || self.outcome.is_some() {
+        let ended = !matches!(
+            (&self.outcome, &event),
+            (None, _) | (Some(Outcome::Success { .. }), TaskEvent::Aborted { .. })
+        );
+        if Some(event.task_id()) != self.task_id() || ended {
             return;
         }
         let block = log.block_number.map_or(self.cursor, |b| b.as_u64());
@@ -230,13 +302,119 @@ impl TaskRun {
         stages
     }
 
-    /// Where this task is kept in the browser (one current task per network and account).
-    pub fn storage_key(profile: &NetworkProfile, creator: Address) -> String {
+    /// What the task asked, in a line: the prompt, or the first message that is not the
+    /// system prompt.
+    pub fn summary(&self) -> Option<String> {
+        if !self.args_known() {
+            return None;
+        }
+        let text = match self.task_type {
+            TaskType::StableDiffusion => field_text(field(&self.args, "/prompt")),
+            TaskType::Gpt => field(&self.args, "/messages")?
+                .as_array()?
+                .iter()
+                .find(|m| m.get("role").and_then(|r| r.as_str()) != Some("system"))
+                .map(|m| field_text(m.get("content").cloned()))?,
+        };
+        Some(text.chars().take(SUMMARY_CHARS).collect())
+    }
+
+    /// How the task stands, in a few words.
+    pub fn state_words(&self) -> &'static str {
+        match &self.outcome {
+            Some(Outcome::Reverted { .. }) => "Refused by the contract: no fee taken",
+            Some(Outcome::Success { .. }) => "Succeeded",
+            Some(Outcome::Aborted { reason, .. }) => match reason.as_str() {
+                CANCELLED => "Cancelled: refunded",
+                "Task result illegal" => "Aborted, the nodes disagreed: refunded",
+                "Task error reported" => "Aborted, the task could not run: fee paid to the nodes",
+                _ => "Aborted",
+            },
+            None if self.created.is_some() => "Waiting for the nodes",
+            None => "Payment not mined yet",
+        }
+    }
+
+    /// Whether `cancelTask` is worth offering at `now` (Unix seconds): paid, past its
+    /// deadline, and without results to show.
+    pub fn may_cancel(&self, now: u64, downloaded: usize) -> bool {
+        let unfinished = match &self.outcome {
+            None => true,
+            Some(Outcome::Success { .. }) => downloaded < self.result_count() as usize,
+            Some(_) => false,
+        };
+        self.is_paid() && unfinished && self.deadline.is_some_and(|deadline| now > deadline)
+    }
+
+    /// Where this task is kept in the browser.
+    pub fn storage_key(&self, profile: &NetworkProfile) -> String {
         format!(
-            "crynux/{}/{:?}/{creator:?}/current-task",
-            profile.chain_id, profile.contracts.task
+            "{}{}",
+            Self::storage_prefix(profile, self.creator),
+            self.started_ms
         )
     }
+
+    /// The prefix of the keys of `creator`'s tasks in the browser.
+    pub fn storage_prefix(profile: &NetworkProfile, creator: Address) -> String {
+        format!("{}tasks/", account_prefix(profile, creator))
+    }
+
+    /// The key holding the `started_ms` of `creator`'s current task.
+    pub fn current_key(profile: &NetworkProfile, creator: Address) -> String {
+        format!("{}current-task", account_prefix(profile, creator))
+    }
+}
+
+fn account_prefix(profile: &NetworkProfile, creator: Address) -> String {
+    format!(
+        "crynux/{}/{:?}/{creator:?}/",
+        profile.chain_id, profile.contracts.task
+    )
+}
+
+/// The reason of `TaskAborted` after `cancelTask`.
+pub const CANCELLED: &str = "Task Cancelled";
+
+/// A task as `TaskCreated` tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundTask {
+    /// Stable Diffusion or GPT.
+    pub task_type: TaskType,
+    /// keccak256 of its arguments.
+    pub task_hash: H256,
+    /// Its id, block and nodes.
+    pub created: Created,
+}
+
+/// The tasks in `TaskCreated` logs (one log per selected node), in order of appearance.
+pub fn found_tasks(logs: &[Log]) -> Vec<FoundTask> {
+    let mut found: Vec<FoundTask> = Vec::new();
+    for log in logs {
+        let Some(Ok(TaskEvent::Created {
+            task_id,
+            task_type,
+            selected_node,
+            task_hash,
+            ..
+        })) = TaskEvent::decode(log)
+        else {
+            continue;
+        };
+        match found.iter_mut().find(|f| f.created.task_id == task_id) {
+            Some(task) => task.created.nodes.push(selected_node),
+            None => found.push(FoundTask {
+                task_type: TaskType::from_id(task_type).unwrap_or(TaskType::StableDiffusion),
+                task_hash,
+                created: Created {
+                    task_id,
+                    block: log.block_number.map_or(0, |b| b.as_u64()),
+                    nodes: vec![selected_node],
+                },
+            }),
+        }
+    }
+    found
 }
 
 /// One line of the timeline.
@@ -282,8 +460,8 @@ pub fn explain_create_refusal(revert: &Revert, profile: &NetworkProfile, vram_gb
 /// What an abort means for the user and their fee.
 pub fn explain_abort(reason: &str) -> String {
     match reason {
-        "Task Cancelled" => "The task was cancelled after its deadline. The fee was refunded to \
-                             your account."
+        CANCELLED => "The task was cancelled after its deadline. The part of the fee no \
+                      node had earned yet was refunded to your account."
             .to_owned(),
         "Task error reported" => "The nodes could not run these arguments (for example an \
                                   unknown model) and reported an error. The fee paid the nodes \

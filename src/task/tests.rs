@@ -32,7 +32,8 @@ fn address_topic(address: Address) -> H256 {
     H256::from(address)
 }
 
-fn created(task_id: u64, node: Address, round: u64) -> Log {
+/// `TaskCreated` of round `round` of task `task_id`, for the arguments `args`.
+fn created_for(args: &str, task_id: u64, node: Address, round: u64) -> Log {
     let creator = USER.parse().unwrap();
     log(
         TASK_CREATED,
@@ -40,12 +41,16 @@ fn created(task_id: u64, node: Address, round: u64) -> Log {
         &[
             uint(task_id),
             uint(0),
-            Token::FixedBytes(vec![7; 32]),
+            Token::FixedBytes(task_hash(args.as_bytes()).to_vec()),
             Token::FixedBytes(vec![0; 32]),
             uint(round),
         ],
         5,
     )
+}
+
+fn created(task_id: u64, node: Address, round: u64) -> Log {
+    created_for("{}", task_id, node, round)
 }
 
 fn sd_run() -> TaskRun {
@@ -54,6 +59,7 @@ fn sd_run() -> TaskRun {
         TaskType::StableDiffusion,
         "{}".into(),
         8,
+        1_000,
     )
 }
 
@@ -78,7 +84,9 @@ fn a_task_goes_send_mine_upload_follow_download() {
             ..created(99, nodes[0], 0)
         },
     );
-    run.record_creation(5, &logs, TASK.parse().unwrap());
+    // And a task of other arguments, in the same block.
+    logs.push(created_for("{\"other\": 1}", 43, nodes[0], 0));
+    run.record_creation(&logs, TASK.parse().unwrap());
     assert_eq!(
         run.created,
         Some(Created {
@@ -118,14 +126,17 @@ fn a_task_goes_send_mine_upload_follow_download() {
     assert_eq!(run.next_step(3), Step::Done);
     // An ended task no longer holds back the next one, downloaded or not.
     assert!(!run.is_running());
-    // An abort after success (impossible on chain) cannot overwrite it.
+    // A second success changes nothing.
     run.record_event(&log(
-        TASK_ABORTED,
-        &[],
-        &[uint(42), Token::String("x".into())],
+        TASK_SUCCESS,
+        &[address_topic(nodes[0])],
+        &[uint(42), Token::Bytes(vec![1; 8])],
         10,
     ));
-    assert!(matches!(run.outcome, Some(Outcome::Success { .. })));
+    assert!(matches!(
+        run.outcome,
+        Some(Outcome::Success { block: 9, .. })
+    ));
 
     let timeline = run.timeline();
     assert!(timeline.iter().all(|stage| stage.done));
@@ -144,11 +155,118 @@ fn the_run_survives_a_round_trip_through_storage() {
     let text = serde_json::to_string(&run).unwrap();
     assert_eq!(serde_json::from_str::<TaskRun>(&text).unwrap(), run);
     assert_eq!(run.next_step(0), Step::Done);
-    let key = TaskRun::storage_key(&profile(), run.creator);
+    let key = run.storage_key(&profile());
     assert!(
-        key.starts_with("crynux/31337/0x9fe4") && key.ends_with("/current-task"),
+        key.starts_with("crynux/31337/0x9fe4") && key.ends_with("/tasks/1000"),
         "{key}"
     );
+    assert!(key.starts_with(&TaskRun::storage_prefix(&profile(), run.creator)));
+    let current = TaskRun::current_key(&profile(), run.creator);
+    assert!(current.ends_with("/current-task") && !current.contains("/tasks/"));
+}
+
+#[test]
+fn tasks_found_on_chain_group_their_three_rounds() {
+    let nodes: Vec<Address> = (1..=3).map(Address::repeat_byte).collect();
+    let logs = [
+        created(7, nodes[0], 0),
+        created_for("{\"b\": 2}", 8, nodes[2], 0),
+        created(7, nodes[1], 1),
+        created(7, nodes[2], 2),
+    ];
+    let found = found_tasks(&logs);
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].created.task_id, 7);
+    assert_eq!(found[0].created.nodes, nodes);
+    assert_eq!(found[0].task_hash.0, task_hash(b"{}"));
+    assert_eq!(found[1].created.nodes, [nodes[2]]);
+
+    // A task known only from the chain: its arguments are on the relay; it is followed.
+    let run = TaskRun::from_chain(USER.parse().unwrap(), found[0].clone(), 5_000);
+    assert!(!run.args_known() && run.summary().is_none());
+    assert!(run.is_paid());
+    assert_eq!(run.next_step(0), Step::Follow);
+    assert_eq!(run.state_words(), "Waiting for the nodes");
+}
+
+#[test]
+fn a_task_found_after_a_lost_wallet_answer_goes_on_without_a_second_payment() {
+    let mut run = sd_run();
+    run.intent = Some(Intent { block: 4, nonce: 2 });
+    // No transaction hash: the answer was lost to a reload, but the task is on chain.
+    run.record_creation(
+        &[created(9, Address::repeat_byte(1), 0)],
+        TASK.parse().unwrap(),
+    );
+    assert_eq!(run.task_id(), Some(9));
+    assert_eq!(run.next_step(0), Step::Upload);
+    assert!(run.is_paid() && run.is_running());
+}
+
+#[test]
+fn cancel_is_offered_after_the_deadline_until_results_are_in() {
+    let mut run = sd_run();
+    run.record_creation(
+        &[created(9, Address::repeat_byte(1), 0)],
+        TASK.parse().unwrap(),
+    );
+    run.deadline = Some(2_000);
+    assert!(!run.may_cancel(2_000, 0));
+    assert!(run.may_cancel(2_001, 0));
+    // Success without the files (the result node never uploaded them): still offered.
+    let success = log(
+        TASK_SUCCESS,
+        &[address_topic(Address::repeat_byte(1))],
+        &[uint(9), Token::Bytes(vec![0; 16])],
+        9,
+    );
+    run.record_event(&success);
+    assert!(run.may_cancel(2_001, 1));
+    assert!(!run.may_cancel(2_001, 2));
+    // The cancellation replaces the success; nothing comes after it.
+    let cancelled = |block| {
+        log(
+            TASK_ABORTED,
+            &[],
+            &[uint(9), Token::String(CANCELLED.into())],
+            block,
+        )
+    };
+    run.record_event(&cancelled(10));
+    assert!(
+        matches!(&run.outcome, Some(Outcome::Aborted { block: 10, reason }) if reason == CANCELLED)
+    );
+    run.record_event(&success);
+    run.record_event(&cancelled(11));
+    assert!(matches!(
+        run.outcome,
+        Some(Outcome::Aborted { block: 10, .. })
+    ));
+    assert!(!run.may_cancel(2_001, 0));
+    assert_eq!(run.state_words(), "Cancelled: refunded");
+}
+
+#[test]
+fn the_history_line_says_what_was_asked() {
+    let sd = TaskRun::new(
+        Address::zero(),
+        TaskType::StableDiffusion,
+        r#"{"prompt": "a <b>cat</b>"}"#.into(),
+        8,
+        1,
+    );
+    assert_eq!(sd.summary().as_deref(), Some("a <b>cat</b>"));
+    let chat = r#"{"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Why is the sky blue?"}]}"#;
+    let gpt = TaskRun::new(Address::zero(), TaskType::Gpt, chat.into(), 8, 1);
+    assert_eq!(gpt.summary().as_deref(), Some("Why is the sky blue?"));
+    let long = TaskRun::new(
+        Address::zero(),
+        TaskType::StableDiffusion,
+        format!(r#"{{"prompt": "{}"}}"#, "x".repeat(500)),
+        8,
+        1,
+    );
+    assert_eq!(long.summary().map(|s| s.len()), Some(80));
 }
 
 #[test]

@@ -142,7 +142,7 @@ impl Chain {
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>, ChainError> {
-        let filter = log_filter(address, topics0, from, to);
+        let filter = log_filter(address, topics0, None, from, to);
         self.request("eth_getLogs", json!([filter])).await
     }
 

@@ -43,12 +43,22 @@ pub fn result_of(mut answer: Value) -> Result<Value, RpcFailure> {
         .unwrap_or(Value::Null))
 }
 
-/// The `eth_getLogs` filter for logs of `address` whose topic0 is one of `topics0`, in
-/// blocks `from..=to`.
-pub fn log_filter(address: Address, topics0: &[H256], from: u64, to: u64) -> Value {
+/// The `eth_getLogs` filter for logs of `address` whose topic0 is one of `topics0` (and whose
+/// topic1 is `topic1`, when given), in blocks `from..=to`.
+pub fn log_filter(
+    address: Address,
+    topics0: &[H256],
+    topic1: Option<H256>,
+    from: u64,
+    to: u64,
+) -> Value {
+    let topics = match topic1 {
+        Some(topic1) => json!([topics0, topic1]),
+        None => json!([topics0]),
+    };
     json!({
         "address": address,
-        "topics": [topics0],
+        "topics": topics,
         "fromBlock": format!("{from:#x}"),
         "toBlock": format!("{to:#x}"),
     })

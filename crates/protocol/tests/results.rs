@@ -1,7 +1,9 @@
 //! GPT result files and their check against the on-chain proof.
 
+use crynux_protocol::args::TaskType;
 use crynux_protocol::hash::sha256;
-use crynux_protocol::results::{gpt_result_matches, GptResponse};
+use crynux_protocol::phash::phash_png;
+use crynux_protocol::results::{verify_result, GptResponse};
 
 const FILE: &[u8] = br#"{"model": "gpt2", "choices": [{"finish_reason": "length", "message": {"role": "assistant", "content": "<script>alert(1)</script> Hello"}, "index": 0}], "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}"#;
 
@@ -26,11 +28,68 @@ fn the_check_is_sha256_of_the_exact_bytes() {
         hex::encode(sha256(b"abc")),
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
-    assert!(gpt_result_matches(FILE, &proof));
+    let verify = |file: &[u8], proof: &[u8]| verify_result(TaskType::Gpt, 0, file, proof);
+    assert_eq!(verify(FILE, &proof), Ok(()));
     let mut reformatted = FILE.to_vec();
     reformatted.push(b'\n');
-    assert!(!gpt_result_matches(&reformatted, &proof));
-    assert!(!gpt_result_matches(FILE, &proof[..31]));
+    assert!(verify(&reformatted, &proof)
+        .unwrap_err()
+        .contains("SHA-256"));
+    assert!(verify(FILE, &proof[..31]).is_err());
+}
+
+/// A 64×48 grey PNG: a diagonal gradient with a bright square.
+fn png_image() -> Vec<u8> {
+    let (w, h) = (64u32, 48u32);
+    let pixels: Vec<u8> = (0..h)
+        .flat_map(|y| {
+            (0..w).map(move |x| {
+                let square = (20..40).contains(&x) && (10..30).contains(&y);
+                if square {
+                    250
+                } else {
+                    ((x + y) * 2) as u8
+                }
+            })
+        })
+        .collect();
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, w, h);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&pixels)
+        .unwrap();
+    bytes
+}
+
+#[test]
+fn an_image_agrees_with_its_8_bytes_of_the_proof_below_distance_5() {
+    let png = png_image();
+    let hash = phash_png(&png).unwrap();
+    // Image 1 of a task of 2: its hash is the second 8 bytes.
+    let proof_with = |flipped_bits: u32| {
+        let mut own = u64::from_be_bytes(hash);
+        for bit in 0..flipped_bits {
+            own ^= 1 << (bit * 7);
+        }
+        [[0xAA; 8], own.to_be_bytes()].concat()
+    };
+    let verify = |proof: &[u8]| verify_result(TaskType::StableDiffusion, 1, &png, proof);
+    assert_eq!(verify(&proof_with(0)), Ok(()));
+    assert_eq!(verify(&proof_with(4)), Ok(()));
+    let far = verify(&proof_with(5)).unwrap_err();
+    assert!(far.contains("5 bits away"), "{far}");
+    // Image 0's hash is another image's: no agreement.
+    assert!(verify_result(TaskType::StableDiffusion, 0, &png, &proof_with(0)).is_err());
+    // No hash on chain for a third image, and a file that is no PNG.
+    let missing = verify_result(TaskType::StableDiffusion, 2, &png, &proof_with(0));
+    assert_eq!(
+        missing,
+        Err("the chain holds no hash for this image".into())
+    );
+    assert!(verify_result(TaskType::StableDiffusion, 1, b"GIF89a", &proof_with(0)).is_err());
 }
 
 mod units {

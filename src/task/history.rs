@@ -1,0 +1,91 @@
+//! The account's tasks: every `TaskCreated` naming it as creator (one `eth_getLogs` on the
+//! indexed `creator` topic from the deployment block, paged), merged with the tasks this
+//! browser stored, each with its outcome read from the chain. The chain is the authority:
+//! clearing the browser's storage loses arguments, never tasks.
+
+use crynux_protocol::abi::event_signatures::{TASK_ABORTED, TASK_CREATED, TASK_SUCCESS};
+use crynux_protocol::abi::event_topic;
+use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::{Address, H256};
+
+use super::{found_tasks, Outcome, TaskRun, LOG_RANGE};
+use crate::browser::load_all;
+use crate::chain::{ChainError, ChainReader};
+
+/// Block ranges of at most [`LOG_RANGE`] blocks covering `from..=to`.
+pub fn pages(from: u64, to: u64) -> impl Iterator<Item = (u64, u64)> {
+    (from..=to)
+        .step_by(LOG_RANGE as usize)
+        .map(move |start| (start, to.min(start + LOG_RANGE - 1)))
+}
+
+/// The tasks of `creator` this browser stored, in no order.
+pub fn stored_runs(profile: &NetworkProfile, creator: Address) -> Vec<TaskRun> {
+    load_all(&TaskRun::storage_prefix(profile, creator))
+        .iter()
+        .filter_map(|text| serde_json::from_str::<TaskRun>(text).ok())
+        .filter(|run| run.creator == creator)
+        .collect()
+}
+
+/// Every task of `creator`, newest first: found on chain, with what this browser stored of
+/// them (arguments, previews), and the ones whose payment this browser sent but the chain has
+/// not shown yet.
+pub async fn account_history(
+    chain: &ChainReader,
+    profile: &NetworkProfile,
+    creator: Address,
+) -> Result<Vec<TaskRun>, ChainError> {
+    let task_contract = profile.contracts.task;
+    let mut runs: Vec<TaskRun> = stored_runs(profile, creator)
+        .into_iter()
+        .filter(|run| run.tx_hash.is_some() || run.intent.is_some())
+        .collect();
+    let head = chain.block_number().await?;
+    let mut created_logs = Vec::new();
+    for (from, to) in pages(profile.deployment_block, head) {
+        let topics = [event_topic(TASK_CREATED)];
+        let creator_topic = Some(H256::from(creator));
+        created_logs.extend(
+            chain
+                .logs(task_contract, &topics, creator_topic, from, to)
+                .await?,
+        );
+    }
+    for found in found_tasks(&created_logs) {
+        let task_id = found.created.task_id;
+        if let Some(run) = runs.iter_mut().find(|run| run.task_id() == Some(task_id)) {
+            run.created.get_or_insert(found.created);
+            continue;
+        }
+        let time = chain.block_time(found.created.block).await?;
+        let mut run = TaskRun::from_chain(creator, found, time * 1000);
+        run.deadline = Some(time + profile.task_timeout_secs);
+        runs.push(run);
+    }
+
+    // Outcomes, from the oldest task not known to have ended.
+    let open = |run: &TaskRun| {
+        run.task_id().is_some()
+            && !matches!(
+                run.outcome,
+                Some(Outcome::Aborted { .. } | Outcome::Reverted { .. })
+            )
+    };
+    let first = runs
+        .iter()
+        .filter(|run| open(run))
+        .filter_map(|run| run.created.as_ref().map(|c| c.block))
+        .min();
+    if let Some(first) = first {
+        let topics = [event_topic(TASK_SUCCESS), event_topic(TASK_ABORTED)];
+        for (from, to) in pages(first, head) {
+            let logs = chain.logs(task_contract, &topics, None, from, to).await?;
+            for run in runs.iter_mut().filter(|run| open(run)) {
+                logs.iter().for_each(|log| run.record_event(log));
+            }
+        }
+    }
+    runs.sort_by_key(|run| std::cmp::Reverse(run.started_ms));
+    Ok(runs)
+}
