@@ -10,16 +10,18 @@ import { fileURLToPath } from 'node:url';
 import { launchBrowser } from './lib/browser.mjs';
 import { startDevnet } from './lib/devnet.mjs';
 import { serveDir } from './lib/static-server.mjs';
-import { installWallet, refuseNext, walletCalls } from './lib/wallet.mjs';
+import { createTaskSends, openApp as open, until } from './lib/app.mjs';
+import { holdNext, refuseNext, walletCalls } from './lib/wallet.mjs';
 
 const dist = fileURLToPath(new URL('../dist', import.meta.url));
 const out = fileURLToPath(new URL('./out', import.meta.url));
 const metricsFile = fileURLToPath(new URL('../target/tmp/e2e-metrics.txt', import.meta.url));
-const TASK = '0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0';
 const metrics = [];
 let devnet;
 let server;
 let browser;
+
+const openApp = (n, wallet) => open({ browser, devnet, server }, n, wallet);
 
 function metric(line) {
   metrics.push(line);
@@ -28,7 +30,7 @@ function metric(line) {
 
 before(async () => {
   await mkdir(out, { recursive: true });
-  devnet = await startDevnet({ chainPort: 18545, relayPort: 18081, users: 7 });
+  devnet = await startDevnet({ chainPort: 18545, relayPort: 18081, users: 13 });
   server = await serveDir(dist, { '/networks/e2e.json': devnet.profile });
   browser = await launchBrowser();
 });
@@ -40,83 +42,6 @@ after(async () => {
   await mkdir(fileURLToPath(new URL('../target/tmp', import.meta.url)), { recursive: true });
   await writeFile(metricsFile, metrics.join('\n') + '\n');
 });
-
-/** The app in a new browser context whose wallet holds user `n`'s key. */
-async function openApp(n, wallet = {}) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  await installWallet(context, { privateKey: devnet.accounts.users[n].private_key, rpcUrl: devnet.rpcUrl, ...wallet });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${server.url}?network=e2e`);
-  return { context, page, errors, app: new AppPage(page) };
-}
-
-/** What the tests do on the page, by role, label and test id. */
-class AppPage {
-  constructor(page) {
-    this.page = page;
-  }
-  async connect() {
-    await this.page.getByRole('button', { name: 'Connect Test Wallet' }).click();
-    await this.page.getByTestId('account').waitFor();
-  }
-  text(id) {
-    return this.page.getByTestId(id).textContent();
-  }
-  async waitForText(id, pattern) {
-    await this.page.waitForFunction(
-      ([id, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
-      [id, pattern.source],
-    );
-  }
-  async approveOneTask() {
-    await this.page.getByTestId('approve').click();
-    await this.waitForText('allowance', /^30 CNX$/);
-  }
-  async chooseType(name) {
-    await this.page.locator('.segmented label', { hasText: name }).click();
-    assert.ok(await this.page.getByRole('radio', { name }).isChecked());
-  }
-  async chooseImage({ prompt, images }) {
-    await this.chooseType('Image');
-    await this.page.getByLabel('Prompt', { exact: true }).fill(prompt);
-    await this.page.getByLabel('Images (1–10)').fill(`${images}`);
-  }
-  /** Shows the page on a 360 px phone in dark mode and checks nothing overflows sideways. */
-  async asPhoneInDarkMode() {
-    await this.page.setViewportSize({ width: 360, height: 740 });
-    await this.page.emulateMedia({ colorScheme: 'dark' });
-    const overflow = await this.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
-  }
-  /** The arguments as the JSON editor shows them (the editor is opened, then closed). */
-  async argsText() {
-    const summary = this.page.locator('details.json-editor summary');
-    await summary.click();
-    const text = await this.page.getByTestId('json').inputValue();
-    await summary.click();
-    await this.page.getByTestId('json').waitFor({ state: 'detached' });
-    return text;
-  }
-  async chat(message) {
-    await this.page.getByLabel(message.label, { exact: true }).fill(message.text);
-  }
-  async stageDone(label) {
-    await this.page.locator('[data-testid="timeline"] li.done', { hasText: label }).waitFor();
-  }
-  async imagesShown(count) {
-    await this.page.waitForFunction(
-      (n) => [...document.querySelectorAll('[data-testid="gallery"] img')].filter((img) => img.complete && img.naturalWidth > 0).length === n,
-      count,
-    );
-  }
-}
-
-/** createTask transactions the wallet was asked to send. */
-function createTaskSends(calls) {
-  return calls.filter((c) => c.method === 'eth_sendTransaction' && c.params[0].to.toLowerCase() === TASK);
-}
 
 test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and downloadable', async () => {
   const { context, page, errors, app } = await openApp(0);
@@ -426,6 +351,150 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
   await app.connect();
   await app.chooseType('Chat');
   assert.equal(await page.getByLabel('Message 3', { exact: true }).inputValue(), 'And a <b>TPU</b>?');
+
+  // The history lists both chats with the reply's first words; with the browser's storage
+  // cleared, the chain still lists both.
+  const rows = page.getByTestId('history-row');
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.count(), 2);
+  assert.match(await rows.nth(0).textContent(), /Chat .*What is a GPU\?.*Succeeded/);
+  assert.equal(await page.locator('.history .reply-words').count(), 2);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await app.connect();
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.count(), 2);
+  for (const row of await rows.all()) assert.match(await row.textContent(), /Arguments only on the relay.*Succeeded/);
+  await page.screenshot({ path: `${out}/dapp-history-from-chain.png`, fullPage: true });
+  // The newest opens; its reply is downloaded again and checked against the chain.
+  await page.getByRole('button', { name: /^Open Task \d+$/ }).first().click();
+  const past = page.getByTestId('past-task');
+  await past.getByTestId('args-elsewhere').waitFor();
+  await past.getByTestId('go-on').click();
+  await past.getByTestId('reply').waitFor();
+  await past.getByTestId('verified').waitFor();
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// Reload at every stage of a task: it completes once, and its fee is paid once.
+
+const address = (n) => devnet.accounts.users[n].address;
+
+/** The keys of the page's localStorage. */
+function storedKeys(page) {
+  return page.evaluate(() => Object.keys(localStorage));
+}
+
+/** After the reload: the task ends with its images, created once, paid once, listed once. */
+async function completesOnce({ page, app, errors }, n, sendsBefore) {
+  await app.imagesShown(1);
+  assert.equal((await devnet.tasksCreatedBy(address(n))).length, 1, 'one task on chain');
+  assert.equal(await devnet.cnx(address(n)), 970, 'the fee was paid once');
+  await app.waitForText('cnx', /^970 CNX$/);
+  const sends = (await walletCalls(page)).filter((c) => c.method === 'eth_sendTransaction');
+  assert.equal(sends.length, sendsBefore, 'no transaction sent after the reload but those asked for');
+  await page.getByTestId('verified').first().waitFor();
+  await app.waitForText('history-state', /^Succeeded$/);
+  assert.equal(await page.getByTestId('history-row').count(), 1);
+  await page.waitForFunction(() => document.querySelector('.history img.thumb')?.naturalWidth > 0);
+  assert.deepEqual(errors, []);
+}
+
+async function reloadAndConnect(page, app) {
+  await page.reload();
+  await app.connect();
+}
+
+test('reload while the approval is being mined: it is waited for, not asked again', async () => {
+  const { context, page, errors, app } = await openApp(7);
+  await app.connect();
+  await devnet.pauseMining();
+  await page.getByTestId('approve').click();
+  await page.waitForFunction(() => Object.keys(localStorage).some((k) => k.endsWith('/pending-approval')));
+  await reloadAndConnect(page, app);
+  await page.getByTestId('approving').waitFor();
+  assert.equal(await page.getByTestId('approve').count(), 0, 'no second approval offered');
+  await devnet.resumeMining();
+  await app.waitForText('allowance', /^30 CNX$/);
+  assert.ok(!(await storedKeys(page)).some((k) => k.endsWith('/pending-approval')));
+  await app.chooseImage({ prompt: 'after an approval across a reload', images: 1 });
+  await page.getByTestId('create').click();
+  await completesOnce({ page, app, errors }, 7, 1);
+  await context.close();
+});
+
+test('reload after createTask was sent but its answer never came: the task is found, not paid again', async () => {
+  const { context, page, errors, app } = await openApp(8);
+  await app.connect();
+  await app.approveOneTask();
+  await app.chooseImage({ prompt: 'a lost answer', images: 1 });
+  await holdNext(page, 'eth_sendTransaction');
+  await page.getByTestId('create').click();
+  await until(async () => (await devnet.tasksCreatedBy(address(8))).length === 1, 'the task on chain');
+  await reloadAndConnect(page, app);
+  await completesOnce({ page, app, errors }, 8, 0);
+  await context.close();
+});
+
+test('reload while createTask waits to be mined: its receipt is awaited', async () => {
+  const { context, page, errors, app } = await openApp(9);
+  await app.connect();
+  await app.approveOneTask();
+  await app.chooseImage({ prompt: 'a slow block', images: 1 });
+  await devnet.pauseMining();
+  await page.getByTestId('create').click();
+  await app.waitForText('activity', /Waiting for the payment to be mined/);
+  await reloadAndConnect(page, app);
+  await app.waitForText('activity', /Waiting for the payment to be mined/);
+  await devnet.resumeMining();
+  await completesOnce({ page, app, errors }, 9, 0);
+  await context.close();
+});
+
+test('reload when the task is paid but its arguments are not uploaded: they are uploaded after it', async () => {
+  const { context, page, errors, app } = await openApp(10);
+  await app.connect();
+  await app.approveOneTask();
+  await app.chooseImage({ prompt: 'an upload across a reload', images: 1 });
+  await refuseNext(page, 'personal_sign');
+  await page.getByTestId('create').click();
+  await app.waitForText('task-error', /You declined the request/);
+  await reloadAndConnect(page, app);
+  await app.stageDone('Arguments sent to the relay');
+  await completesOnce({ page, app, errors }, 10, 0);
+  await context.close();
+});
+
+test('reload while the nodes work: the missed blocks are read and the task completes', async () => {
+  const { context, page, errors, app } = await openApp(11);
+  await app.connect();
+  await app.approveOneTask();
+  await app.chooseImage({ prompt: 'nodes at work', images: 1 });
+  await page.getByTestId('create').click();
+  await app.stageDone('Paid and created on chain');
+  await devnet.pauseMining(); // the nodes' transactions wait: the task cannot end yet
+  await app.stageDone('Arguments sent to the relay');
+  await reloadAndConnect(page, app);
+  await app.waitForText('activity', /Waiting for the nodes/);
+  assert.ok(!(await app.stageIsDone('Succeeded')));
+  await devnet.resumeMining();
+  await completesOnce({ page, app, errors }, 11, 0);
+  await context.close();
+});
+
+test('reload after success, before the download: the results are downloaded after it', async () => {
+  const { context, page, errors, app } = await openApp(12);
+  await app.connect();
+  await app.approveOneTask();
+  await app.chooseImage({ prompt: 'results across a reload', images: 1 });
+  await page.getByTestId('create').click();
+  await app.stageDone('Arguments sent to the relay');
+  await refuseNext(page, 'personal_sign'); // the download's signature
+  await app.waitForText('task-error', /You declined the request/);
+  assert.ok(await app.stageIsDone('Succeeded'));
+  await reloadAndConnect(page, app);
+  await completesOnce({ page, app, errors }, 12, 0);
+  await page.screenshot({ path: `${out}/dapp-resumed-download.png`, fullPage: true });
   await context.close();
 });

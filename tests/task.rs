@@ -47,7 +47,7 @@ fn created_run() -> TaskRun {
 }
 
 fn flow_for(profile: NetworkProfile, run: TaskRun, files: Vec<ResultFile>) -> Flow {
-    let flow = Flow::new(&profile, use_wallet(&profile), Some(run));
+    let flow = Flow::new(&profile, use_wallet(&profile), Some(run), RwSignal::new(0));
     flow.files.set(files);
     flow
 }

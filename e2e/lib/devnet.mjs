@@ -6,6 +6,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+// topic0 of TaskCreated(uint256,uint256,address,address,bytes32,bytes32,uint256)
+const TASK_CREATED = '0xbb7c6b96a3c44e4d2f31e6c30253c53b53f88b24017a672bc1781402f646a8ad';
 const crynux = `${root}target/debug/crynux`;
 
 /** Starts `command args…` and resolves once a line of its output matches `ready`. */
@@ -33,15 +35,17 @@ function stop(child) {
 
 /**
  * Starts chain, nodes and relay on the given ports; resolves to the network's profile (as
- * text), its accounts, and controls for the relay.
+ * text), its accounts, controls for the relay, and JSON-RPC calls to the chain. `nodes`
+ * (`NAME:VRAM[:FAULT]`, default: the devnet's) and `taskTimeout` (seconds) shape the network.
  */
-export async function startDevnet({ chainPort, relayPort, users }) {
+export async function startDevnet({ chainPort, relayPort, users, nodes = [], taskTimeout = 900 }) {
   const stateDir = `${root}target/e2e-devnet`;
   await rm(stateDir, { recursive: true, force: true });
   const relayUrl = `http://127.0.0.1:${relayPort}`;
   const network = await start(
     ['devnet', '--no-app', '--no-relay', '--compute-ms', '0', '--port', `${chainPort}`,
-      '--users', `${users}`, '--relay-url', relayUrl, '--state-dir', stateDir],
+      '--users', `${users}`, '--relay-url', relayUrl, '--state-dir', stateDir,
+      '--task-timeout', `${taskTimeout}`, ...nodes.flatMap((node) => ['--node', node])],
     /Crynux devnet ready/,
     'crynux devnet',
   );
@@ -51,10 +55,46 @@ export async function startDevnet({ chainPort, relayPort, users }) {
     '--data-dir', `${stateDir}/relay`];
   const startRelay = () => start(relayArgs, /Relay ready/, 'crynux relay');
   let relay = await startRelay();
+  const rpcUrl = `http://127.0.0.1:${chainPort}`;
+  const rpc = async (method, params = []) => {
+    const response = await fetch(rpcUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    });
+    const answer = await response.json();
+    if (answer.error) throw new Error(`${method}: ${JSON.stringify(answer.error)}`);
+    return answer.result;
+  };
+  const { contracts } = JSON.parse(profile);
   return {
     profile,
     accounts,
-    rpcUrl: `http://127.0.0.1:${chainPort}`,
+    rpcUrl,
+    rpc,
+    /** Ids of the tasks `address` created, from the chain's TaskCreated logs. */
+    async tasksCreatedBy(address) {
+      const logs = await rpc('eth_getLogs', [{
+        address: contracts.task,
+        topics: [TASK_CREATED, `0x${address.slice(2).toLowerCase().padStart(64, '0')}`],
+        fromBlock: '0x0',
+        toBlock: 'latest',
+      }]);
+      return [...new Set(logs.map((log) => BigInt(log.data.slice(0, 66))))];
+    },
+    /** CNX of `address`, in whole tokens. */
+    async cnx(address) {
+      const data = `0x70a08231${address.slice(2).toLowerCase().padStart(64, '0')}`;
+      return Number(BigInt(await rpc('eth_call', [{ to: contracts.token, data }, 'latest'])) / 10n ** 18n);
+    },
+    /** Stops mining (transactions wait in the pool) or mines them and goes on mining. */
+    async pauseMining() {
+      await rpc('evm_setAutomine', [false]);
+    },
+    async resumeMining() {
+      await rpc('evm_setAutomine', [true]);
+      await rpc('evm_mine', []);
+    },
     async stopRelay() {
       await stop(relay);
     },

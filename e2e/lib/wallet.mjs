@@ -1,8 +1,9 @@
 // An EIP-1193 wallet for the browser tests that really signs: an ethers Wallet holding an anvil
 // dev key signs messages (personal_sign, EIP-191) and transactions (sent raw to anvil), the way
 // MetaMask does. It records every request in `window.__wallet.calls`, refuses the methods
-// queued in `window.__wallet.refuse` (once each, as a user pressing "Reject" would), and can
-// start on another chain, known to it or not.
+// queued in `window.__wallet.refuse` (once each, as a user pressing "Reject" would), carries
+// out but never answers those queued in `window.__wallet.hold` (an answer lost to a reload),
+// and can start on another chain, known to it or not.
 import { readFile } from 'node:fs/promises';
 
 const ethers = await readFile(
@@ -26,10 +27,15 @@ export function refuseNext(page, method) {
   return page.evaluate((m) => window.__wallet.refuse.push(m), method);
 }
 
+/** Makes the wallet carry out the next request of `method` but never answer it. */
+export function holdNext(page, method) {
+  return page.evaluate((m) => window.__wallet.hold.push(m), method);
+}
+
 function inPage({ privateKey, rpcUrl, chainId, knownChains }) {
   const signer = new window.ethers.Wallet(privateKey);
   const account = signer.address.toLowerCase();
-  const state = { chainId, known: new Set(knownChains), refuse: [], calls: [] };
+  const state = { chainId, known: new Set(knownChains), refuse: [], hold: [], calls: [] };
   const listeners = {};
   const emit = (event, value) => (listeners[event] ?? []).forEach((listener) => listener(value));
   const rpc = async (method, params) => {
@@ -56,43 +62,52 @@ function inPage({ privateKey, rpcUrl, chainId, knownChains }) {
         state.refuse.splice(refused, 1);
         throw { code: 4001, message: 'User rejected the request.' };
       }
-      switch (method) {
-        case 'eth_requestAccounts':
-        case 'eth_accounts':
-          return [account];
-        case 'eth_chainId':
-          return state.chainId;
-        case 'wallet_switchEthereumChain':
-          if (!state.known.has(params[0].chainId)) throw { code: 4902, message: 'Unrecognized chain ID' };
-          state.chainId = params[0].chainId;
-          emit('chainChanged', state.chainId);
-          return null;
-        case 'wallet_addEthereumChain':
-          state.known.add(params[0].chainId);
-          return null;
-        case 'personal_sign':
-          if (params[1].toLowerCase() !== account) throw { code: 4100, message: 'unknown account' };
-          return signer.signMessage(window.ethers.getBytes(params[0]));
-        case 'eth_sendTransaction': {
-          const tx = params[0];
-          if (tx.from.toLowerCase() !== account) throw { code: 4100, message: 'unknown account' };
-          const raw = await signer.signTransaction({
-            type: 0,
-            chainId: BigInt(await rpc('eth_chainId', [])),
-            nonce: Number(await rpc('eth_getTransactionCount', [account, 'pending'])),
-            gasPrice: BigInt(await rpc('eth_gasPrice', [])),
-            gasLimit: BigInt(tx.gas),
-            to: tx.to,
-            data: tx.data,
-            value: 0n,
-          });
-          return rpc('eth_sendRawTransaction', [raw]);
-        }
-        default:
-          return rpc(method, params);
+      const held = state.hold.indexOf(method);
+      if (held >= 0) {
+        state.hold.splice(held, 1);
+        await answer(method, params);
+        return new Promise(() => {});
       }
+      return answer(method, params);
     },
   };
+  async function answer(method, params) {
+    switch (method) {
+      case 'eth_requestAccounts':
+      case 'eth_accounts':
+        return [account];
+      case 'eth_chainId':
+        return state.chainId;
+      case 'wallet_switchEthereumChain':
+        if (!state.known.has(params[0].chainId)) throw { code: 4902, message: 'Unrecognized chain ID' };
+        state.chainId = params[0].chainId;
+        emit('chainChanged', state.chainId);
+        return null;
+      case 'wallet_addEthereumChain':
+        state.known.add(params[0].chainId);
+        return null;
+      case 'personal_sign':
+        if (params[1].toLowerCase() !== account) throw { code: 4100, message: 'unknown account' };
+        return signer.signMessage(window.ethers.getBytes(params[0]));
+      case 'eth_sendTransaction': {
+        const tx = params[0];
+        if (tx.from.toLowerCase() !== account) throw { code: 4100, message: 'unknown account' };
+        const raw = await signer.signTransaction({
+          type: 0,
+          chainId: BigInt(await rpc('eth_chainId', [])),
+          nonce: Number(await rpc('eth_getTransactionCount', [account, 'pending'])),
+          gasPrice: BigInt(await rpc('eth_gasPrice', [])),
+          gasLimit: BigInt(tx.gas),
+          to: tx.to,
+          data: tx.data,
+          value: 0n,
+        });
+        return rpc('eth_sendRawTransaction', [raw]);
+      }
+      default:
+        return rpc(method, params);
+    }
+  }
   window.__wallet = state;
   window.ethereum = provider;
   const announce = () =>

@@ -4,10 +4,12 @@
 use crynux_protocol::abi::{approve_calldata, gas_limit_with_margin};
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::units::{format_cnx, format_units_truncated, parse_units, DECIMALS};
-use crynux_protocol::U256;
+use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
 
+use crate::browser::{load, remove, save};
 use crate::chain::{AccountInfo, Call, ChainError, ChainReader};
+use crate::task::account_prefix;
 use crate::task::flow::{wait_for_receipt, TaskError};
 use crate::wallet::Wallet;
 
@@ -26,6 +28,37 @@ pub fn AccountPanel(
     let fee = profile.task_fee;
     let chain = ChainReader::new(&profile.rpc_url);
     let contracts = profile.contracts;
+    // A sent approval is kept until mined, so that a reload waits for it instead of offering
+    // to approve again.
+    let profile = StoredValue::new(profile);
+    let pending_key = move |account| {
+        profile.with_value(|p| format!("{}pending-approval", account_prefix(p, account)))
+    };
+    let mined = {
+        let chain = chain.clone();
+        Action::new_local(move |&(account, hash): &(Address, H256)| {
+            let chain = chain.clone();
+            async move {
+                let receipt = wait_for_receipt(&chain, hash).await;
+                remove(&pending_key(account));
+                refresh.update(|n| *n += 1);
+                match receipt?.succeeded() {
+                    true => Ok(()),
+                    false => Err(TaskError::Unexpected(
+                        "the approval was mined but failed".into(),
+                    )),
+                }
+            }
+        })
+    };
+    Effect::new(move |_| {
+        let Some(account) = wallet.account.get() else {
+            return;
+        };
+        if let Some(hash) = load(&pending_key(account)).and_then(|h| h.parse::<H256>().ok()) {
+            mined.dispatch((account, hash));
+        }
+    });
     let approve = Action::new_local(move |amount: &U256| {
         let (amount, chain) = (*amount, chain.clone());
         async move {
@@ -48,17 +81,12 @@ pub fn AccountPanel(
                     gas_limit_with_margin(estimate),
                 )
                 .await?;
-            let receipt = wait_for_receipt(&chain, hash).await?;
-            refresh.update(|n| *n += 1);
-            if receipt.succeeded() {
-                Ok(())
-            } else {
-                Err(TaskError::Unexpected(
-                    "the approval was mined but failed".into(),
-                ))
-            }
+            save(&pending_key(account), &format!("{hash:?}"));
+            mined.dispatch((account, hash));
+            Ok(())
         }
     });
+    let approving = move || approve.pending().get() || mined.pending().get();
 
     let balances = move || {
         info.get().flatten().map(|read| {
@@ -82,7 +110,7 @@ pub fn AccountPanel(
                     {(!enough_cnx).then(|| view! {
                         <p class="alert" role="alert" data-testid="no-cnx">{format!("A task costs {}; this account holds {}. Get more CNX to create tasks.", format_cnx(fee), format_cnx(info.cnx))}</p>
                     })}
-                    {(enough_cnx && !enough_allowance).then(|| view! { <ApproveForm fee approve /> })}
+                    {(enough_cnx && !enough_allowance && !approving()).then(|| view! { <ApproveForm fee approve /> })}
                 }
             })
         })
@@ -96,10 +124,10 @@ pub fn AccountPanel(
                     {balances}
                 </ErrorBoundary>
             </Transition>
-            {move || approve.pending().get().then(|| view! {
-                <p class="status" role="status">"Approving: confirm in your wallet, then wait for it to be mined…"</p>
+            {move || approving().then(|| view! {
+                <p class="status" role="status" data-testid="approving">"Approving: confirm in your wallet, then wait for it to be mined…"</p>
             })}
-            {move || approve.value().get().and_then(Result::err).map(|e| view! {
+            {move || [approve.value().get(), mined.value().get()].into_iter().flatten().find_map(Result::err).map(|e| view! {
                 <p class="alert" role="alert" data-testid="approve-error">{e.to_string()}</p>
             })}
         </section>

@@ -43,18 +43,21 @@ pub fn History(
     profile: NetworkProfile,
     /// The user's wallet.
     wallet: Wallet,
-    /// Changes whenever the list should be read again.
-    version: Signal<Option<(Option<u64>, bool)>>,
+    /// Changes whenever the list should be read again (so does `refresh`).
+    version: Signal<Option<(Option<u64>, &'static str)>>,
     /// Puts a past task's arguments in the form; `true` asks for a new seed.
     run_again: Callback<(TaskRun, bool)>,
     /// Puts a seed in the image form.
     use_seed: Callback<u32>,
+    /// Bumped when the account's balances may have changed.
+    refresh: RwSignal<u32>,
 ) -> impl IntoView {
     let chain = ChainReader::new(&profile.rpc_url);
     let list_profile = profile.clone();
     let history = LocalResource::new(move || {
         let account = wallet.account.get();
         version.track();
+        refresh.track();
         let (chain, profile) = (chain.clone(), list_profile.clone());
         async move {
             match account {
@@ -97,7 +100,7 @@ pub fn History(
             </Transition>
         </section>
         {move || opened.get().map(|run| view! {
-            <PastTask profile=profile.clone() wallet run opened run_again use_seed />
+            <PastTask profile=profile.clone() wallet run opened run_again use_seed refresh />
         })}
     }
 }
@@ -154,8 +157,9 @@ fn PastTask(
     opened: RwSignal<Option<TaskRun>>,
     run_again: Callback<(TaskRun, bool)>,
     use_seed: Callback<u32>,
+    refresh: RwSignal<u32>,
 ) -> impl IntoView {
-    let flow = Flow::new(&profile, wallet, Some(run.clone()));
+    let flow = Flow::new(&profile, wallet, Some(run.clone()), refresh);
     let advance = {
         let flow = flow.clone();
         Action::new_local(move |_: &()| flow.clone().advance())

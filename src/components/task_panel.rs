@@ -73,7 +73,7 @@ pub fn TaskPanel(
         }
     });
 
-    let flow = Flow::new(&profile, wallet, None);
+    let flow = Flow::new(&profile, wallet, None, refresh);
     let run = flow.run;
     let clear_files = {
         let flow = flow.clone();
@@ -82,20 +82,15 @@ pub fn TaskPanel(
     on_cleanup(clear_files.clone());
     let advance = {
         let flow = flow.clone();
-        Action::new_local(move |_: &()| {
-            let flow = flow.clone();
-            async move {
-                let result = flow.advance().await;
-                refresh.update(|n| *n += 1);
-                result
-            }
-        })
+        Action::new_local(move |_: &()| flow.clone().advance())
     };
     // Each account sees only its own current task, and picks it up where it stopped: a
     // reload or a closed tab loses nothing. A task whose payment was never asked for waits
     // for the user.
     let storage_profile = profile.clone();
     let clear = clear_files.clone();
+    let to_resume = RwSignal::new(false);
+    let resume_chain = profile.chain_id;
     Effect::new(move |_| {
         let stored = wallet.account.get().and_then(|account| {
             let started = load(&TaskRun::current_key(&storage_profile, account))?;
@@ -105,12 +100,19 @@ pub fn TaskPanel(
             Some(run)
         });
         clear();
-        let resume = stored.as_ref().is_some_and(|run| {
-            let step = run.next_step(0);
-            step != Step::Done && (step != Step::Send || run.intent.is_some())
+        let resume = stored.as_ref().is_some_and(|run| match run.next_step(0) {
+            Step::Done => false,
+            Step::Send => run.intent.is_some(),
+            Step::Download => !run.results_seen,
+            Step::Mine | Step::Upload | Step::Follow => true,
         });
         run.set(stored);
-        if resume {
+        to_resume.set(resume);
+    });
+    // ...once the wallet is on the network.
+    Effect::new(move |_| {
+        if to_resume.get() && wallet.chain_id.get() == Some(resume_chain) {
+            to_resume.set(false);
             advance.dispatch(());
         }
     });
@@ -208,10 +210,7 @@ pub fn TaskPanel(
     });
     // The history is read again whenever the current task moves on.
     let history_version = Signal::derive(move || {
-        run.with(|run| {
-            run.as_ref()
-                .map(|run| (run.task_id(), run.outcome.is_some()))
-        })
+        run.with(|run| run.as_ref().map(|run| (run.task_id(), run.state_words())))
     });
 
     view! {
@@ -263,7 +262,7 @@ pub fn TaskPanel(
             {move || blocker.get().map(|why| view! { <p class="hint" data-testid="blocked">{why}</p> })}
         </section>
         {move || run.get().map(|_| view! { <TaskView flow=flow.clone() advance continue_chat /> })}
-        <History profile=history_profile wallet version=history_version run_again use_seed />
+        <History profile=history_profile wallet version=history_version run_again use_seed refresh />
     }
 }
 

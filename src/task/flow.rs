@@ -157,11 +157,19 @@ pub struct Flow {
     pub files: RwSignal<Vec<ResultFile>>,
     /// Whether the browser refused to store the task.
     pub storage_refused: RwSignal<bool>,
+    /// Bumped after steps that may have changed the account's balances.
+    pub balances: RwSignal<u32>,
 }
 
 impl Flow {
-    /// The flow of `run` on `profile`'s network, with nothing downloaded yet.
-    pub fn new(profile: &NetworkProfile, wallet: Wallet, run: Option<TaskRun>) -> Self {
+    /// The flow of `run` on `profile`'s network, with nothing downloaded yet; `balances` is
+    /// bumped when the account's balances may have changed.
+    pub fn new(
+        profile: &NetworkProfile,
+        wallet: Wallet,
+        run: Option<TaskRun>,
+        balances: RwSignal<u32>,
+    ) -> Self {
         Self {
             profile: profile.clone(),
             chain: ChainReader::new(&profile.rpc_url),
@@ -171,6 +179,7 @@ impl Flow {
             activity: RwSignal::new(None),
             files: RwSignal::new(Vec::new()),
             storage_refused: RwSignal::new(false),
+            balances,
         }
     }
 
@@ -178,6 +187,7 @@ impl Flow {
     pub async fn advance(self) -> Result<(), TaskError> {
         let result = self.run_steps().await;
         self.activity.set(None);
+        self.balances.update(|n| *n += 1);
         result
     }
 
@@ -185,6 +195,7 @@ impl Flow {
     pub async fn cancel(self) -> Result<(), TaskError> {
         let result = self.cancel_task().await;
         self.activity.set(None);
+        self.balances.update(|n| *n += 1);
         result
     }
 
@@ -269,12 +280,12 @@ impl Flow {
     /// Simulates `createTask`, then asks the wallet to send it; never for a task whose earlier
     /// request may have been sent (its answer lost to a reload) before that is ruled out.
     async fn send(&self, run: &TaskRun) -> Result<(), TaskError> {
-        self.check_wallet(run)?;
         if let Some(intent) = run.intent {
             if self.find_sent(run, intent).await? {
                 return Ok(());
             }
         }
+        self.check_wallet(run)?;
         let data = run.create_task_calldata();
         self.say("Checking the task with the contract…");
         let estimate = match self.chain.estimate_gas(self.create_call(run, &data)).await {
@@ -513,6 +524,7 @@ impl Flow {
                 })
             });
         }
+        self.update(|run| run.results_seen = true);
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 
 use crynux_protocol::abi::event_signatures::{TASK_ABORTED, TASK_CREATED, TASK_SUCCESS};
 use crynux_protocol::abi::event_topic;
+use crynux_protocol::args::task_hash;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::{Address, H256};
 
@@ -54,7 +55,13 @@ pub async fn account_history(
     }
     for found in found_tasks(&created_logs) {
         let task_id = found.created.task_id;
-        if let Some(run) = runs.iter_mut().find(|run| run.task_id() == Some(task_id)) {
+        // This browser's record of it: by id, or by its arguments when the wallet's answer
+        // was lost before the id was known.
+        let stored = runs.iter_mut().find(|run| {
+            run.task_id() == Some(task_id)
+                || (run.task_id().is_none() && task_hash(run.args.as_bytes()) == found.task_hash.0)
+        });
+        if let Some(run) = stored {
             run.created.get_or_insert(found.created);
             continue;
         }
@@ -86,6 +93,8 @@ pub async fn account_history(
             }
         }
     }
+    // A request the wallet never sent (refused, or closed) is no task.
+    runs.retain(|run| run.tx_hash.is_some() || run.created.is_some());
     runs.sort_by_key(|run| std::cmp::Reverse(run.started_ms));
     Ok(runs)
 }

@@ -54,6 +54,9 @@ pub struct TaskRun {
     pub refund: Option<Refund>,
     /// What the history shows of its results.
     pub preview: Option<Preview>,
+    /// Whether all its results were downloaded once (a reload then waits for the user to
+    /// ask for them again: each download is a signature).
+    pub results_seen: bool,
 }
 
 /// The chain and the account just before `createTask` was asked for.
@@ -162,6 +165,7 @@ impl TaskRun {
             deadline: None,
             refund: None,
             preview: None,
+            results_seen: false,
         }
     }
 
@@ -366,9 +370,10 @@ impl TaskRun {
     }
 }
 
-fn account_prefix(profile: &NetworkProfile, creator: Address) -> String {
+/// The prefix of what this browser keeps for `account` on `profile`'s network.
+pub fn account_prefix(profile: &NetworkProfile, account: Address) -> String {
     format!(
-        "crynux/{}/{:?}/{creator:?}/",
+        "crynux/{}/{:?}/{account:?}/",
         profile.chain_id, profile.contracts.task
     )
 }

@@ -1,0 +1,101 @@
+// The DApp as the browser tests drive it: a page with the test wallet, and what a user does
+// on it, by role, label and test id.
+import assert from 'node:assert/strict';
+
+import { installWallet } from './wallet.mjs';
+
+const TASK = '0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0';
+
+/**
+ * Opens the app of `server` (network profile `e2e`) in a new browser context whose wallet
+ * holds user `n`'s key of `devnet`.
+ */
+export async function openApp({ browser, devnet, server }, n, wallet = {}) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  await installWallet(context, { privateKey: devnet.accounts.users[n].private_key, rpcUrl: devnet.rpcUrl, ...wallet });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${server.url}?network=e2e`);
+  return { context, page, errors, app: new AppPage(page) };
+}
+
+/** What the tests do on the page, by role, label and test id. */
+export class AppPage {
+  constructor(page) {
+    this.page = page;
+  }
+  async connect() {
+    await this.page.getByRole('button', { name: 'Connect Test Wallet' }).click();
+    await this.page.getByTestId('account').waitFor();
+  }
+  text(id) {
+    return this.page.getByTestId(id).textContent();
+  }
+  async waitForText(id, pattern) {
+    await this.page.waitForFunction(
+      ([id, source]) => new RegExp(source).test(document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ''),
+      [id, pattern.source],
+    );
+  }
+  async approveOneTask() {
+    await this.page.getByTestId('approve').click();
+    await this.waitForText('allowance', /^30 CNX$/);
+  }
+  async chooseType(name) {
+    await this.page.locator('.segmented label', { hasText: name }).click();
+    assert.ok(await this.page.getByRole('radio', { name }).isChecked());
+  }
+  async chooseImage({ prompt, images }) {
+    await this.chooseType('Image');
+    await this.page.getByLabel('Prompt', { exact: true }).fill(prompt);
+    await this.page.getByLabel('Images (1–10)').fill(`${images}`);
+  }
+  /** Shows the page on a 360 px phone in dark mode and checks nothing overflows sideways. */
+  async asPhoneInDarkMode() {
+    await this.page.setViewportSize({ width: 360, height: 740 });
+    await this.page.emulateMedia({ colorScheme: 'dark' });
+    const overflow = await this.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
+  }
+  /** The arguments as the JSON editor shows them (the editor is opened, then closed). */
+  async argsText() {
+    const summary = this.page.locator('details.json-editor summary');
+    await summary.click();
+    const text = await this.page.getByTestId('json').inputValue();
+    await summary.click();
+    await this.page.getByTestId('json').waitFor({ state: 'detached' });
+    return text;
+  }
+  async chat(message) {
+    await this.page.getByLabel(message.label, { exact: true }).fill(message.text);
+  }
+  /** Waits until the current task's timeline shows `label` done. */
+  async stageDone(label) {
+    await this.page.locator('main > [data-testid="task"] [data-testid="timeline"] li.done', { hasText: label }).waitFor();
+  }
+  /** Whether the current task's timeline shows `label` done. */
+  stageIsDone(label) {
+    return this.page.locator('main > [data-testid="task"] [data-testid="timeline"] li.done', { hasText: label }).isVisible();
+  }
+  async imagesShown(count) {
+    await this.page.waitForFunction(
+      (n) => [...document.querySelectorAll('[data-testid="gallery"] img')].filter((img) => img.complete && img.naturalWidth > 0).length === n,
+      count,
+    );
+  }
+}
+
+/** createTask transactions the wallet was asked to send. */
+export function createTaskSends(calls) {
+  return calls.filter((c) => c.method === 'eth_sendTransaction' && c.params[0].to.toLowerCase() === TASK);
+}
+
+/** Resolves once `condition()` (async) holds, checking every 100 ms for at most `ms`. */
+export async function until(condition, what, ms = 20_000) {
+  const end = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
