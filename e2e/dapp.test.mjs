@@ -373,6 +373,9 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
   await past.getByTestId('go-on').click();
   await past.getByTestId('reply').waitFor();
   await past.getByTestId('verified').waitFor();
+  await app.asPhoneInDarkMode();
+  await page.locator('#history-title').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: `${out}/dapp-past-task-phone-dark.png`, fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -4,7 +4,7 @@
 
 use crynux_dapp::components::TaskView;
 use crynux_dapp::task::flow::{Flow, ResultContent, ResultFile, TaskError};
-use crynux_dapp::task::{Created, Outcome, TaskRun};
+use crynux_dapp::task::{Created, Outcome, Refund, TaskRun, CANCELLED};
 use crynux_dapp::wallet::use_wallet;
 use crynux_protocol::args::TaskType;
 use crynux_protocol::profile::NetworkProfile;
@@ -159,4 +159,87 @@ async fn a_relay_that_only_accepts_raw_signatures_is_explained_before_any_popup(
     let error = flow.advance().await.unwrap_err();
     assert_eq!(error, TaskError::RawSignaturesOnly);
     assert!(error.to_string().contains("cannot make"));
+}
+
+#[wasm_bindgen_test]
+fn results_say_whether_they_match_the_chain_and_a_cancel_shows_its_refund() {
+    let mut run = created_run();
+    run.task_type = TaskType::StableDiffusion;
+    run.uploaded = true;
+    run.outcome = Some(Outcome::Success {
+        block: 15,
+        result: vec![0; 16],
+    });
+    let image = |index, verified| ResultFile {
+        index,
+        content: ResultContent::Image(format!("data:image/png;base64,{index}")),
+        verified,
+    };
+    let files = vec![
+        image(0, Ok(())),
+        image(
+            1,
+            Err("its perceptual hash is 9 bits away from the one on chain".into()),
+        ),
+    ];
+    let (root, _mounted) = mount_view(run, files, RwSignal::new(None));
+    let text = root.text_content().unwrap();
+    assert!(text.contains("✓ Verified against the chain"), "{text}");
+    assert!(
+        text.contains("⚠ Not the result the chain agreed on: its perceptual hash is 9 bits away"),
+        "{text}"
+    );
+    assert_eq!(
+        root.query_selector_all("[data-testid=verified]")
+            .unwrap()
+            .length(),
+        1
+    );
+
+    // Known only from the chain, cancelled after its deadline, with the refund read.
+    let mut run = created_run();
+    run.args = String::new();
+    run.uploaded = true;
+    run.deadline = Some(1);
+    run.outcome = Some(Outcome::Aborted {
+        block: 30,
+        reason: CANCELLED.into(),
+    });
+    let cnx = |n: u64| crynux_protocol::U256::from(n) * crynux_protocol::U256::exp10(18);
+    run.refund = Some(Refund {
+        before: cnx(970),
+        after: cnx(980),
+    });
+    let (root, _mounted) = mount_view(run, vec![], RwSignal::new(None));
+    let text = root.text_content().unwrap();
+    assert!(
+        text.contains("Refunded 10 CNX: your balance went from 970 CNX to 980 CNX."),
+        "{text}"
+    );
+    assert!(
+        text.contains("its arguments are only on the relay"),
+        "{text}"
+    );
+    // Ended: nothing to cancel any more.
+    assert!(root
+        .query_selector("[data-testid=cancel]")
+        .unwrap()
+        .is_none());
+}
+
+#[wasm_bindgen_test]
+fn a_paid_task_past_its_deadline_offers_cancel_and_refund() {
+    let mut run = created_run();
+    run.uploaded = true;
+    run.deadline = Some(1);
+    let (root, _mounted) = mount_view(run.clone(), vec![], RwSignal::new(None));
+    let cancel = root.query_selector("[data-testid=cancel]").unwrap();
+    assert_eq!(cancel.unwrap().text_content().unwrap(), "Cancel and refund");
+    // Before the deadline: not offered.
+    run.deadline = Some(u64::MAX);
+    let (root, _mounted) = mount_view(run, vec![], RwSignal::new(None));
+    assert!(root
+        .query_selector("[data-testid=cancel]")
+        .unwrap()
+        .is_none());
 }

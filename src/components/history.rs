@@ -137,7 +137,9 @@ fn HistoryRow(run: TaskRun, fee: String, opened: RwSignal<Option<TaskRun>>) -> i
             <div class="history-text">
                 <p>
                     <strong>{name.clone()}</strong>
-                    {format!(" · {kind} · {} · {fee}", local_time(run.started_ms))}
+                    {format!(" · {kind} · ")}
+                    <span class="nowrap">{local_time(run.started_ms)}</span>
+                    {format!(" · {fee}")}
                 </p>
                 <p class="summary">{summary}</p>
                 <p class="state" data-testid="history-state">{state}</p>

@@ -291,7 +291,9 @@ impl TaskRun {
             Stage::new("Arguments sent to the relay", self.uploaded, None),
             Stage::new(
                 "Nodes committed their results",
-                self.commitments_block.is_some(),
+                // A success needs the commitments, even when their event was not read.
+                self.commitments_block.is_some()
+                    || matches!(self.outcome, Some(Outcome::Success { .. })),
                 self.commitments_block,
             ),
         ];
