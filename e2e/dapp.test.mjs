@@ -499,5 +499,24 @@ test('reload after success, before the download: the results are downloaded afte
   await reloadAndConnect(page, app);
   await completesOnce({ page, app, errors }, 12, 0);
   await page.screenshot({ path: `${out}/dapp-resumed-download.png`, fullPage: true });
+
+  // The task, opened from the history: its arguments, its seed, and running it again.
+  const args = JSON.parse(await app.argsText());
+  const seed = `${args.task_config.seed}`;
+  await page.getByRole('button', { name: /^Open Task \d+$/ }).click();
+  const past = page.getByTestId('past-task');
+  await past.locator('summary', { hasText: 'Arguments' }).click();
+  assert.deepEqual(JSON.parse(await past.getByTestId('past-args').textContent()), args);
+  const seedField = page.getByLabel('Seed', { exact: true });
+  await seedField.fill('7');
+  await past.getByTestId('use-seed').click();
+  assert.equal(await seedField.inputValue(), seed);
+  await page.getByLabel('Prompt', { exact: true }).fill('something else');
+  await past.getByTestId('run-again-new-seed').click();
+  assert.equal(await page.getByLabel('Prompt', { exact: true }).inputValue(), 'results across a reload');
+  assert.notEqual(await seedField.inputValue(), seed);
+  await past.getByTestId('run-again').click();
+  assert.equal(await seedField.inputValue(), seed);
+  assert.deepEqual(errors, []);
   await context.close();
 });

@@ -1,6 +1,7 @@
 //! The few browser services the app needs besides the wallet: waiting, the clock,
 //! `localStorage`, and object URLs for downloaded files.
 
+use crynux_protocol::phash::luma;
 use wasm_bindgen_futures::JsFuture;
 
 /// Resolves after `ms` milliseconds.
@@ -77,8 +78,32 @@ pub async fn thumbnail(bytes: &[u8], side: u32) -> Option<String> {
         .ok()
 }
 
-/// Draws an image file on a new canvas, scaled down (never up) to fit `max_width` ×
-/// `max_height`; the canvas and its size.
+/// The grey levels of a PNG file (PIL's `convert("L")`, row-major), its width and height,
+/// decoded by the browser as stored, without colour conversion.
+pub async fn grey_levels(png: &[u8]) -> Option<(Vec<u8>, usize, usize)> {
+    let (canvas, width, height) =
+        scaled_canvas(&blob(png, "image/png")?, u32::MAX, u32::MAX).await?;
+    let context = canvas_context(&canvas)?;
+    let rgba = context
+        .get_image_data(0.0, 0.0, f64::from(width), f64::from(height))
+        .ok()?
+        .data();
+    let grey = rgba
+        .chunks_exact(4)
+        .map(|p| luma(p[0], p[1], p[2]))
+        .collect();
+    Some((grey, width as usize, height as usize))
+}
+
+fn canvas_context(
+    canvas: &web_sys::HtmlCanvasElement,
+) -> Option<web_sys::CanvasRenderingContext2d> {
+    use wasm_bindgen::JsCast;
+    Some(canvas.get_context("2d").ok().flatten()?.unchecked_into())
+}
+
+/// Draws an image file on a new canvas, as stored (no colour conversion), scaled down
+/// (never up) to fit `max_width` × `max_height`; the canvas and its size.
 async fn scaled_canvas(
     image: &web_sys::Blob,
     max_width: u32,
@@ -86,7 +111,12 @@ async fn scaled_canvas(
 ) -> Option<(web_sys::HtmlCanvasElement, u32, u32)> {
     use wasm_bindgen::JsCast;
     let window = web_sys::window()?;
-    let promise = window.create_image_bitmap_with_blob(image).ok()?;
+    let options = web_sys::ImageBitmapOptions::new();
+    options.set_color_space_conversion(web_sys::ColorSpaceConversion::None);
+    options.set_premultiply_alpha(web_sys::PremultiplyAlpha::None);
+    let promise = window
+        .create_image_bitmap_with_blob_and_image_bitmap_options(image, &options)
+        .ok()?;
     let bitmap: web_sys::ImageBitmap = JsFuture::from(promise).await.ok()?.unchecked_into();
     let (w, h) = (bitmap.width(), bitmap.height());
     let scale = (f64::from(max_width) / f64::from(w))
@@ -101,9 +131,7 @@ async fn scaled_canvas(
         .unchecked_into();
     canvas.set_width(width);
     canvas.set_height(height);
-    let context: web_sys::CanvasRenderingContext2d =
-        canvas.get_context("2d").ok().flatten()?.unchecked_into();
-    context
+    canvas_context(&canvas)?
         .draw_image_with_image_bitmap_and_dw_and_dh(
             &bitmap,
             0.0,

@@ -2,11 +2,13 @@
 //! as text, a chat taken on, and what happened to the fee.
 #![cfg(target_arch = "wasm32")]
 
+use crynux_dapp::browser::grey_levels;
 use crynux_dapp::components::TaskView;
 use crynux_dapp::task::flow::{Flow, ResultContent, ResultFile, TaskError};
 use crynux_dapp::task::{Created, Outcome, Refund, TaskRun, CANCELLED};
 use crynux_dapp::wallet::use_wallet;
 use crynux_protocol::args::TaskType;
+use crynux_protocol::phash::{phash_grey, phash_png};
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::results::GptResponse;
 use crynux_protocol::signing::SignScheme;
@@ -242,4 +244,44 @@ fn a_paid_task_past_its_deadline_offers_cancel_and_refund() {
         .query_selector("[data-testid=cancel]")
         .unwrap()
         .is_none());
+}
+
+/// A 300×200 RGB PNG: a colour gradient with a bright disc, as a node might draw.
+fn rgb_png() -> Vec<u8> {
+    let (w, h) = (300u32, 200u32);
+    let pixels: Vec<u8> = (0..h)
+        .flat_map(|y| {
+            (0..w).flat_map(move |x| {
+                let (dx, dy) = (x as i32 - 200, y as i32 - 80);
+                if dx * dx + dy * dy < 50 * 50 {
+                    [250, 240, 90]
+                } else {
+                    [
+                        (x * 255 / w) as u8,
+                        (y * 255 / h) as u8,
+                        ((x + y) % 256) as u8,
+                    ]
+                }
+            })
+        })
+        .collect();
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder
+        .write_header()
+        .unwrap()
+        .write_image_data(&pixels)
+        .unwrap();
+    bytes
+}
+
+#[wasm_bindgen_test]
+async fn the_browser_reads_a_result_image_as_the_nodes_hash_it() {
+    let png = rgb_png();
+    let (grey, width, height) = grey_levels(&png).await.expect("decoded");
+    assert_eq!((width, height), (300, 200));
+    // The same grey levels, hence the same pHash, as the nodes' and the relay's decoder.
+    assert_eq!(phash_grey(&grey, width, height), phash_png(&png).unwrap());
+    assert!(grey_levels(b"not a png").await.is_none());
 }

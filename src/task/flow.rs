@@ -12,15 +12,18 @@ use crynux_protocol::abi::{
     balance_of_calldata, cancel_task_calldata, event_topic, gas_limit_with_margin, Revert,
 };
 use crynux_protocol::args::TaskType;
+use crynux_protocol::phash::phash_grey;
 use crynux_protocol::profile::NetworkProfile;
-use crynux_protocol::results::{verify_result, GptResponse};
+use crynux_protocol::results::{verify_gpt_result, verify_image_hash, GptResponse};
 use crynux_protocol::signing::{RelayRequest, SignScheme, Signature};
 use crynux_protocol::{Log, H256, U256};
 use leptos::prelude::*;
 
 use super::history::pages;
 use super::{explain_create_refusal, Intent, Outcome, Preview, Refund, Step, TaskRun, LOG_RANGE};
-use crate::browser::{object_url, revoke_object_url, save, sleep, thumbnail, unix_seconds};
+use crate::browser::{
+    grey_levels, object_url, revoke_object_url, save, sleep, thumbnail, unix_seconds,
+};
 use crate::chain::{Call, ChainError, ChainReader, Receipt};
 use crate::relay::{RelayClient, RelayError};
 use crate::wallet::{Wallet, WalletError};
@@ -515,7 +518,15 @@ impl Flow {
                 };
                 self.update(|run| run.preview = preview);
             }
-            let verified = verify_result(run.task_type, image_num, &bytes, proof);
+            let verified = match run.task_type {
+                TaskType::Gpt => verify_gpt_result(&bytes, proof),
+                TaskType::StableDiffusion => match grey_levels(&bytes).await {
+                    Some((grey, width, height)) => {
+                        verify_image_hash(image_num, &phash_grey(&grey, width, height), proof)
+                    }
+                    None => Err("the browser could not read it as an image".into()),
+                },
+            };
             self.files.update(|files| {
                 files.push(ResultFile {
                     index: image_num,

@@ -28,14 +28,15 @@ pub fn phash_png(png_bytes: &[u8]) -> Result<[u8; PHASH_BYTES], String> {
         .chunks_exact(channels)
         .map(|p| match channels {
             1 | 2 => p[0],
-            // PIL's convert("L"): ITU-R 601-2 luma in 16-bit fixed point.
-            _ => {
-                ((p[0] as u32 * 19595 + p[1] as u32 * 38470 + p[2] as u32 * 7471 + 0x8000) >> 16)
-                    as u8
-            }
+            _ => luma(p[0], p[1], p[2]),
         })
         .collect();
     Ok(phash_grey(&grey, width, height))
+}
+
+/// PIL's `convert("L")` of one pixel: ITU-R 601-2 luma in 16-bit fixed point.
+pub fn luma(r: u8, g: u8, b: u8) -> u8 {
+    ((r as u32 * 19595 + g as u32 * 38470 + b as u32 * 7471 + 0x8000) >> 16) as u8
 }
 
 /// The perceptual hash of `width × height` grey levels, row-major.

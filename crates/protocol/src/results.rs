@@ -3,9 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::args::TaskType;
 use crate::hash::sha256;
-use crate::phash::{hamming_distance, phash_png, PHASH_BYTES};
+use crate::phash::{hamming_distance, PHASH_BYTES};
 
 /// The GPT result file (`results/0`), as the nodes write it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,33 +59,35 @@ impl GptResponse {
 /// same result.
 pub const PHASH_AGREEMENT_DISTANCE: u32 = 5;
 
-/// Whether result file `index` of a task is the one the chain agreed on. GPT: the file's
-/// sha256 is the on-chain `TaskSuccess.result`. SD: the image's pHash is within Hamming
-/// distance < 5 of its 8 bytes of the result. The error says why not, in words.
-pub fn verify_result(
-    task_type: TaskType,
+/// Whether a GPT result file is the one the chain agreed on: its sha256 is the on-chain
+/// `TaskSuccess.result`. The error says why not, in words.
+pub fn verify_gpt_result(file: &[u8], onchain_result: &[u8]) -> Result<(), String> {
+    if sha256(file).as_slice() == onchain_result {
+        Ok(())
+    } else {
+        Err("its SHA-256 differs from the hash on chain".into())
+    }
+}
+
+/// Whether image `index` of an SD task, whose pHash is `image_hash`, is the one the chain
+/// agreed on: within Hamming distance < 5 of its 8 bytes of `TaskSuccess.result`.
+pub fn verify_image_hash(
     index: u32,
-    file: &[u8],
+    image_hash: &[u8; PHASH_BYTES],
     onchain_result: &[u8],
 ) -> Result<(), String> {
-    match task_type {
-        TaskType::Gpt if sha256(file).as_slice() == onchain_result => Ok(()),
-        TaskType::Gpt => Err("its SHA-256 differs from the hash on chain".into()),
-        TaskType::StableDiffusion => {
-            let start = index as usize * PHASH_BYTES;
-            let proof: &[u8; PHASH_BYTES] = onchain_result
-                .get(start..start + PHASH_BYTES)
-                .and_then(|bytes| bytes.try_into().ok())
-                .ok_or("the chain holds no hash for this image")?;
-            let distance = hamming_distance(&phash_png(file)?, proof);
-            if distance < PHASH_AGREEMENT_DISTANCE {
-                Ok(())
-            } else {
-                Err(format!(
-                    "its perceptual hash is {distance} bits away from the one on chain (below \
-                     {PHASH_AGREEMENT_DISTANCE} is the same image)"
-                ))
-            }
-        }
+    let start = index as usize * PHASH_BYTES;
+    let proof: &[u8; PHASH_BYTES] = onchain_result
+        .get(start..start + PHASH_BYTES)
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or("the chain holds no hash for this image")?;
+    let distance = hamming_distance(image_hash, proof);
+    if distance < PHASH_AGREEMENT_DISTANCE {
+        Ok(())
+    } else {
+        Err(format!(
+            "its perceptual hash is {distance} bits away from the one on chain (below \
+             {PHASH_AGREEMENT_DISTANCE} is the same image)"
+        ))
     }
 }

@@ -1,9 +1,8 @@
 //! GPT result files and their check against the on-chain proof.
 
-use crynux_protocol::args::TaskType;
 use crynux_protocol::hash::sha256;
 use crynux_protocol::phash::phash_png;
-use crynux_protocol::results::{verify_result, GptResponse};
+use crynux_protocol::results::{verify_gpt_result, verify_image_hash, GptResponse};
 
 const FILE: &[u8] = br#"{"model": "gpt2", "choices": [{"finish_reason": "length", "message": {"role": "assistant", "content": "<script>alert(1)</script> Hello"}, "index": 0}], "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}"#;
 
@@ -28,7 +27,7 @@ fn the_check_is_sha256_of_the_exact_bytes() {
         hex::encode(sha256(b"abc")),
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
     );
-    let verify = |file: &[u8], proof: &[u8]| verify_result(TaskType::Gpt, 0, file, proof);
+    let verify = verify_gpt_result;
     assert_eq!(verify(FILE, &proof), Ok(()));
     let mut reformatted = FILE.to_vec();
     reformatted.push(b'\n');
@@ -76,20 +75,19 @@ fn an_image_agrees_with_its_8_bytes_of_the_proof_below_distance_5() {
         }
         [[0xAA; 8], own.to_be_bytes()].concat()
     };
-    let verify = |proof: &[u8]| verify_result(TaskType::StableDiffusion, 1, &png, proof);
+    let verify = |proof: &[u8]| verify_image_hash(1, &hash, proof);
     assert_eq!(verify(&proof_with(0)), Ok(()));
     assert_eq!(verify(&proof_with(4)), Ok(()));
     let far = verify(&proof_with(5)).unwrap_err();
     assert!(far.contains("5 bits away"), "{far}");
     // Image 0's hash is another image's: no agreement.
-    assert!(verify_result(TaskType::StableDiffusion, 0, &png, &proof_with(0)).is_err());
-    // No hash on chain for a third image, and a file that is no PNG.
-    let missing = verify_result(TaskType::StableDiffusion, 2, &png, &proof_with(0));
+    assert!(verify_image_hash(0, &hash, &proof_with(0)).is_err());
+    // No hash on chain for a third image.
+    let missing = verify_image_hash(2, &hash, &proof_with(0));
     assert_eq!(
         missing,
         Err("the chain holds no hash for this image".into())
     );
-    assert!(verify_result(TaskType::StableDiffusion, 1, b"GIF89a", &proof_with(0)).is_err());
 }
 
 mod units {
