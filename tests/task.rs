@@ -8,7 +8,7 @@ use crynux_dapp::task::flow::{Flow, ResultContent, ResultFile, TaskError};
 use crynux_dapp::task::{Created, Outcome, Refund, TaskRun, CANCELLED};
 use crynux_dapp::wallet::use_wallet;
 use crynux_protocol::args::TaskType;
-use crynux_protocol::phash::{phash_grey, phash_png};
+use crynux_protocol::phash::{encode_png, phash_grey, phash_png};
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::results::GptResponse;
 use crynux_protocol::signing::SignScheme;
@@ -265,15 +265,7 @@ fn rgb_png() -> Vec<u8> {
             })
         })
         .collect();
-    let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, w, h);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder
-        .write_header()
-        .unwrap()
-        .write_image_data(&pixels)
-        .unwrap();
-    bytes
+    encode_png(w, h, &pixels)
 }
 
 #[wasm_bindgen_test]

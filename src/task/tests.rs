@@ -295,3 +295,19 @@ fn refusals_and_aborts_are_explained_with_what_to_do() {
     assert!(explain_abort("Task error reported").contains("paid the nodes"));
     assert!(explain_abort("<b>new</b>").contains("<b>new</b>"));
 }
+
+#[test]
+fn log_scans_are_paged_without_gaps_or_overlaps() {
+    use super::history::pages;
+    let all: Vec<_> = pages(7, 7 + 2 * LOG_RANGE).collect();
+    assert_eq!(
+        all,
+        [
+            (7, 6 + LOG_RANGE),
+            (7 + LOG_RANGE, 6 + 2 * LOG_RANGE),
+            (7 + 2 * LOG_RANGE, 7 + 2 * LOG_RANGE)
+        ]
+    );
+    assert_eq!(pages(5, 5).collect::<Vec<_>>(), [(5, 5)]);
+    assert_eq!(pages(6, 5).count(), 0);
+}

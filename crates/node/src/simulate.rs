@@ -5,7 +5,7 @@
 
 use crynux_protocol::args::{GptTaskArgs, SdTaskArgs, TaskArgs};
 use crynux_protocol::hash::{keccak256, sha256};
-use crynux_protocol::phash::phash_png;
+use crynux_protocol::phash::{encode_png, phash_png};
 use crynux_protocol::results::{GptChoice, GptReply, GptResponse, GptUsage};
 
 /// The largest side a simulated node draws.
@@ -89,15 +89,7 @@ fn draw(seed: &[u8; 32], w: u32, h: u32) -> Vec<u8> {
             pixels.extend(rgb.map(|v| v.round() as u8));
         }
     }
-    let mut png = Vec::new();
-    let mut encoder = png::Encoder::new(&mut png, w, h);
-    encoder.set_color(png::ColorType::Rgb);
-    encoder.set_depth(png::BitDepth::Eight);
-    // Writing to memory cannot fail for a well-formed image.
-    if let Ok(mut writer) = encoder.write_header() {
-        let _ = writer.write_image_data(&pixels);
-    }
-    png
+    encode_png(w, h, &pixels)
 }
 
 const WORDS: &[&str] = &[

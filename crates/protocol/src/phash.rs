@@ -34,6 +34,29 @@ pub fn phash_png(png_bytes: &[u8]) -> Result<[u8; PHASH_BYTES], String> {
     Ok(phash_grey(&grey, width, height))
 }
 
+/// A PNG file of `width × height` 8-bit pixels, row-major: grey (1 byte per pixel), RGB (3)
+/// or RGBA (4), told apart by the length of `pixels`. Empty when they fit none of those.
+pub fn encode_png(width: u32, height: u32, pixels: &[u8]) -> Vec<u8> {
+    let color = match pixels.len() / (width as usize * height as usize).max(1) {
+        1 => png::ColorType::Grayscale,
+        3 => png::ColorType::Rgb,
+        4 => png::ColorType::Rgba,
+        _ => return Vec::new(),
+    };
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(color);
+    encoder.set_depth(png::BitDepth::Eight);
+    // Writing to memory fails only for pixels that do not fill the image.
+    let written = encoder
+        .write_header()
+        .and_then(|mut writer| writer.write_image_data(pixels));
+    if written.is_err() {
+        bytes.clear();
+    }
+    bytes
+}
+
 /// PIL's `convert("L")` of one pixel: ITU-R 601-2 luma in 16-bit fixed point.
 pub fn luma(r: u8, g: u8, b: u8) -> u8 {
     ((r as u32 * 19595 + g as u32 * 38470 + b as u32 * 7471 + 0x8000) >> 16) as u8

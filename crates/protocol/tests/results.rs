@@ -1,7 +1,7 @@
 //! GPT result files and their check against the on-chain proof.
 
 use crynux_protocol::hash::sha256;
-use crynux_protocol::phash::phash_png;
+use crynux_protocol::phash::{encode_png, phash_png};
 use crynux_protocol::results::{verify_gpt_result, verify_image_hash, GptResponse};
 
 const FILE: &[u8] = br#"{"model": "gpt2", "choices": [{"finish_reason": "length", "message": {"role": "assistant", "content": "<script>alert(1)</script> Hello"}, "index": 0}], "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12}}"#;
@@ -52,15 +52,7 @@ fn png_image() -> Vec<u8> {
             })
         })
         .collect();
-    let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, w, h);
-    encoder.set_color(png::ColorType::Grayscale);
-    encoder
-        .write_header()
-        .unwrap()
-        .write_image_data(&pixels)
-        .unwrap();
-    bytes
+    encode_png(w, h, &pixels)
 }
 
 #[test]

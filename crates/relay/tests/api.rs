@@ -11,7 +11,7 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use crynux_protocol::abi::TaskEvent;
 use crynux_protocol::hash::{keccak256, sha256};
-use crynux_protocol::phash::phash_png;
+use crynux_protocol::phash::{encode_png, phash_png};
 use crynux_protocol::signing::{sign_request, PrivateKey, RelayRequest, SignScheme};
 use crynux_protocol::H256;
 use crynux_relay::{app, AppState, Store};
@@ -207,18 +207,10 @@ fn results_upload(task_id: u64, signer: usize, files: &[Vec<u8>]) -> Request<Bod
 }
 
 fn png(seed: u32) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut encoder = png::Encoder::new(&mut bytes, 64, 64);
-    encoder.set_color(png::ColorType::Rgb);
     let pixels: Vec<u8> = (0..64 * 64 * 3)
         .map(|i: u32| ((i / 3 % 64 * seed + i / 192 * 7) % 256) as u8)
         .collect();
-    encoder
-        .write_header()
-        .unwrap()
-        .write_image_data(&pixels)
-        .unwrap();
-    bytes
+    encode_png(64, 64, &pixels)
 }
 
 async fn succeed(store: &Store, task_id: u64, result: Vec<u8>) {
