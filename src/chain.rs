@@ -179,6 +179,20 @@ impl ChainReader {
         self.request("eth_getLogs", json!([filter])).await
     }
 
+    /// The `token` balance (ERC-20 `balanceOf`) of `account`.
+    pub async fn token_balance(
+        &self,
+        token: Address,
+        account: Address,
+    ) -> Result<U256, ChainError> {
+        self.call_uint(Call {
+            from: account,
+            to: token,
+            data: &balance_of_calldata(account),
+        })
+        .await
+    }
+
     /// The Unix time of block `number`.
     pub async fn block_time(&self, number: u64) -> Result<u64, ChainError> {
         #[derive(serde::Deserialize)]
@@ -229,13 +243,7 @@ pub async fn read_account(
 ) -> Result<AccountInfo, ChainError> {
     Ok(AccountInfo {
         eth: chain.balance(account).await?,
-        cnx: chain
-            .call_uint(Call {
-                from: account,
-                to: contracts.token,
-                data: &balance_of_calldata(account),
-            })
-            .await?,
+        cnx: chain.token_balance(contracts.token, account).await?,
         allowance: chain
             .call_uint(Call {
                 from: account,

@@ -20,7 +20,6 @@ use super::TaskView;
 use crate::browser::{load, random_u31, save, unix_millis};
 use crate::chain::{AccountInfo, ChainError};
 use crate::task::flow::Flow;
-use crate::task::history::stored_runs;
 use crate::task::{Step, TaskRun};
 use crate::wallet::Wallet;
 
@@ -93,11 +92,11 @@ pub fn TaskPanel(
     let resume_chain = profile.chain_id;
     Effect::new(move |_| {
         let stored = wallet.account.get().and_then(|account| {
-            let started = load(&TaskRun::current_key(&storage_profile, account))?;
-            let run = stored_runs(&storage_profile, account)
-                .into_iter()
-                .find(|run| run.started_ms.to_string() == started)?;
-            Some(run)
+            let started = load(&TaskRun::current_key(&storage_profile, account))?
+                .parse()
+                .ok()?;
+            let key = TaskRun::storage_key_of(&storage_profile, account, started);
+            serde_json::from_str::<TaskRun>(&load(&key)?).ok()
         });
         clear();
         let resume = stored.as_ref().is_some_and(|run| match run.next_step(0) {

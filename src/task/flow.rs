@@ -8,15 +8,13 @@ use std::future::Future;
 use crynux_protocol::abi::event_signatures::{
     TASK_ABORTED, TASK_CREATED, TASK_RESULT_COMMITMENTS_READY, TASK_SUCCESS,
 };
-use crynux_protocol::abi::{
-    balance_of_calldata, cancel_task_calldata, event_topic, gas_limit_with_margin, Revert,
-};
+use crynux_protocol::abi::{cancel_task_calldata, event_topic, gas_limit_with_margin, Revert};
 use crynux_protocol::args::TaskType;
 use crynux_protocol::phash::phash_grey;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::results::{verify_gpt_result, verify_image_hash, GptResponse};
 use crynux_protocol::signing::{RelayRequest, SignScheme, Signature};
-use crynux_protocol::{Log, H256, U256};
+use crynux_protocol::{Log, H256};
 use leptos::prelude::*;
 
 use super::history::pages;
@@ -539,17 +537,6 @@ impl Flow {
         Ok(())
     }
 
-    async fn cnx_balance(&self, account: crynux_protocol::Address) -> Result<U256, ChainError> {
-        let data = balance_of_calldata(account);
-        self.chain
-            .call_uint(Call {
-                from: account,
-                to: self.profile.contracts.token,
-                data: &data,
-            })
-            .await
-    }
-
     /// Simulates `cancelTask`, asks the wallet to send it, and records the outcome and the
     /// account's CNX before and after.
     async fn cancel_task(&self) -> Result<(), TaskError> {
@@ -571,7 +558,10 @@ impl Flow {
             }
             other => other?,
         };
-        let before = self.cnx_balance(run.creator).await?;
+        let before = self
+            .chain
+            .token_balance(self.profile.contracts.token, run.creator)
+            .await?;
         self.say("Confirm the cancellation in your wallet…");
         let hash = self
             .wallet
@@ -589,7 +579,10 @@ impl Flow {
                 "the cancellation was mined but failed".into(),
             ));
         }
-        let after = self.cnx_balance(run.creator).await?;
+        let after = self
+            .chain
+            .token_balance(self.profile.contracts.token, run.creator)
+            .await?;
         self.update(|run| {
             receipt
                 .logs

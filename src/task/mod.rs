@@ -354,11 +354,12 @@ impl TaskRun {
 
     /// Where this task is kept in the browser.
     pub fn storage_key(&self, profile: &NetworkProfile) -> String {
-        format!(
-            "{}{}",
-            Self::storage_prefix(profile, self.creator),
-            self.started_ms
-        )
+        Self::storage_key_of(profile, self.creator, self.started_ms)
+    }
+
+    /// Where the task of `creator` asked for at `started_ms` is kept in the browser.
+    pub fn storage_key_of(profile: &NetworkProfile, creator: Address, started_ms: u64) -> String {
+        format!("{}{started_ms}", Self::storage_prefix(profile, creator))
     }
 
     /// The prefix of the keys of `creator`'s tasks in the browser.
