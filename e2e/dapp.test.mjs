@@ -505,6 +505,7 @@ test('reload after success, before the download: the results are downloaded afte
   const seed = `${args.task_config.seed}`;
   await page.getByRole('button', { name: /^Open Task \d+$/ }).click();
   const past = page.getByTestId('past-task');
+  await page.waitForFunction(() => document.activeElement?.id === 'past-task-title');
   await past.locator('summary', { hasText: 'Arguments' }).click();
   assert.deepEqual(JSON.parse(await past.getByTestId('past-args').textContent()), args);
   const seedField = page.getByLabel('Seed', { exact: true });

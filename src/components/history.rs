@@ -15,6 +15,9 @@ use crate::task::history::account_history;
 use crate::task::{Preview, TaskRun};
 use crate::wallet::Wallet;
 
+/// The id of an opened past task's heading.
+const PAST_TASK_TITLE: &str = "past-task-title";
+
 /// `ms` since the Unix epoch as a local date and time, "2026-11-25 14:05".
 fn local_time(ms: u64) -> String {
     let date = js_sys::Date::new(&(ms as f64).into());
@@ -144,7 +147,18 @@ fn HistoryRow(run: TaskRun, fee: String, opened: RwSignal<Option<TaskRun>>) -> i
                 <p class="summary">{summary}</p>
                 <p class="state" data-testid="history-state">{state}</p>
             </div>
-            <button aria-label=open_label on:click=move |_| opened.set(Some(run.clone()))>"Open"</button>
+            <button aria-label=open_label on:click=move |_| {
+                opened.set(Some(run.clone()));
+                // The opened task is below the list: take the reader there.
+                request_animation_frame(|| {
+                    if let Some(title) = document().get_element_by_id(PAST_TASK_TITLE) {
+                        title.scroll_into_view();
+                        if let Ok(title) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(title) {
+                            let _ = title.focus();
+                        }
+                    }
+                });
+            }>"Open"</button>
         </li>
     }
 }
@@ -175,7 +189,7 @@ fn PastTask(
     let again_new_seed = run.clone();
     view! {
         <div class="past-task" data-testid="past-task">
-            <TaskView flow advance />
+            <TaskView flow advance title_id=PAST_TASK_TITLE />
             <section class="card" aria-label="What to do with this task">
                 {args.map(|args| view! {
                     <details>

@@ -24,6 +24,9 @@ pub fn TaskView(
     /// Takes a finished chat on with its reply, as the next task's conversation.
     #[prop(optional)]
     continue_chat: Option<Callback<String>>,
+    /// The id of the view's heading (unique on the page).
+    #[prop(default = "task-title")]
+    title_id: &'static str,
 ) -> impl IntoView {
     let (run, activity, files) = (flow.run, flow.activity, flow.files);
     let cancel = {
@@ -161,8 +164,8 @@ pub fn TaskView(
     };
 
     view! {
-        <section class="card" aria-labelledby="task-title" data-testid="task">
-            <h2 id="task-title">{title}</h2>
+        <section class="card" aria-labelledby=title_id data-testid="task">
+            <h2 id=title_id tabindex="-1">{title}</h2>
             <ol class="timeline" data-testid="timeline">{timeline}</ol>
             {move || nodes().map(|line| view! { <p class="hint" data-testid="nodes">{line}</p> })}
             <p class="status" role="status" aria-live="polite" data-testid="activity">{move || activity.get()}</p>
