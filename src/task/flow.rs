@@ -451,6 +451,13 @@ impl Flow {
                 Ok::<_, ChainError>(to < head)
             };
             match read.await {
+                Ok(_)
+                    if self.run.with_untracked(|run| {
+                        run.as_ref().is_some_and(|r| r.outcome.is_some())
+                    }) =>
+                {
+                    return Ok(());
+                }
                 Ok(more) => {
                     backoff = Backoff::new(1_000, 10_000);
                     self.say("Waiting for the nodes to run the task…");
