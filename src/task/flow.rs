@@ -17,7 +17,7 @@ use crynux_protocol::signing::{RelayRequest, SignScheme, Signature};
 use crynux_protocol::{Log, H256};
 use leptos::prelude::*;
 
-use super::history::pages;
+use super::history::{make_room, pages};
 use super::{explain_create_refusal, Intent, Outcome, Preview, Refund, Step, TaskRun, LOG_RANGE};
 use crate::browser::{
     grey_levels, object_url, revoke_object_url, save, sleep, thumbnail, unix_seconds,
@@ -239,7 +239,10 @@ impl Flow {
             if let Some(run) = run.as_mut().filter(|run| Some(run.creator) == account) {
                 change(run);
                 if let Ok(text) = serde_json::to_string(run) {
-                    let saved = save(&run.storage_key(&self.profile), &text);
+                    let key = run.storage_key(&self.profile);
+                    let saved = save(&key, &text)
+                        || (make_room(&self.profile, run.creator, run.started_ms)
+                            && save(&key, &text));
                     self.storage_refused.set(!saved);
                 }
             }

@@ -10,7 +10,7 @@ use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::{Address, H256};
 
 use super::{found_tasks, Outcome, TaskRun, LOG_RANGE};
-use crate::browser::load_all;
+use crate::browser::{load_all, save};
 use crate::chain::{ChainError, ChainReader};
 
 /// Block ranges of at most [`LOG_RANGE`] blocks covering `from..=to`.
@@ -27,6 +27,23 @@ pub fn stored_runs(profile: &NetworkProfile, creator: Address) -> Vec<TaskRun> {
         .filter_map(|text| serde_json::from_str::<TaskRun>(text).ok())
         .filter(|run| run.creator == creator)
         .collect()
+}
+
+/// Makes room in a full storage for the task `keep` of `creator`: the other tasks that ended
+/// forget their arguments (the history then says they are on the relay). False when there
+/// was nothing to forget.
+pub fn make_room(profile: &NetworkProfile, creator: Address, keep: u64) -> bool {
+    let mut freed = false;
+    for mut run in stored_runs(profile, creator) {
+        if run.started_ms == keep || !run.args_known() || run.outcome.is_none() {
+            continue;
+        }
+        run.args.clear();
+        if let Ok(text) = serde_json::to_string(&run) {
+            freed |= save(&run.storage_key(profile), &text);
+        }
+    }
+    freed
 }
 
 /// Every task of `creator`, newest first: found on chain, with what this browser stored of
