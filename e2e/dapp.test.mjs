@@ -346,17 +346,28 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
   await app.waitForText('cnx', /^940 CNX$/);
   await page.screenshot({ path: `${out}/dapp-chat-two-turns.png`, fullPage: true });
 
+  // The blocks the history reads for the account's tasks (eth_getLogs on the creator topic).
+  const deployment = JSON.parse(devnet.profile).deployment_block;
+  let scans = [];
+  page.on('request', (request) => {
+    if (request.method() !== 'POST' || !request.url().startsWith(devnet.rpcUrl)) return;
+    const body = JSON.parse(request.postData());
+    if (body.method === 'eth_getLogs' && body.params[0].topics.length === 2) scans.push(Number(body.params[0].fromBlock));
+  });
+
   // A reload brings back the account's last chat arguments.
   await page.reload();
   await app.connect();
   await app.chooseType('Chat');
   assert.equal(await page.getByLabel('Message 3', { exact: true }).inputValue(), 'And a <b>TPU</b>?');
 
-  // The history lists both chats with the reply's first words; with the browser's storage
-  // cleared, the chain still lists both.
+  // The history lists both chats with the reply's first words, reading only blocks it had
+  // not read; with the browser's storage cleared, the chain still lists both.
   const rows = page.getByTestId('history-row');
   await rows.nth(1).waitFor();
   assert.equal(await rows.count(), 2);
+  assert.ok(scans.every((from) => from > deployment), `history scans from ${scans}`);
+  scans = [];
   assert.match(await rows.nth(0).textContent(), /Chat .*What is a GPU\?.*Succeeded/);
   assert.equal(await page.locator('.history .reply-words').count(), 2);
   await page.evaluate(() => localStorage.clear());
@@ -364,6 +375,7 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
   await app.connect();
   await rows.nth(1).waitFor();
   assert.equal(await rows.count(), 2);
+  assert.deepEqual(scans, [deployment], 'read from the deployment block again');
   for (const row of await rows.all()) assert.match(await row.textContent(), /Arguments only on the relay.*Succeeded/);
   await page.screenshot({ path: `${out}/dapp-history-from-chain.png`, fullPage: true });
   // The newest opens; its reply is downloaded again and checked against the chain.
@@ -373,6 +385,9 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
   await past.getByTestId('go-on').click();
   await past.getByTestId('reply').waitFor();
   await past.getByTestId('verified').waitFor();
+  // Read again after the download: still the same two tasks, now with the reply's words.
+  await page.locator('.history .reply-words').waitFor();
+  assert.equal(await rows.count(), 2);
   await app.asPhoneInDarkMode();
   await page.locator('#history-title').scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${out}/dapp-past-task-phone-dark.png`, fullPage: true });

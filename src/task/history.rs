@@ -9,8 +9,8 @@ use crynux_protocol::args::task_hash;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::{Address, H256};
 
-use super::{found_tasks, Outcome, TaskRun, LOG_RANGE};
-use crate::browser::{load_all, save};
+use super::{account_prefix, found_tasks, Outcome, TaskRun, LOG_RANGE};
+use crate::browser::{load, load_all, save};
 use crate::chain::{ChainError, ChainReader};
 
 /// Block ranges of at most [`LOG_RANGE`] blocks covering `from..=to`.
@@ -48,7 +48,8 @@ pub fn make_room(profile: &NetworkProfile, creator: Address, keep: u64) -> bool 
 
 /// Every task of `creator`, newest first: found on chain, with what this browser stored of
 /// them (arguments, previews), and the ones whose payment this browser sent but the chain has
-/// not shown yet.
+/// not shown yet. Reads only the blocks it has not read before: tasks known only from the
+/// chain are stored (without arguments), with how far the chain was read.
 pub async fn account_history(
     chain: &ChainReader,
     profile: &NetworkProfile,
@@ -57,11 +58,17 @@ pub async fn account_history(
     let task_contract = profile.contracts.task;
     let mut runs: Vec<TaskRun> = stored_runs(profile, creator)
         .into_iter()
-        .filter(|run| run.tx_hash.is_some() || run.intent.is_some())
+        .filter(|run| run.tx_hash.is_some() || run.intent.is_some() || !run.args_known())
         .collect();
     let head = chain.block_number().await?;
+    let scanned_key = format!("{}history-scanned", account_prefix(profile, creator));
+    // A chain behind what was read (a restarted devnet) is read again from the start.
+    let from = load(&scanned_key)
+        .and_then(|block| block.parse::<u64>().ok())
+        .filter(|block| *block <= head)
+        .map_or(profile.deployment_block, |block| block + 1);
     let mut created_logs = Vec::new();
-    for (from, to) in pages(profile.deployment_block, head) {
+    for (from, to) in pages(from, head) {
         let topics = [event_topic(TASK_CREATED)];
         let creator_topic = Some(H256::from(creator));
         created_logs.extend(
@@ -88,28 +95,39 @@ pub async fn account_history(
         runs.push(run);
     }
 
-    // Outcomes, from the oldest task not known to have ended.
+    // Outcomes of the tasks that may still change, from the first block one of them has not
+    // read. A success whose results were downloaded was uploaded, so it cannot be cancelled.
     let open = |run: &TaskRun| {
         run.task_id().is_some()
-            && !matches!(
-                run.outcome,
-                Some(Outcome::Aborted { .. } | Outcome::Reverted { .. })
-            )
+            && match run.outcome {
+                None => true,
+                Some(Outcome::Success { .. }) => !run.results_seen,
+                Some(_) => false,
+            }
     };
     let first = runs
         .iter()
         .filter(|run| open(run))
-        .filter_map(|run| run.created.as_ref().map(|c| c.block))
+        .map(|run| run.cursor)
         .min();
     if let Some(first) = first {
         let topics = [event_topic(TASK_SUCCESS), event_topic(TASK_ABORTED)];
         for (from, to) in pages(first, head) {
             let logs = chain.logs(task_contract, &topics, None, from, to).await?;
-            for run in runs.iter_mut().filter(|run| open(run)) {
+            for run in runs.iter_mut().filter(|run| open(run) && run.cursor <= to) {
                 logs.iter().for_each(|log| run.record_event(log));
+                run.cursor = to + 1;
             }
         }
     }
+    // This browser writes a task it created only while following it: the history keeps
+    // the ones known from the chain alone.
+    for run in runs.iter().filter(|run| !run.args_known()) {
+        if let Ok(text) = serde_json::to_string(run) {
+            save(&run.storage_key(profile), &text);
+        }
+    }
+    save(&scanned_key, &head.to_string());
     // A request the wallet never sent (refused, or closed) is no task.
     runs.retain(|run| run.tx_hash.is_some() || run.created.is_some());
     runs.sort_by_key(|run| std::cmp::Reverse(run.started_ms));
