@@ -101,7 +101,7 @@ pub fn TaskPanel(
         clear();
         let resume = stored.as_ref().is_some_and(|run| match run.next_step(0) {
             Step::Done => false,
-            Step::Send => run.intent.is_some(),
+            Step::Send => run.asked_at_block.is_some(),
             Step::Download => !run.results_seen,
             Step::Mine | Step::Upload | Step::Follow => true,
         });

@@ -6,7 +6,7 @@ use std::fmt;
 use std::future::Future;
 
 use crynux_protocol::abi::event_signatures::{
-    TASK_ABORTED, TASK_CREATED, TASK_RESULT_COMMITMENTS_READY, TASK_SUCCESS,
+    TASK_ABORTED, TASK_RESULT_COMMITMENTS_READY, TASK_SUCCESS,
 };
 use crynux_protocol::abi::{cancel_task_calldata, event_topic, gas_limit_with_margin, Revert};
 use crynux_protocol::args::TaskType;
@@ -17,8 +17,8 @@ use crynux_protocol::signing::{RelayRequest, SignScheme, Signature};
 use crynux_protocol::{Log, H256};
 use leptos::prelude::*;
 
-use super::history::{make_room, pages};
-use super::{explain_create_refusal, Intent, Outcome, Preview, Refund, Step, TaskRun, LOG_RANGE};
+use super::history::{created_logs, make_room};
+use super::{explain_create_refusal, Outcome, Preview, Refund, Step, TaskRun, LOG_RANGE};
 use crate::browser::{
     grey_levels, object_url, revoke_object_url, save, sleep, thumbnail, unix_seconds,
 };
@@ -284,8 +284,8 @@ impl Flow {
     /// Simulates `createTask`, then asks the wallet to send it; never for a task whose earlier
     /// request may have been sent (its answer lost to a reload) before that is ruled out.
     async fn send(&self, run: &TaskRun) -> Result<(), TaskError> {
-        if let Some(intent) = run.intent {
-            if self.find_sent(run, intent).await? {
+        if let Some(block) = run.asked_at_block {
+            if self.find_sent(run, block).await? {
                 return Ok(());
             }
         }
@@ -299,11 +299,8 @@ impl Flow {
             }
             other => other?,
         };
-        let intent = Intent {
-            block: self.chain.block_number().await?,
-            nonce: self.chain.transaction_count(run.creator, true).await?,
-        };
-        self.update(|run| run.intent = Some(intent));
+        let head = self.chain.block_number().await?;
+        self.update(|run| run.asked_at_block = Some(head));
         self.say("Confirm the payment in your wallet…");
         let hash = self
             .wallet
@@ -369,17 +366,18 @@ impl Flow {
 
     /// Whether an earlier `createTask` request, whose answer was lost, created the task
     /// (then recorded). Waits while a transaction of the account is still pending.
-    async fn find_sent(&self, run: &TaskRun, intent: Intent) -> Result<bool, TaskError> {
-        let topics = [event_topic(TASK_CREATED)];
-        let creator = Some(H256::from(run.creator));
+    async fn find_sent(&self, run: &TaskRun, asked_at_block: u64) -> Result<bool, TaskError> {
         self.say("Looking for the payment you confirmed before…");
         loop {
             let head = self.chain.block_number().await?;
-            let mut logs = Vec::new();
-            for (from, to) in pages(intent.block, head) {
-                let task = self.profile.contracts.task;
-                logs.extend(self.chain.logs(task, &topics, creator, from, to).await?);
-            }
+            let logs = created_logs(
+                &self.chain,
+                &self.profile,
+                run.creator,
+                asked_at_block,
+                head,
+            )
+            .await?;
             if self.record_created(&logs).await? {
                 return Ok(true);
             }

@@ -7,7 +7,7 @@ use crynux_protocol::abi::event_signatures::{TASK_ABORTED, TASK_CREATED, TASK_SU
 use crynux_protocol::abi::event_topic;
 use crynux_protocol::args::task_hash;
 use crynux_protocol::profile::NetworkProfile;
-use crynux_protocol::{Address, H256};
+use crynux_protocol::{Address, Log, H256};
 
 use super::{account_prefix, found_tasks, Outcome, TaskRun, LOG_RANGE};
 use crate::browser::{load, load_all, save};
@@ -46,6 +46,25 @@ pub fn make_room(profile: &NetworkProfile, creator: Address, keep: u64) -> bool 
     freed
 }
 
+/// The `TaskCreated` logs naming `creator`, in blocks `from..=to` (one `eth_getLogs` per
+/// page, on the indexed creator topic).
+pub async fn created_logs(
+    chain: &ChainReader,
+    profile: &NetworkProfile,
+    creator: Address,
+    from: u64,
+    to: u64,
+) -> Result<Vec<Log>, ChainError> {
+    let topics = [event_topic(TASK_CREATED)];
+    let creator_topic = Some(H256::from(creator));
+    let mut logs = Vec::new();
+    for (from, to) in pages(from, to) {
+        let task = profile.contracts.task;
+        logs.extend(chain.logs(task, &topics, creator_topic, from, to).await?);
+    }
+    Ok(logs)
+}
+
 /// Every task of `creator`, newest first: found on chain, with what this browser stored of
 /// them (arguments, previews), and the ones whose payment this browser sent but the chain has
 /// not shown yet. Reads only the blocks it has not read before: tasks known only from the
@@ -58,7 +77,7 @@ pub async fn account_history(
     let task_contract = profile.contracts.task;
     let mut runs: Vec<TaskRun> = stored_runs(profile, creator)
         .into_iter()
-        .filter(|run| run.tx_hash.is_some() || run.intent.is_some() || !run.args_known())
+        .filter(|run| run.tx_hash.is_some() || run.asked_at_block.is_some() || !run.args_known())
         .collect();
     let head = chain.block_number().await?;
     let scanned_key = format!("{}history-scanned", account_prefix(profile, creator));
@@ -67,16 +86,7 @@ pub async fn account_history(
         .and_then(|block| block.parse::<u64>().ok())
         .filter(|block| *block <= head)
         .map_or(profile.deployment_block, |block| block + 1);
-    let mut created_logs = Vec::new();
-    for (from, to) in pages(from, head) {
-        let topics = [event_topic(TASK_CREATED)];
-        let creator_topic = Some(H256::from(creator));
-        created_logs.extend(
-            chain
-                .logs(task_contract, &topics, creator_topic, from, to)
-                .await?,
-        );
-    }
+    let created_logs = created_logs(chain, profile, creator, from, head).await?;
     for found in found_tasks(&created_logs) {
         let task_id = found.created.task_id;
         // This browser's record of it: by id, or by its arguments when the wallet's answer

@@ -33,9 +33,9 @@ pub struct TaskRun {
     pub args: String,
     /// `vramLimit` in GB.
     pub vram_gb: u64,
-    /// Where the chain and the account stood just before the wallet was asked to send
-    /// `createTask`: how a request whose answer was lost (a reload) is found again.
-    pub intent: Option<Intent>,
+    /// The latest block just before the wallet was asked to send `createTask`: a request
+    /// whose answer was lost (a reload) is looked for in the blocks after it.
+    pub asked_at_block: Option<u64>,
     /// The `createTask` transaction, once the wallet sent it.
     pub tx_hash: Option<H256>,
     /// What `TaskCreated` said, once mined.
@@ -57,15 +57,6 @@ pub struct TaskRun {
     /// Whether all its results were downloaded once (a reload then waits for the user to
     /// ask for them again: each download is a signature).
     pub results_seen: bool,
-}
-
-/// The chain and the account just before `createTask` was asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Intent {
-    /// The latest block then: the task, if created, is in a later one.
-    pub block: u64,
-    /// The account's transaction count, pending ones included.
-    pub nonce: u64,
 }
 
 /// The account's CNX around a cancellation.
@@ -155,7 +146,7 @@ impl TaskRun {
             task_type,
             args,
             vram_gb,
-            intent: None,
+            asked_at_block: None,
             tx_hash: None,
             created: None,
             uploaded: false,

@@ -192,7 +192,7 @@ fn tasks_found_on_chain_group_their_three_rounds() {
 #[test]
 fn a_task_found_after_a_lost_wallet_answer_goes_on_without_a_second_payment() {
     let mut run = sd_run();
-    run.intent = Some(Intent { block: 4, nonce: 2 });
+    run.asked_at_block = Some(4);
     // No transaction hash: the answer was lost to a reload, but the task is on chain.
     run.record_creation(
         &[created(9, Address::repeat_byte(1), 0)],
