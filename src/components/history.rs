@@ -2,7 +2,6 @@
 //! asked, time, fee, final state, a thumbnail or the reply's first words); a task opens with
 //! its arguments, its results downloaded again, "run again" and "use this seed".
 
-use crynux_protocol::args::form::field;
 use crynux_protocol::args::TaskType;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::units::format_cnx;
@@ -29,14 +28,6 @@ fn local_time(ms: u64) -> String {
         date.get_hours(),
         date.get_minutes()
     )
-}
-
-/// The seed of an image task.
-fn seed_of(run: &TaskRun) -> Option<u32> {
-    let seed = field(&run.args, "/task_config/seed")?.as_u64()?;
-    (run.task_type == TaskType::StableDiffusion)
-        .then(|| u32::try_from(seed).ok())
-        .flatten()
 }
 
 /// The list of past tasks, and the one opened.
@@ -182,7 +173,7 @@ fn PastTask(
     };
     let cleanup = flow.clone();
     on_cleanup(move || cleanup.clear_files());
-    let seed = seed_of(&run);
+    let seed = run.seed();
     let is_image = run.task_type == TaskType::StableDiffusion;
     let args = run.args_known().then(|| run.args.clone());
     let again = run.clone();

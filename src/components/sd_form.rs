@@ -15,6 +15,11 @@ use super::args_form::{
 };
 use crate::browser::{png_data_url, random_u31, MAX_IMAGE_FILE_BYTES};
 
+/// A seed drawn at random from the browser's random source.
+pub fn random_seed() -> u32 {
+    random_u31() % (MAX_SEED + 1)
+}
+
 /// The Stable Diffusion form; `last_seed` is the seed of the last image task, if any.
 #[component]
 pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
@@ -72,7 +77,7 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
             </div>
             <div class="actions">
                 <button type="button" class="secondary" on:click=move |_| {
-                    form.set_field("/task_config/seed", json!(random_u31() % (MAX_SEED + 1)))
+                    form.set_field("/task_config/seed", json!(random_seed()))
                 }>"New seed"</button>
                 {move || last_seed.get().map(|seed| view! {
                     <button type="button" class="secondary" data-testid="last-seed" on:click=seed_button(seed)>

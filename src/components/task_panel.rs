@@ -1,10 +1,10 @@
 //! A new task: the Stable Diffusion and GPT forms, the raw JSON editor (all edit the same
 //! arguments text, validated while typing), saved arguments, and the button that pays.
 
-use crynux_protocol::args::form::{field, pointer_line, splice, with_field};
+use crynux_protocol::args::form::{field, pointer_line, splice};
 use crynux_protocol::args::{
     ArgsError, GptTaskArgs, Message, Role, SdTaskArgs, TaskArgs, TaskType, DEFAULT_BASE_MODEL,
-    DEFAULT_GPT_MODEL, MAX_SEED,
+    DEFAULT_GPT_MODEL,
 };
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::units::format_cnx;
@@ -15,9 +15,9 @@ use super::args_form::{control_id, ArgsForm};
 use super::gpt_form::GptForm;
 use super::history::History;
 use super::saved_args::{last_used, remember_last, SavedArgs};
-use super::sd_form::SdForm;
+use super::sd_form::{random_seed, SdForm};
 use super::TaskView;
-use crate::browser::{load, random_u31, save, unix_millis};
+use crate::browser::{load, save, unix_millis};
 use crate::chain::{AccountInfo, ChainError};
 use crate::task::flow::Flow;
 use crate::task::{Step, TaskRun};
@@ -31,7 +31,7 @@ fn pretty(args: &TaskArgs) -> String {
 
 fn initial_sd_args() -> String {
     let mut args = SdTaskArgs::new(DEFAULT_BASE_MODEL, "");
-    args.task_config.seed = random_u31() % (MAX_SEED + 1);
+    args.task_config.seed = random_seed();
     pretty(&TaskArgs::Sd(args))
 }
 
@@ -163,15 +163,7 @@ pub fn TaskPanel(
         run.set(Some(TaskRun::new(account, kind, text, vram, started_ms)));
         advance.dispatch(());
     };
-    let last_seed = Signal::derive(move || {
-        run.with(|run| {
-            let run = run
-                .as_ref()
-                .filter(|run| run.task_type == TaskType::StableDiffusion)?;
-            let seed = field(&run.args, "/task_config/seed")?.as_u64()?;
-            u32::try_from(seed).ok()
-        })
-    });
+    let last_seed = Signal::derive(move || run.with(|run| run.as_ref()?.seed()));
     // A finished chat goes on: its messages, the reply, and a new message to write.
     let continue_chat = Callback::new(move |reply: String| {
         let Some(args) = run.with_untracked(|run| run.as_ref().map(|run| run.args.clone())) else {
@@ -190,21 +182,16 @@ pub fn TaskPanel(
 
     // A past task's arguments back in the form, with a new seed when asked.
     let run_again = Callback::new(move |(past, new_seed): (TaskRun, bool)| {
-        let mut text = past.args;
-        if new_seed {
-            let seed = serde_json::json!(random_u31() % (MAX_SEED + 1));
-            text = with_field(&text, "/task_config/seed", seed).unwrap_or(text);
-        }
-        form.text_of(past.task_type).set(text);
+        form.text_of(past.task_type).set(past.args);
         kind.set(past.task_type);
+        if new_seed {
+            form.set_field("/task_config/seed", random_seed().into());
+        }
         scroll_to("builder-title");
     });
     let use_seed = Callback::new(move |seed: u32| {
-        let text = form.text_of(TaskType::StableDiffusion);
-        if let Some(new) = with_field(&text.get_untracked(), "/task_config/seed", seed.into()) {
-            text.set(new);
-        }
         kind.set(TaskType::StableDiffusion);
+        form.set_field("/task_config/seed", seed.into());
         scroll_to("builder-title");
     });
     // The history is read again whenever the current task moves on.

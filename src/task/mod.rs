@@ -316,6 +316,15 @@ impl TaskRun {
         Some(text.chars().take(SUMMARY_CHARS).collect())
     }
 
+    /// The seed of an image task.
+    pub fn seed(&self) -> Option<u32> {
+        if self.task_type != TaskType::StableDiffusion {
+            return None;
+        }
+        let seed = field(&self.args, "/task_config/seed")?.as_u64()?;
+        u32::try_from(seed).ok()
+    }
+
     /// How the task stands, in a few words.
     pub fn state_words(&self) -> &'static str {
         match &self.outcome {
