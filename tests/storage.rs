@@ -3,7 +3,8 @@
 
 use crynux_dapp::browser::save;
 use crynux_dapp::task::history::{make_room, stored_runs};
-use crynux_dapp::task::{Outcome, TaskRun, CANCELLED};
+use crynux_dapp::task::{Outcome, TaskRun};
+use crynux_protocol::abi::abort_reasons::CANCELLED;
 use crynux_protocol::args::TaskType;
 use crynux_protocol::Address;
 use wasm_bindgen_test::*;

@@ -5,8 +5,9 @@
 use crynux_dapp::browser::grey_levels;
 use crynux_dapp::components::TaskView;
 use crynux_dapp::task::flow::{Flow, ResultContent, ResultFile, TaskError};
-use crynux_dapp::task::{Created, Outcome, Refund, TaskRun, CANCELLED};
+use crynux_dapp::task::{Created, Outcome, Refund, TaskRun};
 use crynux_dapp::wallet::use_wallet;
+use crynux_protocol::abi::abort_reasons::CANCELLED;
 use crynux_protocol::args::TaskType;
 use crynux_protocol::phash::{encode_png, phash_grey, phash_png};
 use crynux_protocol::profile::NetworkProfile;

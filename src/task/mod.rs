@@ -6,6 +6,7 @@
 pub mod flow;
 pub mod history;
 
+use crynux_protocol::abi::abort_reasons::{CANCELLED, ERROR_REPORTED, RESULT_ILLEGAL};
 use crynux_protocol::abi::{create_task_calldata, Revert, TaskEvent};
 use crynux_protocol::args::form::{field, field_text};
 use crynux_protocol::args::{task_hash, TaskType};
@@ -332,8 +333,8 @@ impl TaskRun {
             Some(Outcome::Success { .. }) => "Succeeded",
             Some(Outcome::Aborted { reason, .. }) => match reason.as_str() {
                 CANCELLED => "Cancelled: refunded",
-                "Task result illegal" => "Aborted, the nodes disagreed: refunded",
-                "Task error reported" => "Aborted, the task could not run: fee paid to the nodes",
+                RESULT_ILLEGAL => "Aborted, the nodes disagreed: refunded",
+                ERROR_REPORTED => "Aborted, the task could not run: fee paid to the nodes",
                 _ => "Aborted",
             },
             None if self.created.is_some() => "Waiting for the nodes",
@@ -380,9 +381,6 @@ pub fn account_prefix(profile: &NetworkProfile, account: Address) -> String {
         profile.chain_id, profile.contracts.task
     )
 }
-
-/// The reason of `TaskAborted` after `cancelTask`.
-pub const CANCELLED: &str = "Task Cancelled";
 
 /// A task as `TaskCreated` tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -471,11 +469,11 @@ pub fn explain_abort(reason: &str) -> String {
         CANCELLED => "The task was cancelled after its deadline. The part of the fee no \
                       node had earned yet was refunded to your account."
             .to_owned(),
-        "Task error reported" => "The nodes could not run these arguments (for example an \
+        ERROR_REPORTED => "The nodes could not run these arguments (for example an \
                                   unknown model) and reported an error. The fee paid the nodes \
                                   that reported it."
             .to_owned(),
-        "Task result illegal" => "The three nodes returned three different results, so none \
+        RESULT_ILLEGAL => "The three nodes returned three different results, so none \
                                   could be trusted. The fee was refunded to your account."
             .to_owned(),
         other => format!("The network aborted the task: {other}."),

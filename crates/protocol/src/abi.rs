@@ -113,6 +113,16 @@ pub mod event_signatures {
     pub const TASK_ABORTED: &str = "TaskAborted(uint256,string)";
 }
 
+/// The reasons of `TaskAborted`.
+pub mod abort_reasons {
+    /// `cancelTask` after the deadline: the unspent fee goes back to the creator.
+    pub const CANCELLED: &str = "Task Cancelled";
+    /// Three different results: the fee goes back to the creator.
+    pub const RESULT_ILLEGAL: &str = "Task result illegal";
+    /// The nodes could not run the task: the fee pays the reporters.
+    pub const ERROR_REPORTED: &str = "Task error reported";
+}
+
 /// topic0 of an event signature.
 pub fn event_topic(signature: &str) -> H256 {
     H256(keccak256(signature.as_bytes()))
