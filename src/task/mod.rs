@@ -231,12 +231,8 @@ impl TaskRun {
     /// its receipt, or those found by its arguments' hash after a lost answer.
     pub fn record_creation(&mut self, logs: &[Log], task_contract: Address) {
         let ours = task_hash(self.args.as_bytes());
-        let own_logs: Vec<Log> = logs
-            .iter()
-            .filter(|log| log.address == task_contract)
-            .cloned()
-            .collect();
-        if let Some(found) = found_tasks(&own_logs)
+        let own_logs = logs.iter().filter(|log| log.address == task_contract);
+        if let Some(found) = found_tasks(own_logs)
             .into_iter()
             .find(|found| found.task_hash.0 == ours)
         {
@@ -394,7 +390,7 @@ pub struct FoundTask {
 }
 
 /// The tasks in `TaskCreated` logs (one log per selected node), in order of appearance.
-pub fn found_tasks(logs: &[Log]) -> Vec<FoundTask> {
+pub fn found_tasks<'a>(logs: impl IntoIterator<Item = &'a Log>) -> Vec<FoundTask> {
     let mut found: Vec<FoundTask> = Vec::new();
     for log in logs {
         let Some(Ok(TaskEvent::Created {
