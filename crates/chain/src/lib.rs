@@ -212,7 +212,8 @@ impl Chain {
         Ok(receipt)
     }
 
-    async fn receipt(&self, hash: H256) -> Result<TransactionReceipt, ChainError> {
+    /// Waits (a few seconds at most) for the receipt of transaction `hash`.
+    pub async fn receipt(&self, hash: H256) -> Result<TransactionReceipt, ChainError> {
         for attempt in 0..100u64 {
             let receipt: Option<TransactionReceipt> = self
                 .request("eth_getTransactionReceipt", json!([hash]))

@@ -31,6 +31,14 @@ pub fn approve_calldata(spender: Address, amount: U256) -> Vec<u8> {
     )
 }
 
+/// `CrynuxToken.transfer(to, amount)`
+pub fn transfer_calldata(to: Address, amount: U256) -> Vec<u8> {
+    encode_call(
+        "transfer(address,uint256)",
+        &[Token::Address(to), Token::Uint(amount)],
+    )
+}
+
 /// `CrynuxToken.allowance(owner, spender)`
 pub fn allowance_calldata(owner: Address, spender: Address) -> Vec<u8> {
     encode_call(

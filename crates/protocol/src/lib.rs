@@ -1,6 +1,6 @@
 //! The Crynux application protocol of the four-argument `createTask` era, written once for
 //! the DApp, the relay, the nodes and the CLI: task arguments and their validation, task
-//! hashes, relay request signatures, contract calldata and events, results.
+//! hashes, relay request signatures, transactions signed by a local key, contract calldata and events, results.
 //!
 //! Pure logic: no I/O, no wasm or UI dependency.
 
@@ -14,6 +14,7 @@ pub mod relay;
 pub mod results;
 pub mod rpc;
 pub mod signing;
+pub mod transaction;
 pub mod units;
 
 pub use ethers_core::types::{Address, Log, H256, U256};

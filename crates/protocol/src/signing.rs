@@ -196,9 +196,15 @@ impl Signature {
 
     /// `0x` + r‖s‖v with v 0 or 1, low s: the form the era relay accepts.
     pub fn to_hex(&self) -> String {
-        let mut bytes = self.inner.to_bytes().to_vec();
-        bytes.push(self.recovery_id.to_byte());
-        format!("0x{}", hex::encode(bytes))
+        format!("0x{}", hex::encode(self.to_bytes()))
+    }
+
+    /// r‖s‖v with v 0 or 1, low s.
+    pub fn to_bytes(&self) -> [u8; 65] {
+        let mut bytes = [0; 65];
+        bytes[..64].copy_from_slice(&self.inner.to_bytes());
+        bytes[64] = self.recovery_id.to_byte();
+        bytes
     }
 
     /// Whether the parsed signature had s above n/2 (the era relay rejects those).
@@ -229,7 +235,12 @@ impl PrivateKey {
     pub fn from_hex(text: &str) -> Result<Self, SignatureError> {
         let digits = text.trim().strip_prefix("0x").unwrap_or(text.trim());
         let bytes = hex::decode(digits).map_err(|e| SignatureError::NotHex(e.to_string()))?;
-        SigningKey::from_slice(&bytes)
+        Self::from_bytes(&bytes.try_into().map_err(|_| SignatureError::BadKey)?)
+    }
+
+    /// The key of 32 bytes; an error for zero or a value not below the curve order.
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, SignatureError> {
+        SigningKey::from_slice(bytes)
             .map(Self)
             .map_err(|_| SignatureError::BadKey)
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use crynux_chain::Chain;
-use crynux_protocol::abi::{encode_call, Token};
+use crynux_protocol::abi::transfer_calldata;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::signing::{PrivateKey, SignScheme};
 use crynux_protocol::to_checksum;
@@ -114,14 +114,10 @@ async fn up(args: UpArgs) -> Result<(), Failure> {
     let rpc = Chain::new(&profile.rpc_url);
     let mut nodes = Vec::new();
     for (spec, account) in specs.iter().zip(spare) {
-        let stake = [
-            Token::Address(account.address),
-            Token::Uint(crynux_node::stake()),
-        ];
         rpc.transact(
             chain.accounts.deployer.address,
             Some(profile.contracts.token),
-            encode_call("transfer(address,uint256)", &stake),
+            transfer_calldata(account.address, crynux_node::stake()),
         )
         .await
         .map_err(|e| Failure::unusable(format!("funding the nodes failed: {e}")))?;

@@ -116,16 +116,16 @@ pub async fn join_nodes(
     deployer: crynux_protocol::Address,
     nodes: &[crynux_protocol::Address],
 ) -> Vec<(&'static str, crynux_protocol::U256)> {
-    use crynux_protocol::abi::{approve_calldata, encode_call, Token};
+    use crynux_protocol::abi::{approve_calldata, encode_call, transfer_calldata, Token};
     let stake = crynux_protocol::U256::exp10(18) * 400;
     let mut gas = Vec::new();
     for &node in nodes {
-        let transfer = encode_call(
-            "transfer(address,uint256)",
-            &[Token::Address(node), Token::Uint(stake)],
-        );
         chain
-            .transact(deployer, Some(contracts.token), transfer)
+            .transact(
+                deployer,
+                Some(contracts.token),
+                transfer_calldata(node, stake),
+            )
             .await
             .unwrap();
         let approve = approve_calldata(contracts.node, stake);
