@@ -1,12 +1,15 @@
-//! The page: header, then the wallet, the account, a new task and the network.
+//! The page: header, then the wallet, the session wallet, the paying account, a new task
+//! and the network.
 
 use crynux_protocol::profile::NetworkProfile;
 use leptos::prelude::*;
 
 use crate::chain::{read_account, ChainReader};
-use crate::components::{AccountPanel, ErrorList, NetworkPanel, TaskPanel, WalletPanel};
+use crate::components::{
+    AccountPanel, ErrorList, NetworkPanel, SessionPanel, TaskPanel, WalletPanel,
+};
 use crate::network::load_profile;
-use crate::wallet::use_wallet;
+use crate::payer::use_payer;
 
 /// The whole app.
 #[component]
@@ -35,12 +38,13 @@ pub fn App() -> impl IntoView {
 /// Everything that depends on the network profile and the wallet.
 #[component]
 fn Session(profile: NetworkProfile) -> impl IntoView {
-    let wallet = use_wallet(&profile);
+    let payer = use_payer(&profile);
+    let wallet = payer.wallet;
     let refresh = RwSignal::new(0u32);
     let chain = ChainReader::new(&profile.rpc_url);
     let contracts = profile.contracts;
     let info = LocalResource::new(move || {
-        let account = wallet.account.get();
+        let account = payer.account();
         refresh.track();
         let chain = chain.clone();
         async move {
@@ -52,13 +56,14 @@ fn Session(profile: NetworkProfile) -> impl IntoView {
     });
     view! {
         <WalletPanel wallet profile=profile.clone() />
+        <SessionPanel profile=profile.clone() payer refresh />
         {
             let profile = profile.clone();
-            move || wallet.account.get().is_some().then(|| view! {
-                <AccountPanel profile=profile.clone() wallet info refresh />
+            move || payer.account().is_some().then(|| view! {
+                <AccountPanel profile=profile.clone() payer info refresh />
             })
         }
-        <TaskPanel profile=profile.clone() wallet info refresh />
+        <TaskPanel profile=profile.clone() payer info refresh />
         <NetworkPanel profile />
     }
 }

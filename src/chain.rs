@@ -1,12 +1,15 @@
 //! Reads from the chain through the network profile's RPC URL (balances, simulations,
-//! receipts, logs). Reads never go through the wallet: it may be on another chain, and it
-//! has nothing to approve for them.
+//! receipts, logs), and the session wallet's signed transactions. Reads never go through
+//! the wallet: it may be on another chain, and it has nothing to approve for them.
 
 use std::fmt;
 
-use crynux_protocol::abi::{allowance_calldata, balance_of_calldata, decode_uint256, Revert};
+use crynux_protocol::abi::{
+    allowance_calldata, balance_of_calldata, decode_uint256, Revert, TASK_GAS_BUDGET,
+};
 use crynux_protocol::profile::Contracts;
 use crynux_protocol::rpc::{log_filter, request_body, result_of, RpcFailure};
+use crynux_protocol::transaction::Fees;
 use crynux_protocol::{Address, Log, H256, U256};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -222,6 +225,39 @@ impl ChainReader {
             .await?;
         Ok(count.low_u64())
     }
+
+    /// The fees to offer now: EIP-1559 when the latest block has a base fee, else legacy.
+    pub async fn fees(&self) -> Result<Fees, ChainError> {
+        let block: Value = self
+            .request("eth_getBlockByNumber", json!(["latest", false]))
+            .await?;
+        match serde_json::from_value::<U256>(block["baseFeePerGas"].clone()) {
+            Ok(base_fee) => {
+                let tip = self.request("eth_maxPriorityFeePerGas", json!([])).await?;
+                Ok(Fees::eip1559(base_fee, tip))
+            }
+            Err(_) => Ok(Fees::Legacy {
+                gas_price: self.request("eth_gasPrice", json!([])).await?,
+            }),
+        }
+    }
+
+    /// Whether the RPC server knows transaction `hash` (pending or mined).
+    pub async fn transaction_known(&self, hash: H256) -> Result<bool, ChainError> {
+        let tx: Value = self
+            .request("eth_getTransactionByHash", json!([hash]))
+            .await?;
+        Ok(!tx.is_null())
+    }
+
+    /// Broadcasts a signed transaction; its hash.
+    pub async fn send_raw_transaction(&self, raw: &[u8]) -> Result<H256, ChainError> {
+        self.request(
+            "eth_sendRawTransaction",
+            json!([format!("0x{}", hex::encode(raw))]),
+        )
+        .await
+    }
 }
 
 /// What an account holds, as far as tasks are concerned.
@@ -233,6 +269,8 @@ pub struct AccountInfo {
     pub cnx: U256,
     /// CNX the Task contract may take.
     pub allowance: U256,
+    /// The most one task's gas costs at today's fees, in wei.
+    pub gas_per_task: U256,
 }
 
 /// Reads `account`'s ETH, CNX and allowance to the Task contract.
@@ -251,6 +289,7 @@ pub async fn read_account(
                 data: &allowance_calldata(account, contracts.task),
             })
             .await?,
+        gas_per_task: chain.fees().await?.max_per_gas() * TASK_GAS_BUDGET,
     })
 }
 

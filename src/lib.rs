@@ -7,7 +7,9 @@ pub mod browser;
 pub mod chain;
 pub mod components;
 pub mod network;
+pub mod payer;
 pub mod relay;
+pub mod session;
 pub mod task;
 pub mod wallet;
 

@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use crynux_dapp::components::TaskPanel;
-use crynux_dapp::wallet::use_wallet;
+use crynux_dapp::payer::use_payer;
 use crynux_protocol::args::form::with_field;
 use crynux_protocol::args::{TaskArgs, TaskType};
 use leptos::prelude::*;
@@ -24,10 +24,10 @@ async fn mount_builder() -> (web_sys::HtmlElement, impl Drop) {
     let root = container();
     let handle = leptos::mount::mount_to(root.clone(), || {
         let profile = devnet_profile();
-        let wallet = use_wallet(&profile);
+        let payer = use_payer(&profile);
         let info = LocalResource::new(|| async { None });
         let refresh = RwSignal::new(0);
-        view! { <TaskPanel profile wallet info refresh /> }
+        view! { <TaskPanel profile payer info refresh /> }
     });
     element::<web_sys::HtmlElement>(&root, "details.json-editor")
         .set_attribute("open", "")
@@ -89,7 +89,7 @@ async fn the_form_and_the_json_editor_edit_the_same_validated_arguments() {
     assert!(root
         .text_content()
         .unwrap()
-        .contains("Connect your wallet first."));
+        .contains("Connect your wallet or unlock the session wallet first."));
 
     // The form writes into the JSON; an emptied prompt is a problem once typed.
     type_into(&prompt, "");

@@ -4,9 +4,9 @@
 
 use crynux_dapp::browser::grey_levels;
 use crynux_dapp::components::TaskView;
+use crynux_dapp::payer::use_payer;
 use crynux_dapp::task::flow::{Flow, ResultContent, ResultFile, TaskError};
 use crynux_dapp::task::{Created, Outcome, Refund, TaskRun};
-use crynux_dapp::wallet::use_wallet;
 use crynux_protocol::abi::abort_reasons::CANCELLED;
 use crynux_protocol::args::TaskType;
 use crynux_protocol::phash::{encode_png, phash_grey, phash_png};
@@ -50,7 +50,7 @@ fn created_run() -> TaskRun {
 }
 
 fn flow_for(profile: NetworkProfile, run: TaskRun, files: Vec<ResultFile>) -> Flow {
-    let flow = Flow::new(&profile, use_wallet(&profile), Some(run), RwSignal::new(0));
+    let flow = Flow::new(&profile, use_payer(&profile), Some(run), RwSignal::new(0));
     flow.files.set(files);
     flow
 }

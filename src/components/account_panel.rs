@@ -1,25 +1,28 @@
-//! The connected account: ETH for gas, CNX, what the Task contract may take, the fee; and
-//! approving CNX when that is less than the fee (never an unlimited amount by default).
+//! The paying account (the wallet's, or the session wallet's): ETH for gas, CNX, what the
+//! Task contract may take, the fee, warnings when one task's costs are not covered; and
+//! approving CNX from the wallet when that is less than the fee (never an unlimited amount
+//! by default; the session wallet approves by itself).
 
 use crynux_protocol::abi::{approve_calldata, gas_limit_with_margin};
 use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::to_checksum;
 use crynux_protocol::units::{format_cnx, format_units_truncated, parse_units, DECIMALS};
 use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
 
 use crate::browser::{load, remove, save};
 use crate::chain::{AccountInfo, Call, ChainError, ChainReader};
+use crate::payer::Payer;
 use crate::task::account_prefix;
 use crate::task::flow::{wait_for_receipt, TaskError};
-use crate::wallet::Wallet;
 
 /// The account's balances, and approval when it is needed.
 #[component]
 pub fn AccountPanel(
     /// The network.
     profile: NetworkProfile,
-    /// The user's wallet (connected).
-    wallet: Wallet,
+    /// Who pays.
+    payer: Payer,
     /// The account's balances; `None` before the wallet is connected.
     info: LocalResource<Option<Result<AccountInfo, ChainError>>>,
     /// Bumped to read the balances again.
@@ -51,6 +54,7 @@ pub fn AccountPanel(
             }
         })
     };
+    let wallet = payer.wallet;
     Effect::new(move |_| {
         let Some(account) = wallet.account.get() else {
             return;
@@ -77,6 +81,7 @@ pub fn AccountPanel(
                 .send_transaction(
                     account,
                     contracts.token,
+                    U256::zero(),
                     &data,
                     gas_limit_with_margin(estimate),
                 )
@@ -104,13 +109,13 @@ pub fn AccountPanel(
                         <dt>"Fee per task"</dt>
                         <dd>{format_cnx(fee)}</dd>
                     </dl>
-                    {info.eth.is_zero().then(|| view! {
-                        <p class="alert" role="alert">"This account has no ETH to pay for gas. Add some ETH, then reload."</p>
-                    })}
                     {(!enough_cnx).then(|| view! {
                         <p class="alert" role="alert" data-testid="no-cnx">{format!("A task costs {}; this account holds {}. Get more CNX to create tasks.", format_cnx(fee), format_cnx(info.cnx))}</p>
                     })}
-                    {(enough_cnx && !enough_allowance && !approving()).then(|| view! { <ApproveForm fee approve /> })}
+                    {(info.eth < info.gas_per_task).then(|| view! {
+                        <p class="alert" role="alert" data-testid="low-eth">{format!("One task needs up to {} ETH of gas at today's price; this account holds {} ETH. Add some ETH.", format_units_truncated(info.gas_per_task, DECIMALS, 6), format_units_truncated(info.eth, DECIMALS, 6))}</p>
+                    })}
+                    {(enough_cnx && !enough_allowance && !approving() && !payer.is_session()).then(|| view! { <ApproveForm fee approve /> })}
                 }
             })
         })
@@ -119,6 +124,10 @@ pub fn AccountPanel(
     view! {
         <section class="card" aria-labelledby="account-title" data-testid="account-panel">
             <h2 id="account-title">"Account"</h2>
+            {move || payer.account().map(|account| {
+                let who = if payer.is_session() { "The session wallet pays: " } else { "Your wallet pays: " };
+                view! { <p data-testid="payer">{who} <code class="address">{to_checksum(&account, None)}</code></p> }
+            })}
             <Transition fallback=|| view! { <p class="status" role="status">"Reading your balances…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <crate::components::ErrorList errors /> }>
                     {balances}

@@ -4,15 +4,16 @@
 
 use crynux_protocol::args::TaskType;
 use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::to_checksum;
 use crynux_protocol::units::format_cnx;
 use leptos::prelude::*;
 
 use super::TaskView;
 use crate::chain::ChainReader;
+use crate::payer::Payer;
 use crate::task::flow::Flow;
 use crate::task::history::account_history;
 use crate::task::{Preview, TaskRun};
-use crate::wallet::Wallet;
 
 /// The id of an opened past task's heading.
 const PAST_TASK_TITLE: &str = "past-task-title";
@@ -35,8 +36,8 @@ fn local_time(ms: u64) -> String {
 pub fn History(
     /// The network.
     profile: NetworkProfile,
-    /// The user's wallet.
-    wallet: Wallet,
+    /// Who pays: the history is that account's.
+    payer: Payer,
     /// Changes whenever the list should be read again (so does `refresh`).
     version: Signal<Option<(Option<u64>, &'static str)>>,
     /// Puts a past task's arguments in the form; `true` asks for a new seed.
@@ -49,7 +50,7 @@ pub fn History(
     let chain = ChainReader::new(&profile.rpc_url);
     let list_profile = profile.clone();
     let history = LocalResource::new(move || {
-        let account = wallet.account.get();
+        let account = payer.account();
         version.track();
         refresh.track();
         let (chain, profile) = (chain.clone(), list_profile.clone());
@@ -86,15 +87,25 @@ pub fn History(
     view! {
         <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">"Your tasks"</h2>
-            {move || wallet.account.get().is_none().then(|| view! {
+            {move || payer.account().is_none().then(|| view! {
                 <p class="hint">"Connect your wallet to see the tasks of your account."</p>
+            })}
+            {move || payer.is_session().then(|| {
+                let funded_by = payer.session.stored.with(|s| s.as_ref().and_then(|s| s.funded_by));
+                view! {
+                    <p class="hint" data-testid="history-payer">
+                        "Tasks paid by the session wallet"
+                        {funded_by.map(|account| format!(", funded by {}", to_checksum(&account, None)))}
+                        "."
+                    </p>
+                }
             })}
             <Transition fallback=|| view! { <p class="status" role="status">"Reading your tasks from the chain…"</p> }>
                 {rows}
             </Transition>
         </section>
         {move || opened.get().map(|run| view! {
-            <PastTask profile=profile.clone() wallet run opened run_again use_seed refresh />
+            <PastTask profile=profile.clone() payer run opened run_again use_seed refresh />
         })}
     }
 }
@@ -159,14 +170,14 @@ fn HistoryRow(run: TaskRun, fee: String, opened: RwSignal<Option<TaskRun>>) -> i
 #[component]
 fn PastTask(
     profile: NetworkProfile,
-    wallet: Wallet,
+    payer: Payer,
     run: TaskRun,
     opened: RwSignal<Option<TaskRun>>,
     run_again: Callback<(TaskRun, bool)>,
     use_seed: Callback<u32>,
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
-    let flow = Flow::new(&profile, wallet, Some(run.clone()), refresh);
+    let flow = Flow::new(&profile, payer, Some(run.clone()), refresh);
     let advance = {
         let flow = flow.clone();
         Action::new_local(move |_: &()| flow.clone().advance())

@@ -19,9 +19,9 @@ use super::sd_form::{random_seed, SdForm};
 use super::TaskView;
 use crate::browser::{load, save, unix_millis};
 use crate::chain::{AccountInfo, ChainError};
+use crate::payer::Payer;
 use crate::task::flow::Flow;
 use crate::task::{Step, TaskRun};
-use crate::wallet::Wallet;
 
 /// Arguments as the editor shows them: one field per line.
 fn pretty(args: &TaskArgs) -> String {
@@ -47,8 +47,8 @@ fn initial_gpt_args() -> String {
 pub fn TaskPanel(
     /// The network.
     profile: NetworkProfile,
-    /// The user's wallet.
-    wallet: Wallet,
+    /// Who pays.
+    payer: Payer,
     /// The account's balances.
     info: LocalResource<Option<Result<AccountInfo, ChainError>>>,
     /// Bumped to read the balances again.
@@ -58,7 +58,7 @@ pub fn TaskPanel(
     let create_profile = profile.clone();
     let history_profile = profile.clone();
     let ArgsForm { kind, parsed, .. } = form;
-    let account = Signal::derive(move || wallet.account.get());
+    let account = Signal::derive(move || payer.account());
     let editor_open = RwSignal::new(false);
     // The account's last arguments, unless the user has started on new ones.
     Effect::new(move |_| {
@@ -72,7 +72,7 @@ pub fn TaskPanel(
         }
     });
 
-    let flow = Flow::new(&profile, wallet, None, refresh);
+    let flow = Flow::new(&profile, payer, None, refresh);
     let run = flow.run;
     let clear_files = {
         let flow = flow.clone();
@@ -91,7 +91,7 @@ pub fn TaskPanel(
     let to_resume = RwSignal::new(false);
     let resume_chain = profile.chain_id;
     Effect::new(move |_| {
-        let stored = wallet.account.get().and_then(|account| {
+        let stored = payer.account().and_then(|account| {
             let started = load(&TaskRun::current_key(&storage_profile, account))?
                 .parse()
                 .ok()?;
@@ -102,15 +102,16 @@ pub fn TaskPanel(
         let resume = stored.as_ref().is_some_and(|run| match run.next_step(0) {
             Step::Done => false,
             Step::Send => run.asked_at_block.is_some(),
-            Step::Download => !run.results_seen,
+            // Downloads again cost the wallet a signature each; the session wallet none.
+            Step::Download => !run.results_seen || untrack(|| payer.is_session()),
             Step::Mine | Step::Upload | Step::Follow => true,
         });
         run.set(stored);
         to_resume.set(resume);
     });
-    // ...once the wallet is on the network.
+    // ...once the payer is on the network.
     Effect::new(move |_| {
-        if to_resume.get() && wallet.chain_id.get() == Some(resume_chain) {
+        if to_resume.get() && payer.on_chain(resume_chain) {
             to_resume.set(false);
             advance.dispatch(());
         }
@@ -119,10 +120,10 @@ pub fn TaskPanel(
     let fee = profile.task_fee;
     let network = profile.name.clone();
     let blocker = Memo::new(move |_| -> Option<String> {
-        if wallet.account.get().is_none() {
-            return Some("Connect your wallet first.".into());
+        if payer.account().is_none() {
+            return Some("Connect your wallet or unlock the session wallet first.".into());
         }
-        if wallet.chain_id.get() != Some(profile.chain_id) {
+        if !payer.on_chain(profile.chain_id) {
             return Some(format!("Switch your wallet to {network} first."));
         }
         if parsed.with(Result::is_err) {
@@ -136,7 +137,7 @@ pub fn TaskPanel(
             if info.cnx < fee {
                 return Some(format!("You need {} to create a task.", format_cnx(fee)));
             }
-            if info.allowance < fee {
+            if info.allowance < fee && !payer.is_session() {
                 return Some(format!(
                     "Approve at least {} first (Account, above).",
                     format_cnx(fee)
@@ -147,8 +148,7 @@ pub fn TaskPanel(
         unfinished.then(|| "Your current task is not finished yet.".into())
     });
     let create = move |_| {
-        let (Some(account), Ok(args)) = (wallet.account.get_untracked(), parsed.get_untracked())
-        else {
+        let (Some(account), Ok(args)) = (payer.account_untracked(), parsed.get_untracked()) else {
             return;
         };
         clear_files();
@@ -248,7 +248,7 @@ pub fn TaskPanel(
             {move || blocker.get().map(|why| view! { <p class="hint" data-testid="blocked">{why}</p> })}
         </section>
         {move || run.get().map(|_| view! { <TaskView flow=flow.clone() advance continue_chat /> })}
-        <History profile=history_profile wallet version=history_version run_again use_seed refresh />
+        <History profile=history_profile payer version=history_version run_again use_seed refresh />
     }
 }
 

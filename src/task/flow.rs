@@ -13,7 +13,7 @@ use crynux_protocol::args::TaskType;
 use crynux_protocol::phash::phash_grey;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::results::{verify_gpt_result, verify_image_hash, GptResponse};
-use crynux_protocol::signing::{RelayRequest, SignScheme, Signature};
+use crynux_protocol::signing::{RelayRequest, Signature};
 use crynux_protocol::{Log, H256};
 use leptos::prelude::*;
 
@@ -23,8 +23,10 @@ use crate::browser::{
     grey_levels, object_url, revoke_object_url, save, sleep, thumbnail, unix_seconds,
 };
 use crate::chain::{Call, ChainError, ChainReader, Receipt};
+use crate::payer::Payer;
 use crate::relay::{RelayClient, RelayError};
-use crate::wallet::{Wallet, WalletError};
+use crate::session::SessionError;
+use crate::wallet::WalletError;
 
 /// Side of the thumbnail the history shows of an image task, in pixels.
 const THUMBNAIL_SIDE: u32 = 96;
@@ -41,6 +43,8 @@ const MAX_SIGNATURES: u32 = 3;
 pub enum TaskError {
     /// The wallet refused or failed.
     Wallet(WalletError),
+    /// The session wallet is locked or failed.
+    Session(SessionError),
     /// Reading the chain failed.
     Chain(ChainError),
     /// The relay refused or failed.
@@ -65,6 +69,7 @@ impl fmt::Display for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Wallet(e) => e.fmt(f),
+            Self::Session(e) => e.fmt(f),
             Self::Chain(e) => e.fmt(f),
             Self::Relay(e) => e.fmt(f),
             Self::Refused(words) => f.write_str(words),
@@ -72,8 +77,8 @@ impl fmt::Display for TaskError {
             Self::WrongAccount => f.write_str("Your wallet's account is not the one that created this task. Switch back to that account to go on."),
             Self::RawSignaturesOnly => f.write_str(
                 "This network's relay only accepts raw-hash signatures, which browser wallets \
-                 such as MetaMask cannot make. A session key for such relays comes in a later \
-                 version; use a network whose relay accepts eip191 signatures.",
+                 such as MetaMask cannot make. Create a session wallet (Session wallet, \
+                 above): it signs them, and pays for tasks without a prompt.",
             ),
             Self::RelayUnavailable => f.write_str("The relay kept failing. Your task is safe on chain; press Retry when the relay is back."),
             Self::Unexpected(what) => write!(f, "Something unexpected happened: {what}."),
@@ -85,6 +90,12 @@ impl fmt::Display for TaskError {
 impl From<WalletError> for TaskError {
     fn from(e: WalletError) -> Self {
         Self::Wallet(e)
+    }
+}
+
+impl From<SessionError> for TaskError {
+    fn from(e: SessionError) -> Self {
+        Self::Session(e)
     }
 }
 
@@ -148,8 +159,8 @@ pub struct Flow {
     pub chain: ChainReader,
     /// The relay.
     pub relay: RelayClient,
-    /// The user's wallet.
-    pub wallet: Wallet,
+    /// Who pays and signs.
+    pub payer: Payer,
     /// The task, saved after every change.
     pub run: RwSignal<Option<TaskRun>>,
     /// What is happening now, in words.
@@ -167,7 +178,7 @@ impl Flow {
     /// bumped when the account's balances may have changed.
     pub fn new(
         profile: &NetworkProfile,
-        wallet: Wallet,
+        payer: Payer,
         run: Option<TaskRun>,
         balances: RwSignal<u32>,
     ) -> Self {
@@ -175,7 +186,7 @@ impl Flow {
             profile: profile.clone(),
             chain: ChainReader::new(&profile.rpc_url),
             relay: RelayClient::new(&profile.relay_url),
-            wallet,
+            payer,
             run: RwSignal::new(run),
             activity: RwSignal::new(None),
             files: RwSignal::new(Vec::new()),
@@ -234,7 +245,7 @@ impl Flow {
     /// Changes the task and saves it; never another account's task (the wallet may have
     /// switched accounts while a step was waiting).
     fn update(&self, change: impl FnOnce(&mut TaskRun)) {
-        let account = self.wallet.account.get_untracked();
+        let account = self.payer.account_untracked();
         self.run.update(|run| {
             if let Some(run) = run.as_mut().filter(|run| Some(run.creator) == account) {
                 change(run);
@@ -249,18 +260,10 @@ impl Flow {
         });
     }
 
-    fn check_account(&self, run: &TaskRun) -> Result<(), TaskError> {
-        if self.wallet.account.get_untracked() == Some(run.creator) {
-            Ok(())
-        } else {
-            Err(TaskError::WrongAccount)
-        }
-    }
-
     /// Before a transaction: the task's account, on the network's chain.
     fn check_wallet(&self, run: &TaskRun) -> Result<(), TaskError> {
-        self.check_account(run)?;
-        if self.wallet.chain_id.get_untracked() != Some(self.profile.chain_id) {
+        self.payer.check_account(run.creator)?;
+        if !untrack(|| self.payer.on_chain(self.profile.chain_id)) {
             return Err(TaskError::WrongChain(self.profile.name.clone()));
         }
         Ok(())
@@ -290,6 +293,10 @@ impl Flow {
             }
         }
         self.check_wallet(run)?;
+        if untrack(|| self.payer.is_session()) {
+            self.say("The session wallet allows the Task contract to take its CNX…");
+            self.payer.session.allow_fee(self.profile.task_fee).await?;
+        }
         let data = run.create_task_calldata();
         self.say("Checking the task with the contract…");
         let estimate = match self.chain.estimate_gas(self.create_call(run, &data)).await {
@@ -301,9 +308,9 @@ impl Flow {
         };
         let head = self.chain.block_number().await?;
         self.update(|run| run.asked_at_block = Some(head));
-        self.say("Confirm the payment in your wallet…");
+        self.say(self.payer.asking("the payment"));
         let hash = self
-            .wallet
+            .payer
             .send_transaction(
                 run.creator,
                 self.profile.contracts.task,
@@ -570,9 +577,9 @@ impl Flow {
             .chain
             .token_balance(self.profile.contracts.token, run.creator)
             .await?;
-        self.say("Confirm the cancellation in your wallet…");
+        self.say(self.payer.asking("the cancellation"));
         let hash = self
-            .wallet
+            .payer
             .send_transaction(
                 run.creator,
                 task_contract,
@@ -602,8 +609,8 @@ impl Flow {
         Ok(())
     }
 
-    /// Signs `request` with the wallet (EIP-191) and sends it with `send`, again while the
-    /// relay is down or answers what `wait_on` accepts; signs again when the signature
+    /// Signs `request` (the payer picks the scheme) and sends it with `send`, again while
+    /// the relay is down or answers what `wait_on` accepts; signs again when the signature
     /// gets too old.
     async fn signed<T, Fut>(
         &self,
@@ -616,20 +623,14 @@ impl Flow {
     where
         Fut: Future<Output = Result<T, RelayError>>,
     {
-        if !self
-            .profile
-            .relay_signature_schemes
-            .contains(&SignScheme::Eip191)
-        {
-            return Err(TaskError::RawSignaturesOnly);
-        }
         for _ in 0..MAX_SIGNATURES {
-            self.check_account(run)?;
-            self.say(format!("Sign {what} in your wallet…"));
+            if !untrack(|| self.payer.is_session()) {
+                self.say(format!("Sign {what} in your wallet…"));
+            }
             let timestamp = unix_seconds();
             let signature = self
-                .wallet
-                .personal_sign(run.creator, &request.sign_bytes(timestamp))
+                .payer
+                .sign_relay(&self.profile, run.creator, &request, timestamp)
                 .await?;
             let mut backoff = Backoff::new(500, 4_000);
             loop {

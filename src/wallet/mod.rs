@@ -42,11 +42,12 @@ impl Wallet {
         &self,
         from: Address,
         to: Address,
+        value: U256,
         data: &[u8],
         gas: U256,
     ) -> Result<H256, WalletError> {
-        let tx =
-            json!({"from": from, "to": to, "data": format!("0x{}", hex::encode(data)), "gas": gas});
+        let data = format!("0x{}", hex::encode(data));
+        let tx = json!({"from": from, "to": to, "value": value, "data": data, "gas": gas});
         let hash = self
             .provider()?
             .request("eth_sendTransaction", json!([tx]))

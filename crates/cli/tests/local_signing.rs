@@ -86,7 +86,7 @@ async fn locally_signed_transactions_are_accepted_by_anvil() {
         fees,
     };
 
-    let eip1559 = Fees::suggest(Some(base_fee), tip, gas_price);
+    let eip1559 = Fees::eip1559(base_fee, tip);
     send(
         &chain,
         &key,
@@ -98,7 +98,7 @@ async fn locally_signed_transactions_are_accepted_by_anvil() {
         cnx
     );
 
-    let legacy = Fees::suggest(None, tip, gas_price);
+    let legacy = Fees::Legacy { gas_price };
     let user = accounts.users[0].address;
     let before = uint(&chain, token, balance_of_calldata(user)).await;
     send(

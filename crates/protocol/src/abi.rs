@@ -80,6 +80,10 @@ pub fn gas_limit_with_margin(estimate: U256) -> U256 {
     estimate + estimate / 2 + U256::from(50_000)
 }
 
+/// Gas one task may need from its creator: `createTask` sent with its margin (about 850 k on
+/// the devnet) and an approval.
+pub const TASK_GAS_BUDGET: u64 = 1_000_000;
+
 /// Why call results or logs could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot decode {what}: {reason}")]

@@ -32,15 +32,12 @@ pub enum Fees {
 }
 
 impl Fees {
-    /// The fees for a chain whose latest block has `base_fee` (`None`: a legacy chain), with
-    /// the node's suggested `tip` and `gas_price`: room for the base fee to double.
-    pub fn suggest(base_fee: Option<U256>, tip: U256, gas_price: U256) -> Self {
-        match base_fee {
-            Some(base_fee) => Self::Eip1559 {
-                max_fee: base_fee * 2 + tip,
-                max_priority_fee: tip,
-            },
-            None => Self::Legacy { gas_price },
+    /// EIP-1559 fees on a chain whose latest block has `base_fee`, with the node's suggested
+    /// `tip`: room for the base fee to double before the transaction is mined.
+    pub fn eip1559(base_fee: U256, tip: U256) -> Self {
+        Self::Eip1559 {
+            max_fee: base_fee * 2 + tip,
+            max_priority_fee: tip,
         }
     }
 

@@ -1,0 +1,127 @@
+//! Who pays for tasks and signs their relay requests: the session wallet while it is
+//! unlocked, else the user's wallet.
+
+use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::signing::{RelayRequest, SignScheme, Signature};
+use crynux_protocol::{Address, H256, U256};
+use leptos::prelude::*;
+
+use crate::session::{use_session_wallet, SessionError, SessionWallet};
+use crate::task::flow::TaskError;
+use crate::wallet::{use_wallet, Wallet};
+
+/// The paying account and how it sends and signs.
+#[derive(Clone, Copy)]
+pub struct Payer {
+    /// The user's wallet (MetaMask and the like).
+    pub wallet: Wallet,
+    /// The session wallet.
+    pub session: SessionWallet,
+}
+
+/// The wallet and the session wallet of `profile`'s network.
+pub fn use_payer(profile: &NetworkProfile) -> Payer {
+    Payer {
+        wallet: use_wallet(profile),
+        session: use_session_wallet(profile),
+    }
+}
+
+impl Payer {
+    /// The paying account (tracked).
+    pub fn account(&self) -> Option<Address> {
+        self.session
+            .unlocked
+            .get()
+            .or_else(|| self.wallet.account.get())
+    }
+
+    /// The paying account, untracked.
+    pub fn account_untracked(&self) -> Option<Address> {
+        untrack(|| self.account())
+    }
+
+    /// Whether the session wallet pays (tracked).
+    pub fn is_session(&self) -> bool {
+        self.session.unlocked.get().is_some()
+    }
+
+    /// Whether the payer can send on chain `chain_id` (tracked): the session wallet signs
+    /// for the profile's chain; the user's wallet must be switched to it.
+    pub fn on_chain(&self, chain_id: u64) -> bool {
+        self.is_session() || self.wallet.chain_id.get() == Some(chain_id)
+    }
+
+    /// Why `creator` cannot act now, if it cannot: the session wallet that created a task is
+    /// locked, or the wallet is on another account.
+    pub fn check_account(&self, creator: Address) -> Result<(), TaskError> {
+        if self.account_untracked() == Some(creator) {
+            return Ok(());
+        }
+        let session_locked = self
+            .session
+            .stored
+            .with_untracked(|s| s.as_ref().is_some_and(|s| s.address == creator));
+        Err(match session_locked {
+            true => TaskError::Session(SessionError::Locked),
+            false => TaskError::WrongAccount,
+        })
+    }
+
+    /// "Confirm `what` in your wallet…", or what the session wallet does instead.
+    pub fn asking(&self, what: &str) -> String {
+        match untrack(|| self.is_session()) {
+            true => format!("The session wallet sends {what}…"),
+            false => format!("Confirm {what} in your wallet…"),
+        }
+    }
+
+    /// Sends a transaction from `from` (checked to be the payer); its hash once sent.
+    pub async fn send_transaction(
+        &self,
+        from: Address,
+        to: Address,
+        data: &[u8],
+        gas: U256,
+    ) -> Result<H256, TaskError> {
+        self.check_account(from)?;
+        if untrack(|| self.is_session()) {
+            Ok(self
+                .session
+                .send(to, U256::zero(), data.to_vec(), gas)
+                .await?)
+        } else {
+            Ok(self
+                .wallet
+                .send_transaction(from, to, U256::zero(), data, gas)
+                .await?)
+        }
+    }
+
+    /// Signs a relay request for `signer` with a scheme the relay accepts: the session wallet
+    /// prefers raw (the era's), the wallet can only make EIP-191.
+    pub async fn sign_relay(
+        &self,
+        profile: &NetworkProfile,
+        signer: Address,
+        request: &RelayRequest<'_>,
+        timestamp: u64,
+    ) -> Result<Signature, TaskError> {
+        self.check_account(signer)?;
+        let accepts = |scheme| profile.relay_signature_schemes.contains(&scheme);
+        if untrack(|| self.is_session()) {
+            let scheme = match accepts(SignScheme::Raw) {
+                true => SignScheme::Raw,
+                false => SignScheme::Eip191,
+            };
+            return Ok(self.session.sign_request(scheme, request, timestamp)?);
+        }
+        if !accepts(SignScheme::Eip191) {
+            return Err(TaskError::RawSignaturesOnly);
+        }
+        Ok(self
+            .wallet
+            .personal_sign(signer, &request.sign_bytes(timestamp))
+            .await?)
+    }
+}
