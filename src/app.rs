@@ -59,7 +59,9 @@ fn Session(profile: NetworkProfile) -> impl IntoView {
         <SessionPanel profile=profile.clone() payer refresh />
         {
             let profile = profile.clone();
-            move || payer.account().is_some().then(|| view! {
+            // Mounted once an account pays, kept while the payer changes.
+            let has_payer = Memo::new(move |_| payer.account().is_some());
+            move || has_payer.get().then(|| view! {
                 <AccountPanel profile=profile.clone() payer info refresh />
             })
         }

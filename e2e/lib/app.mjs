@@ -56,7 +56,10 @@ export class AppPage {
     await this.page.setViewportSize({ width: 360, height: 740 });
     await this.page.emulateMedia({ colorScheme: 'dark' });
     const overflow = await this.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
+    const wide = await this.page.evaluate(() => [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth)
+      .map((e) => `${e.tagName}.${e.className}[${e.dataset.testid ?? ''}]`).slice(0, 8).join(' '));
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport: ${wide}`);
   }
   /** The arguments as the JSON editor shows them (the editor is opened, then closed). */
   async argsText() {

@@ -10,13 +10,15 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const TASK_CREATED = '0xbb7c6b96a3c44e4d2f31e6c30253c53b53f88b24017a672bc1781402f646a8ad';
 const crynux = `${root}target/debug/crynux`;
 
-/** Starts `command args…` and resolves once a line of its output matches `ready`. */
+/** Starts `crynux args…` and resolves once its output matches `ready`; `child.output` is
+ * what it printed. */
 function start(args, ready, label) {
   const child = spawn(crynux, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
     const onData = (chunk) => {
       output += chunk;
+      child.output = output;
       if (ready.test(output)) resolve(child);
     };
     child.stdout.on('data', onData);
@@ -36,9 +38,10 @@ function stop(child) {
 /**
  * Starts chain, nodes and relay on the given ports; resolves to the network's profile (as
  * text), its accounts, controls for the relay, and JSON-RPC calls to the chain. `nodes`
- * (`NAME:VRAM[:FAULT]`, default: the devnet's) and `taskTimeout` (seconds) shape the network.
+ * (`NAME:VRAM[:FAULT]`, default: the devnet's) and `taskTimeout` (seconds) shape the network;
+ * `signatureSchemes` (e.g. `['raw']`) restricts the relay, and the profile says so.
  */
-export async function startDevnet({ chainPort, relayPort, users, nodes = [], taskTimeout = 900 }) {
+export async function startDevnet({ chainPort, relayPort, users, nodes = [], taskTimeout = 900, signatureSchemes }) {
   const stateDir = `${root}target/e2e-devnet`;
   await rm(stateDir, { recursive: true, force: true });
   const relayUrl = `http://127.0.0.1:${relayPort}`;
@@ -49,10 +52,14 @@ export async function startDevnet({ chainPort, relayPort, users, nodes = [], tas
     /Crynux devnet ready/,
     'crynux devnet',
   );
-  const profile = await readFile(`${stateDir}/network.json`, 'utf8');
+  let profile = await readFile(`${stateDir}/network.json`, 'utf8');
   const accounts = JSON.parse(await readFile(`${stateDir}/accounts.json`, 'utf8'));
   const relayArgs = ['relay', '--profile', `${stateDir}/network.json`, '--listen', `127.0.0.1:${relayPort}`,
     '--data-dir', `${stateDir}/relay`];
+  if (signatureSchemes) {
+    relayArgs.push('--signature-schemes', signatureSchemes.join(','));
+    profile = JSON.stringify({ ...JSON.parse(profile), relay_signature_schemes: signatureSchemes });
+  }
   const startRelay = () => start(relayArgs, /Relay ready/, 'crynux relay');
   let relay = await startRelay();
   const rpcUrl = `http://127.0.0.1:${chainPort}`;
@@ -94,6 +101,14 @@ export async function startDevnet({ chainPort, relayPort, users, nodes = [], tas
     async resumeMining() {
       await rpc('evm_setAutomine', [true]);
       await rpc('evm_mine', []);
+    },
+    /** What the relay printed when it started. */
+    relayOutput() {
+      return relay.output;
+    },
+    /** ETH of `address`, in wei. */
+    async eth(address) {
+      return BigInt(await rpc('eth_getBalance', [address, 'latest']));
     },
     async stopRelay() {
       await stop(relay);

@@ -100,7 +100,7 @@ function inPage({ privateKey, rpcUrl, chainId, knownChains }) {
           gasLimit: BigInt(tx.gas),
           to: tx.to,
           data: tx.data,
-          value: 0n,
+          value: BigInt(tx.value ?? 0),
         });
         return rpc('eth_sendRawTransaction', [raw]);
       }

@@ -95,7 +95,9 @@ pub fn History(
                 view! {
                     <p class="hint" data-testid="history-payer">
                         "Tasks paid by the session wallet"
-                        {funded_by.map(|account| format!(", funded by {}", to_checksum(&account, None)))}
+                        {funded_by.map(|account| view! {
+                            ", funded by " <code class="address">{to_checksum(&account, None)}</code>
+                        })}
                         "."
                     </p>
                 }

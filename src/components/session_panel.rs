@@ -27,33 +27,40 @@ pub fn SessionPanel(
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
     let session = payer.session;
-    let state = Memo::new(move |_| {
-        (
-            session.stored.with(|s| s.as_ref().map(|s| s.address)),
-            session.unlocked.get().is_some(),
-        )
-    });
+    let address = Memo::new(move |_| session.stored.with(|s| s.as_ref().map(|s| s.address)));
+    let unlocked = Memo::new(move |_| session.unlocked.get().is_some());
+    let forget_profile = profile.clone();
+    // Each part stays mounted and shows itself when its state comes, so that nothing an
+    // action writes to disappears while it runs (a lock can come at any time).
     view! {
         <section class="card" aria-labelledby="session-title" data-testid="session-panel">
             <h2 id="session-title">"Session wallet"</h2>
-            {move || match state.get() {
-                (None, _) => view! { <NewSession payer /> }.into_any(),
-                (Some(address), unlocked) => view! {
-                    <p>
-                        {if unlocked { "Unlocked: it pays for your tasks. " } else { "Locked. " }}
-                        <code class="address" data-testid="session-address">{to_checksum(&address, None)}</code>
-                    </p>
-                    {if unlocked {
-                        view! { <Unlocked profile=profile.clone() payer refresh /> }.into_any()
-                    } else {
-                        view! { <Unlock session /> }.into_any()
-                    }}
-                    <Forget profile=profile.clone() payer refresh />
-                }
-                .into_any(),
-            }}
+            {move || address.get().map(|address| view! {
+                <p>
+                    {if unlocked.get() { "Unlocked: it pays for your tasks. " } else { "Locked. " }}
+                    <code class="address" data-testid="session-address">{to_checksum(&address, None)}</code>
+                </p>
+            })}
+            <Shown when=Signal::derive(move || address.get().is_none())>
+                <NewSession payer />
+            </Shown>
+            <Shown when=Signal::derive(move || address.get().is_some() && !unlocked.get())>
+                <Unlock session />
+            </Shown>
+            <Shown when=Signal::derive(move || unlocked.get())>
+                <Unlocked profile payer refresh />
+            </Shown>
+            <Shown when=Signal::derive(move || address.get().is_some())>
+                <Forget profile=forget_profile payer refresh />
+            </Shown>
         </section>
     }
+}
+
+/// Its children, mounted once and hidden while `when` is false.
+#[component]
+fn Shown(when: Signal<bool>, children: Children) -> impl IntoView {
+    view! { <div hidden=move || !when.get()>{children()}</div> }
 }
 
 /// A labelled password field.
@@ -110,12 +117,18 @@ fn NewSession(payer: Payer) -> impl IntoView {
     let checked = Memo::new(move |_| new_passphrase(&passphrase.get(), &again.get()));
     let keep = Action::new_local(move |_: &()| {
         let funded_by = payer.wallet.account.get_untracked();
-        let (passphrase, key) = (passphrase.get_untracked(), key.get_untracked());
+        let (passphrase_text, key_text) = (passphrase.get_untracked(), key.get_untracked());
         async move {
-            match importing.get_untracked() {
-                true => session.import(key, passphrase, funded_by).await,
-                false => session.create(passphrase, funded_by).await,
+            let kept = match importing.get_untracked() {
+                true => session.import(key_text, passphrase_text, funded_by).await,
+                false => session.create(passphrase_text, funded_by).await,
+            };
+            if kept.is_ok() {
+                [passphrase, again, key]
+                    .iter()
+                    .for_each(|field| field.set(String::new()));
             }
+            kept
         }
     });
     view! {
@@ -151,7 +164,11 @@ fn NewSession(payer: Payer) -> impl IntoView {
 #[component]
 fn Unlock(session: SessionWallet) -> impl IntoView {
     let passphrase = RwSignal::new(String::new());
-    let unlock = Action::new_local(move |_: &()| session.unlock(passphrase.get_untracked()));
+    let unlock = Action::new_local(move |_: &()| async move {
+        session.unlock(passphrase.get_untracked()).await?;
+        passphrase.set(String::new());
+        Ok(())
+    });
     view! {
         <form class="session-form" on:submit=move |event| {
             event.prevent_default();
@@ -188,22 +205,20 @@ fn Unlocked(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> im
     });
     let export_passphrase = RwSignal::new(String::new());
     let exported = RwSignal::new(None::<String>);
+    // A shown key is hidden again when the wallet locks.
+    Effect::new(move |_| {
+        if session.unlocked.get().is_none() {
+            exported.set(None);
+        }
+    });
     let export = Action::new_local(move |_: &()| async move {
         let key = session.export(export_passphrase.get_untracked()).await?;
         exported.set(Some(key));
         export_passphrase.set(String::new());
         Ok(())
     });
-    let idle = RwSignal::new(
-        session
-            .stored
-            .with_untracked(|s| s.as_ref().map(|s| s.idle_minutes))
-            .unwrap_or_default()
-            .to_string(),
-    );
     let idle_error = RwSignal::new(None::<String>);
     let set_idle = move |text: String| {
-        idle.set(text.clone());
         let result = match text.trim().parse::<u32>() {
             Ok(minutes) if (1..=1440).contains(&minutes) => {
                 session.set_idle_minutes(minutes).map_err(|e| e.to_string())
@@ -211,6 +226,12 @@ fn Unlocked(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> im
             _ => Err("Give a number of minutes from 1 to 1440.".into()),
         };
         idle_error.set(result.err());
+    };
+    let idle_minutes = move || {
+        session
+            .stored
+            .with(|s| s.as_ref().map(|s| s.idle_minutes.to_string()))
+            .unwrap_or_default()
     };
     view! {
         {move || session.stored.with(|s| s.as_ref().and_then(|s| s.funded_by)).map(|account| view! {
@@ -229,11 +250,13 @@ fn Unlocked(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> im
         {move || withdraw.pending().get().then(|| view! { <p class="status" role="status">"Sending all CNX, then all ETH, back…"</p> })}
         {move || (withdraw.value().get() == Some(Ok(()))).then(|| view! { <p class="status" role="status" data-testid="withdrawn">"Withdrawn: everything it held is back in your account."</p> })}
         {failure(withdraw, "withdraw-error")}
-        <label class="field">
-            <span>"Lock after this many minutes without a key press or click"</span>
-            <input class="small" type="number" min="1" max="1440" data-testid="idle-minutes"
-                prop:value=idle on:change=move |e| set_idle(event_target_value(&e)) />
-        </label>
+        <div class="session-form">
+            <label class="field">
+                <span>"Lock after this many minutes without a key press or click"</span>
+                <input class="small" type="number" min="1" max="1440" data-testid="idle-minutes"
+                    prop:value=idle_minutes on:change=move |e| set_idle(event_target_value(&e)) />
+            </label>
+        </div>
         {move || idle_error.get().map(|e| view! { <p class="alert" role="alert">{e}</p> })}
         <details class="export">
             <summary>"Export the key"</summary>
@@ -415,6 +438,7 @@ fn Forget(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl
         async move {
             session.withdraw_all(to).await?;
             refresh.update(|n| *n += 1);
+            asking.set(false);
             session.forget();
             Ok(())
         }
@@ -443,7 +467,10 @@ fn Forget(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl
                         {format!("Withdraw everything to {} and forget it", short(&to))}
                     </button>
                 }))}
-                <button class="danger" data-testid="forget-now" on:click=move |_| session.forget()>
+                <button class="danger" data-testid="forget-now" on:click=move |_| {
+                    asking.set(false);
+                    session.forget();
+                }>
                     {if empty { "Forget it" } else { "Forget it without withdrawing" }}
                 </button>
                 <button on:click=move |_| asking.set(false)>"Keep it"</button>
