@@ -107,17 +107,23 @@ impl Payer {
         request: &RelayRequest<'_>,
         timestamp: u64,
     ) -> Result<Signature, TaskError> {
-        self.check_account(signer)?;
         let accepts = |scheme| profile.relay_signature_schemes.contains(&scheme);
-        if untrack(|| self.is_session()) {
+        let session = untrack(|| self.is_session());
+        match self.check_account(signer) {
+            // The task's session wallet is locked: unlocking it is the way on.
+            Err(locked @ TaskError::Session(_)) => return Err(locked),
+            // Said before any wallet prompt, whatever the account.
+            _ if !session && !accepts(SignScheme::Eip191) => {
+                return Err(TaskError::RawSignaturesOnly)
+            }
+            checked => checked?,
+        }
+        if session {
             let scheme = match accepts(SignScheme::Raw) {
                 true => SignScheme::Raw,
                 false => SignScheme::Eip191,
             };
             return Ok(self.session.sign_request(scheme, request, timestamp)?);
-        }
-        if !accepts(SignScheme::Eip191) {
-            return Err(TaskError::RawSignaturesOnly);
         }
         Ok(self
             .wallet

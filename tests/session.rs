@@ -1,12 +1,17 @@
 //! The session wallet in headless Chromium: its key sealed with WebCrypto (round trip, a
 //! wrong passphrase, altered ciphertext, salt or nonce), and the wallet's life: created,
-//! stored without its key in the clear, locked, unlocked, exported, idle-locked, forgotten.
+//! stored without its key in the clear, locked, unlocked, exported, idle-locked, forgotten;
+//! and a task of a locked session wallet.
 #![cfg(target_arch = "wasm32")]
 
 use crynux_dapp::browser::{load, unix_millis};
+use crynux_dapp::payer::use_payer;
 use crynux_dapp::session::vault::{open, seal, VaultError};
 use crynux_dapp::session::{use_session_wallet, SessionError, DEFAULT_IDLE_MINUTES};
-use crynux_protocol::signing::PrivateKey;
+use crynux_dapp::task::flow::{Flow, TaskError};
+use crynux_dapp::task::{Created, TaskRun};
+use crynux_protocol::args::TaskType;
+use crynux_protocol::signing::{PrivateKey, SignScheme};
 use leptos::prelude::*;
 use wasm_bindgen_test::*;
 
@@ -152,4 +157,38 @@ async fn an_imported_key_must_be_a_private_key() {
         .unwrap();
     assert_eq!(session.unlocked.get_untracked(), Some(key.address()));
     session.forget();
+}
+
+#[wasm_bindgen_test]
+async fn a_task_of_a_locked_session_wallet_asks_for_the_unlock_and_sends_nothing() {
+    let mut profile = devnet_profile();
+    // Only raw signatures: the session wallet's task must not be told to use another wallet.
+    profile.relay_signature_schemes = vec![SignScheme::Raw];
+    let payer = use_payer(&profile);
+    payer
+        .session
+        .create("a long passphrase".into(), None)
+        .await
+        .unwrap();
+    let address = payer.session.unlocked.get_untracked().unwrap();
+    assert_eq!(
+        payer.account_untracked(),
+        Some(address),
+        "the session wallet pays"
+    );
+    payer.session.lock();
+    assert_eq!(payer.account_untracked(), None, "no wallet connected");
+
+    let mut run = TaskRun::new(address, TaskType::Gpt, "{}".into(), 8, 1);
+    run.tx_hash = Some(Default::default());
+    run.created = Some(Created {
+        task_id: 3,
+        block: 2,
+        nodes: vec![],
+    });
+    let flow = Flow::new(&profile, payer, Some(run), RwSignal::new(0));
+    let error = flow.advance().await.unwrap_err();
+    assert_eq!(error, TaskError::Session(SessionError::Locked));
+    assert!(error.to_string().contains("Unlock it with its passphrase"));
+    payer.session.forget();
 }

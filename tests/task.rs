@@ -162,6 +162,7 @@ async fn a_relay_that_only_accepts_raw_signatures_is_explained_before_any_popup(
     let error = flow.advance().await.unwrap_err();
     assert_eq!(error, TaskError::RawSignaturesOnly);
     assert!(error.to_string().contains("cannot make"));
+    assert!(error.to_string().contains("Create a session wallet"));
 }
 
 #[wasm_bindgen_test]

@@ -296,8 +296,14 @@ fn Fund(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl I
     let price = LocalResource::new({
         let chain = chain.clone();
         move || {
+            let unlocked = session.unlocked.get().is_some();
             let chain = chain.clone();
-            async move { chain.fees().await.map(|fees| fees.max_per_gas()) }
+            async move {
+                match unlocked {
+                    true => chain.fees().await.ok().map(|fees| fees.max_per_gas()),
+                    false => None,
+                }
+            }
         }
     });
     Effect::new(move |_| {
@@ -305,7 +311,7 @@ fn Fund(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl I
             return;
         };
         cnx.set(format_units_truncated(fee * n, DECIMALS, 6));
-        if let Some(Ok(price)) = price.get() {
+        if let Some(Some(price)) = price.get() {
             eth.set(format_units_truncated(
                 price * TASK_GAS_BUDGET * n,
                 DECIMALS,
