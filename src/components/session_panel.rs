@@ -4,7 +4,9 @@
 use crynux_protocol::abi::{gas_limit_with_margin, transfer_calldata, TASK_GAS_BUDGET};
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::transaction::TRANSFER_GAS;
-use crynux_protocol::units::{format_cnx, format_units_truncated, parse_units, DECIMALS};
+use crynux_protocol::units::{
+    format_cnx, format_units_truncated, parse_units, short_address, DECIMALS,
+};
 use crynux_protocol::{to_checksum, Address, U256};
 use leptos::prelude::*;
 
@@ -242,7 +244,7 @@ fn Unlocked(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> im
             {move || withdrawal_account(payer).map(|to| view! {
                 <button data-testid="withdraw" disabled=move || withdraw.pending().get()
                     on:click=move |_| drop(withdraw.dispatch(to))>
-                    {format!("Withdraw everything to {}", short(&to))}
+                    {format!("Withdraw everything to {}", short_address(&to))}
                 </button>
             })}
             <button data-testid="lock" on:click=move |_| session.lock()>"Lock now"</button>
@@ -275,11 +277,6 @@ fn Unlocked(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> im
             })}
         </details>
     }
-}
-
-fn short(account: &Address) -> String {
-    let text = to_checksum(account, None);
-    format!("{}…{}", &text[..6], &text[text.len() - 4..])
 }
 
 /// Sends CNX and ETH from the wallet to the session wallet: two wallet prompts.
@@ -470,7 +467,7 @@ fn Forget(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl
                 {(!empty).then(|| to.map(|to| view! {
                     <button data-testid="withdraw-and-forget" disabled=move || withdraw_and_forget.pending().get()
                         on:click=move |_| drop(withdraw_and_forget.dispatch(to))>
-                        {format!("Withdraw everything to {} and forget it", short(&to))}
+                        {format!("Withdraw everything to {} and forget it", short_address(&to))}
                     </button>
                 }))}
                 <button class="danger" data-testid="forget-now" on:click=move |_| {

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crynux_protocol::args::form::{field, field_text};
 use crynux_protocol::args::TaskType;
-use crynux_protocol::units::format_cnx;
-use crynux_protocol::{to_checksum, Address};
+use crynux_protocol::units::{format_cnx, short_address};
+
 use leptos::prelude::*;
 
 use crate::browser::unix_seconds;
@@ -135,12 +135,8 @@ pub fn TaskView(
     let nodes = move || {
         run.with(|run| {
             let created = run.as_ref()?.created.as_ref()?;
-            let short = |node: &Address| {
-                let full = to_checksum(node, None);
-                format!("{}…{}", &full[..6], &full[full.len() - 4..])
-            };
             (!created.nodes.is_empty()).then(|| {
-                let list: Vec<String> = created.nodes.iter().map(short).collect();
+                let list: Vec<String> = created.nodes.iter().map(short_address).collect();
                 format!("Selected nodes: {}", list.join(", "))
             })
         })

@@ -65,3 +65,10 @@ pub mod decimal_u256 {
             .map_err(|_| D::Error::custom(format!("not a decimal amount: {text:?}")))
     }
 }
+
+/// An address as people glance at it: the checksummed form's first 4 and last 4 digits,
+/// `0x1234…abCD`.
+pub fn short_address(address: &ethers_core::types::Address) -> String {
+    let full = ethers_core::utils::to_checksum(address, None);
+    format!("{}…{}", &full[..6], &full[full.len() - 4..])
+}
