@@ -203,8 +203,7 @@ impl SessionWallet {
         passphrase: &str,
         funded_by: Option<Address>,
     ) -> Result<(), SessionError> {
-        let secret = hex::decode(key.to_hex().trim_start_matches("0x")).unwrap_or_default();
-        let sealed = seal(&secret, passphrase).await?;
+        let sealed = seal(&key.to_bytes(), passphrase).await?;
         let idle_minutes = self
             .stored
             .with_untracked(|s| s.as_ref().map(|s| s.idle_minutes))

@@ -247,7 +247,12 @@ impl PrivateKey {
 
     /// `0x` + the 32 key bytes.
     pub fn to_hex(&self) -> String {
-        format!("0x{}", hex::encode(self.0.to_bytes()))
+        format!("0x{}", hex::encode(self.to_bytes()))
+    }
+
+    /// The 32 key bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes().into()
     }
 
     /// The account address of this key.
