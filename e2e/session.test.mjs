@@ -49,8 +49,10 @@ test('a session wallet pays three image tasks on a raw-only relay with no wallet
   await page.getByText('The two passphrases differ.').waitFor();
   assert.ok(await page.getByTestId('create-session').isDisabled());
   await field('Passphrase again').fill(PASSPHRASE);
+  let started = Date.now();
   await page.getByTestId('create-session').click();
   await page.getByTestId('session-address').waitFor();
+  console.log(`metric session_create_ms ${Date.now() - started} (key drawn, PBKDF2 600 000, AES-GCM, stored)`);
   const session = (await app.text('session-address')).trim();
   await app.waitForText('payer', /^The session wallet pays/);
   assert.equal((await app.text('payer')).endsWith(session), true);
@@ -82,6 +84,7 @@ test('a session wallet pays three image tasks on a raw-only relay with no wallet
     await until(async () => (await page.getByTestId('verified').count()) === 2, `task ${n} verified`);
   }
   assert.equal((await walletCalls(page)).length, afterFunding, 'no wallet request for the three tasks');
+  console.log('metric session_wallet_requests_for_3_sd_tasks 0');
   assert.deepEqual(await devnet.tasksCreatedBy(main), []);
   assert.equal(await devnet.cnx(session), 60);
   await app.waitForText('cnx', /^60 CNX$/);
@@ -98,8 +101,10 @@ test('a session wallet pays three image tasks on a raw-only relay with no wallet
   await app.waitForText('unlock-error', /^Wrong passphrase/);
   assert.match(await app.text('session-panel'), /Locked\./);
   await field('Passphrase').fill(PASSPHRASE);
+  started = Date.now();
   await page.getByTestId('unlock').click();
   await app.waitForText('payer', /^The session wallet pays/);
+  console.log(`metric session_unlock_ms ${Date.now() - started}`);
   // The last task and its results are back, downloaded again without a prompt.
   await app.waitForText('task', new RegExp(`Task ${lastTask}`));
   await app.imagesShown(2);
