@@ -5,7 +5,7 @@
 use ethers_core::types::transaction::eip2718::TypedTransaction;
 use ethers_core::types::{Address, H256, U256};
 use ethers_core::types::{
-    Eip1559TransactionRequest, NameOrAddress, Signature as EthSignature, TransactionRequest,
+    Eip1559TransactionRequest, Signature as EthSignature, TransactionRequest,
 };
 
 use crate::hash::keccak256;
@@ -94,36 +94,23 @@ pub struct SignedTransaction {
 impl Transaction {
     /// Signs with `key`.
     pub fn sign(&self, key: &PrivateKey) -> SignedTransaction {
-        let to = Some(NameOrAddress::Address(self.to));
-        let data = Some(self.data.clone().into());
-        let typed: TypedTransaction = match self.fees {
+        let mut typed: TypedTransaction = match self.fees {
             Fees::Eip1559 {
                 max_fee,
                 max_priority_fee,
-            } => Eip1559TransactionRequest {
-                to,
-                data,
-                value: Some(self.value),
-                gas: Some(self.gas),
-                nonce: Some(self.nonce.into()),
-                chain_id: Some(self.chain_id.into()),
-                max_fee_per_gas: Some(max_fee),
-                max_priority_fee_per_gas: Some(max_priority_fee),
-                ..Default::default()
-            }
-            .into(),
-            Fees::Legacy { gas_price } => TransactionRequest {
-                to,
-                data,
-                value: Some(self.value),
-                gas: Some(self.gas),
-                nonce: Some(self.nonce.into()),
-                chain_id: Some(self.chain_id.into()),
-                gas_price: Some(gas_price),
-                ..Default::default()
-            }
-            .into(),
+            } => Eip1559TransactionRequest::new()
+                .max_fee_per_gas(max_fee)
+                .max_priority_fee_per_gas(max_priority_fee)
+                .into(),
+            Fees::Legacy { gas_price } => TransactionRequest::new().gas_price(gas_price).into(),
         };
+        typed
+            .set_to(self.to)
+            .set_value(self.value)
+            .set_data(self.data.clone().into())
+            .set_gas(self.gas)
+            .set_nonce(self.nonce)
+            .set_chain_id(self.chain_id);
         let signature = key.sign_hash(&typed.sighash().0);
         let bytes = signature.to_bytes();
         let recovery = u64::from(bytes[64]);
