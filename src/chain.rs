@@ -33,6 +33,8 @@ pub enum ChainError {
     },
     /// The answer is not what the method returns.
     BadAnswer(String),
+    /// This transaction (the approval, the transfer…) was mined but failed.
+    Failed(&'static str),
 }
 
 impl fmt::Display for ChainError {
@@ -51,6 +53,10 @@ impl fmt::Display for ChainError {
             Self::BadAnswer(reason) => write!(
                 f,
                 "The network's RPC server gave an answer the app cannot read ({reason})."
+            ),
+            Self::Failed(what) => write!(
+                f,
+                "Something unexpected happened: the {what} was mined but failed."
             ),
         }
     }

@@ -14,7 +14,7 @@ use crate::browser::{load, remove, save};
 use crate::chain::{AccountInfo, Call, ChainError, ChainReader};
 use crate::payer::Payer;
 use crate::task::account_prefix;
-use crate::task::flow::{wait_for_receipt, TaskError};
+use crate::task::flow::{wait_for_success, TaskError};
 
 /// The account's balances, and approval when it is needed.
 #[component]
@@ -42,15 +42,10 @@ pub fn AccountPanel(
         Action::new_local(move |&(account, hash): &(Address, H256)| {
             let chain = chain.clone();
             async move {
-                let receipt = wait_for_receipt(&chain, hash).await;
+                let mined = wait_for_success(&chain, hash, "approval").await;
                 remove(&pending_key(account));
                 refresh.update(|n| *n += 1);
-                match receipt?.succeeded() {
-                    true => Ok(()),
-                    false => Err(TaskError::Unexpected(
-                        "the approval was mined but failed".into(),
-                    )),
-                }
+                mined.map(drop).map_err(TaskError::from)
             }
         })
     };

@@ -1,6 +1,8 @@
 //! The session wallet: create or import it, fund it from the wallet, unlock and lock it,
 //! export its key, withdraw everything, forget it.
 
+use std::fmt;
+
 use crynux_protocol::abi::{gas_limit_with_margin, transfer_calldata, TASK_GAS_BUDGET};
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::transaction::TRANSFER_GAS;
@@ -13,7 +15,7 @@ use leptos::prelude::*;
 use crate::chain::{read_account, AccountInfo, Call, ChainError, ChainReader};
 use crate::payer::Payer;
 use crate::session::{SessionError, SessionWallet};
-use crate::task::flow::{wait_for_receipt, TaskError};
+use crate::task::flow::{wait_for_success, TaskError};
 
 /// Shortest passphrase accepted for a new session wallet.
 const MIN_PASSPHRASE: usize = 8;
@@ -82,8 +84,8 @@ fn Secret(
 }
 
 /// An action's failure, as an alert.
-fn failure<T: 'static>(
-    action: Action<T, Result<(), SessionError>>,
+fn failure<T: 'static, E: fmt::Display + Clone + Send + Sync + 'static>(
+    action: Action<T, Result<(), E>>,
     test_id: &'static str,
 ) -> impl IntoView {
     move || {
@@ -169,7 +171,7 @@ fn Unlock(session: SessionWallet) -> impl IntoView {
     let unlock = Action::new_local(move |_: &()| async move {
         session.unlock(passphrase.get_untracked()).await?;
         passphrase.set(String::new());
-        Ok(())
+        Ok::<_, SessionError>(())
     });
     view! {
         <form class="session-form" on:submit=move |event| {
@@ -217,7 +219,7 @@ fn Unlocked(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> im
         let key = session.export(export_passphrase.get_untracked()).await?;
         exported.set(Some(key));
         export_passphrase.set(String::new());
-        Ok(())
+        Ok::<_, SessionError>(())
     });
     let idle_error = RwSignal::new(None::<String>);
     let set_idle = move |text: String| {
@@ -363,14 +365,10 @@ fn Fund(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl I
             }
             session.set_funded_by(from)?;
             for hash in sent {
-                if !wait_for_receipt(&chain, hash).await?.succeeded() {
-                    return Err(TaskError::Unexpected(
-                        "a transfer was mined but failed".into(),
-                    ));
-                }
+                wait_for_success(&chain, hash, "transfer").await?;
             }
             refresh.update(|n| *n += 1);
-            Ok(())
+            Ok::<_, TaskError>(())
         }
     });
     let blocker = move || {
@@ -413,7 +411,7 @@ fn Fund(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl I
             </button>
         </form>
         {move || fund.pending().get().then(|| view! { <p class="status" role="status">"Confirm the two transfers in your wallet, then wait for them to be mined…"</p> })}
-        {move || fund.value().get().and_then(Result::err).map(|e| view! { <p class="alert" role="alert" data-testid="fund-error">{e.to_string()}</p> })}
+        {failure(fund, "fund-error")}
     }
 }
 
@@ -443,7 +441,7 @@ fn Forget(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl
             refresh.update(|n| *n += 1);
             asking.set(false);
             session.forget();
-            Ok(())
+            Ok::<_, SessionError>(())
         }
     });
     let offer = move |read: Result<AccountInfo, ChainError>| {

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::browser::{load, remove, save, unix_millis};
 use crate::chain::{Call, ChainError, ChainReader};
 use crate::task::account_prefix;
-use crate::task::flow::wait_for_receipt;
+use crate::task::flow::wait_for_success;
 use vault::{open, random_bytes, seal, Sealed, VaultError};
 
 /// Minutes without a key press or a click after which an unlocked session wallet locks,
@@ -52,10 +52,8 @@ pub enum SessionError {
     BadKey,
     /// The browser refused to store the encrypted key.
     StorageRefused,
-    /// The chain refused or did not answer.
+    /// The chain refused or did not answer, or a transaction failed.
     Chain(ChainError),
-    /// A transaction was mined but failed.
-    Failed(&'static str),
 }
 
 impl fmt::Display for SessionError {
@@ -74,7 +72,6 @@ impl fmt::Display for SessionError {
                  so no session wallet was kept.",
             ),
             Self::Chain(e) => e.fmt(f),
-            Self::Failed(what) => write!(f, "The {what} was mined but failed."),
         }
     }
 }
@@ -369,10 +366,8 @@ impl SessionWallet {
         let hash = self
             .send(to, U256::zero(), data, gas_limit_with_margin(estimate))
             .await?;
-        match wait_for_receipt(&chain, hash).await?.succeeded() {
-            true => Ok(()),
-            false => Err(SessionError::Failed(what)),
-        }
+        wait_for_success(&chain, hash, what).await?;
+        Ok(())
     }
 
     /// Before a task: lets the Task contract take all of the session wallet's CNX if it may
@@ -422,9 +417,7 @@ impl SessionWallet {
                     Some(fees),
                 )
                 .await?;
-            if !wait_for_receipt(&chain, hash).await?.succeeded() {
-                return Err(SessionError::Failed("ETH transfer"));
-            }
+            wait_for_success(&chain, hash, "ETH transfer").await?;
         }
         Ok(())
     }

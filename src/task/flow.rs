@@ -588,12 +588,7 @@ impl Flow {
             )
             .await?;
         self.say("Waiting for the cancellation to be mined…");
-        let receipt = wait_for_receipt(&self.chain, hash).await?;
-        if !receipt.succeeded() {
-            return Err(TaskError::Unexpected(
-                "the cancellation was mined but failed".into(),
-            ));
-        }
+        let receipt = wait_for_success(&self.chain, hash, "cancellation").await?;
         let after = self
             .chain
             .token_balance(self.profile.contracts.token, run.creator)
@@ -653,6 +648,18 @@ impl Flow {
             }
         }
         Err(TaskError::RelayUnavailable)
+    }
+}
+
+/// Waits for the receipt of the `what` transaction; an error if it failed.
+pub async fn wait_for_success(
+    chain: &ChainReader,
+    hash: H256,
+    what: &'static str,
+) -> Result<Receipt, ChainError> {
+    match wait_for_receipt(chain, hash).await? {
+        receipt if receipt.succeeded() => Ok(receipt),
+        _ => Err(ChainError::Failed(what)),
     }
 }
 
