@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::browser::{load, remove, save, unix_millis};
 use crate::chain::{Call, ChainError, ChainReader};
-use crate::task::account_prefix;
 use crate::task::flow::wait_for_success;
+use crate::task::{account_prefix, network_prefix};
 use vault::{open, random_bytes, seal, Sealed, VaultError};
 
 /// Minutes without a key press or a click after which an unlocked session wallet locks,
@@ -137,10 +137,7 @@ pub fn use_session_wallet(profile: &NetworkProfile) -> SessionWallet {
 }
 
 fn record_key(profile: &NetworkProfile) -> String {
-    format!(
-        "crynux/{}/{:?}/session-wallet",
-        profile.chain_id, profile.contracts.task
-    )
+    format!("{}session-wallet", network_prefix(profile))
 }
 
 impl SessionWallet {

@@ -370,12 +370,15 @@ impl TaskRun {
     }
 }
 
+/// The prefix of what this browser keeps for `profile`'s network (its chain and Task
+/// contract).
+pub fn network_prefix(profile: &NetworkProfile) -> String {
+    format!("crynux/{}/{:?}/", profile.chain_id, profile.contracts.task)
+}
+
 /// The prefix of what this browser keeps for `account` on `profile`'s network.
 pub fn account_prefix(profile: &NetworkProfile, account: Address) -> String {
-    format!(
-        "crynux/{}/{:?}/{account:?}/",
-        profile.chain_id, profile.contracts.task
-    )
+    format!("{}{account:?}/", network_prefix(profile))
 }
 
 /// A task as `TaskCreated` tells it.
