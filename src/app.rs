@@ -56,7 +56,7 @@ fn Session(profile: NetworkProfile) -> impl IntoView {
     });
     view! {
         <WalletPanel wallet profile=profile.clone() />
-        <SessionPanel profile=profile.clone() payer refresh />
+        <SessionPanel profile=profile.clone() payer info refresh />
         {
             let profile = profile.clone();
             // Mounted once an account pays, kept while the payer changes.

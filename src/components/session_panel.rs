@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crynux_protocol::abi::{gas_limit_with_margin, transfer_calldata, TASK_GAS_BUDGET};
+use crynux_protocol::abi::{gas_limit_with_margin, transfer_calldata};
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::transaction::TRANSFER_GAS;
 use crynux_protocol::units::{
@@ -27,6 +27,8 @@ pub fn SessionPanel(
     profile: NetworkProfile,
     /// The wallet and the session wallet.
     payer: Payer,
+    /// The paying account's balances (the session wallet's while it is unlocked).
+    info: LocalResource<Option<Result<AccountInfo, ChainError>>>,
     /// Bumped when balances may have changed.
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
@@ -52,7 +54,7 @@ pub fn SessionPanel(
                 <Unlock session />
             </Shown>
             <Shown when=Signal::derive(move || unlocked.get())>
-                <Unlocked profile payer refresh />
+                <Unlocked profile payer info refresh />
             </Shown>
             <Shown when=Signal::derive(move || address.get().is_some())>
                 <Forget profile=forget_profile payer refresh />
@@ -197,7 +199,12 @@ fn withdrawal_account(payer: Payer) -> Option<Address> {
 
 /// Fund, withdraw, export, lock.
 #[component]
-fn Unlocked(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl IntoView {
+fn Unlocked(
+    profile: NetworkProfile,
+    payer: Payer,
+    info: LocalResource<Option<Result<AccountInfo, ChainError>>>,
+    refresh: RwSignal<u32>,
+) -> impl IntoView {
     let session = payer.session;
     let withdraw = Action::new_local(move |to: &Address| {
         let to = *to;
@@ -241,7 +248,7 @@ fn Unlocked(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> im
         {move || session.stored.with(|s| s.as_ref().and_then(|s| s.funded_by)).map(|account| view! {
             <p class="hint">"Funded by " <code class="address">{to_checksum(&account, None)}</code></p>
         })}
-        <Fund profile payer refresh />
+        <Fund profile payer info refresh />
         <div class="actions">
             {move || withdrawal_account(payer).map(|to| view! {
                 <button data-testid="withdraw" disabled=move || withdraw.pending().get()
@@ -283,44 +290,42 @@ fn Unlocked(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> im
 
 /// Sends CNX and ETH from the wallet to the session wallet: two wallet prompts.
 #[component]
-fn Fund(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl IntoView {
+fn Fund(
+    profile: NetworkProfile,
+    payer: Payer,
+    info: LocalResource<Option<Result<AccountInfo, ChainError>>>,
+    refresh: RwSignal<u32>,
+) -> impl IntoView {
     let (wallet, session) = (payer.wallet, payer.session);
     let fee = profile.task_fee;
     let chain = ChainReader::new(&profile.rpc_url);
     let (token, chain_id) = (profile.contracts.token, profile.chain_id);
     let tasks = RwSignal::new("5".to_owned());
-    let cnx = RwSignal::new(String::new());
-    let eth = RwSignal::new(String::new());
-    // The suggestion: the fee and the gas of the number of tasks, at today's gas price.
-    let price = LocalResource::new({
-        let chain = chain.clone();
-        move || {
-            let unlocked = session.unlocked.get().is_some();
-            let chain = chain.clone();
-            async move {
-                match unlocked {
-                    true => chain.fees().await.ok().map(|fees| fees.max_per_gas()),
-                    false => None,
-                }
-            }
-        }
-    });
-    Effect::new(move |_| {
-        let Ok(n) = tasks.get().trim().parse::<u32>() else {
-            return;
-        };
-        cnx.set(format_units_truncated(fee * n, DECIMALS, 6));
-        if let Some(Some(price)) = price.get() {
-            eth.set(format_units_truncated(
-                price * TASK_GAS_BUDGET * n,
-                DECIMALS,
-                6,
-            ));
-        }
-    });
+    // Suggested for the number of tasks (the fee, and the gas at today's price) until typed.
+    let (typed_cnx, typed_eth) = (RwSignal::new(None), RwSignal::new(None));
+    let count = move || tasks.get().trim().parse::<u32>().ok();
+    let cnx = move || {
+        typed_cnx.get().unwrap_or_else(|| {
+            count().map_or_else(String::new, |n| {
+                format_units_truncated(fee * n, DECIMALS, 6)
+            })
+        })
+    };
+    let eth = move || {
+        typed_eth.get().unwrap_or_else(|| {
+            let gas = info
+                .get()
+                .flatten()
+                .and_then(Result::ok)
+                .map(|i| i.gas_per_task);
+            count().zip(gas).map_or_else(String::new, |(n, gas)| {
+                format_units_truncated(gas * n, DECIMALS, 6)
+            })
+        })
+    };
     let amounts = Memo::new(move |_| {
-        let cnx = parse_units(&cnx.get(), DECIMALS).map_err(|e| format!("CNX: {e}"))?;
-        let eth = parse_units(&eth.get(), DECIMALS).map_err(|e| format!("ETH: {e}"))?;
+        let cnx = parse_units(&cnx(), DECIMALS).map_err(|e| format!("CNX: {e}"))?;
+        let eth = parse_units(&eth(), DECIMALS).map_err(|e| format!("ETH: {e}"))?;
         Ok::<_, String>((cnx, eth))
     });
     let fund = Action::new_local(move |&(cnx, eth): &(U256, U256)| {
@@ -390,17 +395,21 @@ fn Fund(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl I
                 <label class="field">
                     <span>"For this many tasks"</span>
                     <input class="small" type="number" min="1" max="1000" prop:value=tasks
-                        on:input=move |e| tasks.set(event_target_value(&e)) />
+                        on:input=move |e| {
+                            tasks.set(event_target_value(&e));
+                            typed_cnx.set(None);
+                            typed_eth.set(None);
+                        } />
                 </label>
                 <label class="field">
                     <span>{format!("CNX (fee {} per task)", format_cnx(fee))}</span>
                     <input class="small" type="text" inputmode="decimal" data-testid="fund-cnx" prop:value=cnx
-                        on:input=move |e| cnx.set(event_target_value(&e)) />
+                        on:input=move |e| typed_cnx.set(Some(event_target_value(&e))) />
                 </label>
                 <label class="field">
                     <span>"ETH for gas"</span>
                     <input class="small" type="text" inputmode="decimal" data-testid="fund-eth" prop:value=eth
-                        on:input=move |e| eth.set(event_target_value(&e)) />
+                        on:input=move |e| typed_eth.set(Some(event_target_value(&e))) />
                 </label>
             </fieldset>
             {move || amounts.get().err().map(|e| view! { <p class="alert" role="alert">{e}</p> })}
