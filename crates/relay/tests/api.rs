@@ -597,3 +597,112 @@ async fn health_and_openapi_answer() {
         .headers()
         .contains_key("access-control-allow-origin"));
 }
+
+/// Every route, hostile requests: stale, future and forged signatures, unknown or unreadable
+/// task ids. Each answer is a 4xx in the era's envelope, never a 5xx, and serves nothing.
+#[tokio::test]
+async fn hostile_requests_get_4xx_on_every_route() {
+    let (app, store) = both().await;
+    let file = png(1);
+    succeed(&store, SD, phash_png(&file).unwrap().to_vec()).await;
+    let (status, _) = send(&app, results_upload(SD, NODES[1], &[file.clone()])).await;
+    assert_eq!(status, StatusCode::OK);
+
+    let get_task_at = |task_id: &str, timestamp: u64, signature: &str| {
+        Request::get(format!(
+            "/v1/inference_tasks/{task_id}?timestamp={timestamp}&signature={signature}"
+        ))
+        .body(Body::empty())
+        .unwrap()
+    };
+    let get_result_at = |task_id: &str, timestamp: u64, signature: &str| {
+        Request::get(format!(
+            "/v1/inference_tasks/{task_id}/results/0?timestamp={timestamp}&signature={signature}"
+        ))
+        .body(Body::empty())
+        .unwrap()
+    };
+    let ts = now();
+    let sign = |request: RelayRequest<'_>, timestamp: u64| {
+        sign_request(&key(CREATOR), SignScheme::Raw, &request, timestamp).to_hex()
+    };
+    let task = |timestamp| sign(RelayRequest::GetTask { task_id: SD }, timestamp);
+    let result = |timestamp| {
+        sign(
+            RelayRequest::GetResult {
+                task_id: SD,
+                image_num: 0,
+            },
+            timestamp,
+        )
+    };
+    let zeros = format!("0x{}", "00".repeat(65));
+    let high_bytes = format!("0x{}1b", "ff".repeat(64));
+    let mut cases: Vec<(String, Request<Body>)> = Vec::new();
+    for (what, timestamp, task_sig, result_sig) in [
+        ("stale", ts - 61, task(ts - 61), result(ts - 61)),
+        ("future", ts + 61, task(ts + 61), result(ts + 61)),
+        // Signed for another second, for another route, all zeros, r and s past the order.
+        ("forged: other time", ts, task(ts - 1), result(ts - 1)),
+        ("forged: other route", ts, result(ts), task(ts)),
+        ("forged: zeros", ts, zeros.clone(), zeros.clone()),
+        (
+            "forged: out of range",
+            ts,
+            high_bytes.clone(),
+            high_bytes.clone(),
+        ),
+        ("forged: not hex", ts, "0xzz".into(), "%3Cscript%3E".into()),
+    ] {
+        cases.push((
+            format!("get task, {what}"),
+            get_task_at("1", timestamp, &task_sig),
+        ));
+        cases.push((
+            format!("get result, {what}"),
+            get_result_at("1", timestamp, &result_sig),
+        ));
+    }
+    for id in [
+        "99",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-1",
+        "abc",
+        "%2e%2e",
+    ] {
+        cases.push((format!("get task {id}"), get_task_at(id, ts, &task(ts))));
+        cases.push((
+            format!("get result {id}"),
+            get_result_at(id, ts, &result(ts)),
+        ));
+        cases.push((
+            format!("upload results {id}"),
+            Request::post(format!("/v1/inference_tasks/{id}/results"))
+                .header("content-type", "multipart/form-data; boundary=x")
+                .body(Body::from("--x--\r\n"))
+                .unwrap(),
+        ));
+    }
+    cases.push((
+        "upload args for an unknown task".into(),
+        upload_body(CREATOR, SignScheme::Raw, 99, SD_ARGS, ts),
+    ));
+    cases.push((
+        "upload results by a forged node".into(),
+        results_upload(SD, STRANGER, &[file.clone()]),
+    ));
+    cases.push((
+        "upload results, not multipart".into(),
+        json_post(&format!("/v1/inference_tasks/{SD}/results"), "{}".into()),
+    ));
+
+    for (what, request) in cases {
+        let (status, body) = send(&app, request).await;
+        assert!(status.is_client_error(), "{what}: {status}");
+        assert_ne!(body, file, "{what}: served the file");
+        if let Ok(envelope) = serde_json::from_slice::<Value>(&body) {
+            assert_ne!(envelope["message"], "success", "{what}: {envelope}");
+        }
+    }
+}
