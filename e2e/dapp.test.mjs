@@ -98,15 +98,19 @@ test('a GPT task: the reply is shown as text, with token usage', async () => {
   await app.connect();
   await app.approveOneTask();
   await app.chooseType('Chat');
+  // HTML and script in the message and the model id; the simulated model quotes the question
+  // in its reply, so the reply carries them too. All are shown as text, none runs.
   const message = '<img src=x onerror="window.__owned=1"> What is a GPU?';
+  const model = '<script>window.__owned=2</script><b>gpt2</b>';
+  await page.getByLabel('Model', { exact: true }).fill(model);
   await page.getByLabel('Message 1', { exact: true }).fill(message);
   await page.getByTestId('create').click();
   await page.getByTestId('reply').waitFor();
-  assert.ok((await app.text('reply')).length > 0);
+  assert.ok((await app.text('reply')).includes(`You asked: ${message}.`), await app.text('reply'));
   assert.match(await app.text('usage'), /prompt \+ \d+ reply tokens = \d+/);
-  // The question is shown as written, never as HTML.
   assert.equal(await page.locator('.chat .user').evaluate((p) => p.lastChild.textContent), message);
-  assert.equal(await page.locator('.chat img').count(), 0);
+  assert.ok((await page.locator('main').textContent()).includes(model));
+  assert.equal(await page.locator('main img[src="x"], main b, main script').count(), 0);
   assert.equal(await page.evaluate(() => window.__owned), undefined);
   const sends = createTaskSends(await walletCalls(page));
   assert.equal(sends.length, 1);

@@ -14,7 +14,8 @@ use wasm_bindgen_test::*;
 mod common;
 
 use common::{
-    choose, container, devnet_profile, element, text_of, tick, type_into, until, value_of,
+    choose, container, devnet_profile, element, text_of, tick, type_into, type_utf16_into, until,
+    value_of,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -131,6 +132,19 @@ async fn the_form_and_the_json_editor_edit_the_same_validated_arguments() {
     assert!(js_sys::Reflect::get(&prompt, &"disabled".into())
         .unwrap()
         .is_truthy());
+
+    // Text UTF-8 cannot hold (a lone surrogate), raw in a cut-off document or escaped in a
+    // whole one, is a JSON error too, not a crash.
+    let cut_off: Vec<u16> = r#"{"prompt": ""#.encode_utf16().chain([0xD800]).collect();
+    let not_json = || problems().contains("not valid JSON (line 1");
+    type_into(&json, "{}");
+    until("the JSON is read again", || !not_json()).await;
+    type_utf16_into(&json, &cut_off);
+    until("a raw lone surrogate is a JSON error", not_json).await;
+    type_into(&json, "{}");
+    until("the JSON is read again", || !not_json()).await;
+    type_into(&json, r#"{"prompt": "\ud800 cat"}"#);
+    until("an escaped lone surrogate is a JSON error", not_json).await;
 
     // Valid JSON typed by hand fills the form.
     type_into(

@@ -69,6 +69,17 @@ pub fn type_into(field: &web_sys::HtmlElement, value: &str) {
     edit(field, "value", value.into(), "input");
 }
 
+/// Types UTF-16 `units` into a text field: text a paste can bring but UTF-8 cannot hold, such
+/// as a lone surrogate.
+pub fn type_utf16_into(field: &web_sys::HtmlElement, units: &[u16]) {
+    edit(
+        field,
+        "value",
+        js_sys::JsString::from_char_code(units).into(),
+        "input",
+    );
+}
+
 /// Picks the option with `value` in a select.
 pub fn choose(select: &web_sys::HtmlElement, value: &str) {
     edit(select, "value", value.into(), "change");

@@ -3,7 +3,7 @@
 //! depends on the prompt, the seed and the image number. GPT: a result file in the era's
 //! format whose reply depends on the messages and the seed.
 
-use crynux_protocol::args::{GptTaskArgs, SdTaskArgs, TaskArgs};
+use crynux_protocol::args::{GptTaskArgs, Role, SdTaskArgs, TaskArgs};
 use crynux_protocol::hash::{keccak256, sha256};
 use crynux_protocol::phash::{encode_png, phash_png};
 use crynux_protocol::results::{GptChoice, GptReply, GptResponse, GptUsage};
@@ -139,6 +139,16 @@ fn gpt_reply(args: &GptTaskArgs, salt: &[u8]) -> Output {
         .iter()
         .map(|m| m.content.split_whitespace().count() as u64)
         .sum();
+    // A reply begins by quoting the question, as models often do, so what a client shows of
+    // a reply also holds what its user typed.
+    let quote: Vec<String> = args
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == Role::User)
+        .map(|m| format!("You asked: {}.", m.content.trim()))
+        .map(|q| q.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
     let mut completion_tokens = 0;
     let choices = (0..sequences)
         .map(|index| {
@@ -152,13 +162,16 @@ fn gpt_reply(args: &GptTaskArgs, salt: &[u8]) -> Output {
                 ]
                 .join(&0u8),
             );
-            let natural = 8 + seed[0] as u64 % 40;
+            let natural = quote.len() as u64 + 8 + seed[0] as u64 % 40;
             let tokens = natural.min(max_new_tokens);
-            let content = (0..tokens)
-                .map(|k| {
-                    WORDS[keccak256(&[&seed[..], &k.to_be_bytes()].concat())[0] as usize
-                        % WORDS.len()]
-                })
+            let words = (0..).map(|k: u64| {
+                WORDS[keccak256(&[&seed[..], &k.to_be_bytes()].concat())[0] as usize % WORDS.len()]
+            });
+            let content = quote
+                .iter()
+                .map(String::as_str)
+                .chain(words)
+                .take(tokens as usize)
                 .collect::<Vec<_>>()
                 .join(" ");
             completion_tokens += tokens;
