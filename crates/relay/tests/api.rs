@@ -605,7 +605,11 @@ async fn hostile_requests_get_4xx_on_every_route() {
     let (app, store) = both().await;
     let file = png(1);
     succeed(&store, SD, phash_png(&file).unwrap().to_vec()).await;
-    let (status, _) = send(&app, results_upload(SD, NODES[1], &[file.clone()])).await;
+    let (status, _) = send(
+        &app,
+        results_upload(SD, NODES[1], std::slice::from_ref(&file)),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
 
     let get_task_at = |task_id: &str, timestamp: u64, signature: &str| {
@@ -690,7 +694,7 @@ async fn hostile_requests_get_4xx_on_every_route() {
     ));
     cases.push((
         "upload results by a forged node".into(),
-        results_upload(SD, STRANGER, &[file.clone()]),
+        results_upload(SD, STRANGER, std::slice::from_ref(&file)),
     ));
     cases.push((
         "upload results, not multipart".into(),
