@@ -159,11 +159,28 @@ pub async fn post_json(
     url: &str,
     body: &serde_json::Value,
 ) -> Result<gloo_net::http::Response, gloo_net::Error> {
-    gloo_net::http::Request::post(url)
+    answered_in_time(gloo_net::http::Request::post(url))
         .header("content-type", "application/json")
         .body(body.to_string())?
         .send()
         .await
+}
+
+/// GETs `url`.
+pub async fn get(url: &str) -> Result<gloo_net::http::Response, gloo_net::Error> {
+    answered_in_time(gloo_net::http::Request::get(url))
+        .send()
+        .await
+}
+
+/// How long a request to the relay or the chain may go unanswered (a server that takes the
+/// connection but never answers) before it fails as unreachable, and is tried again.
+pub const REQUEST_TIMEOUT_MS: u32 = 30_000;
+
+fn answered_in_time(request: gloo_net::http::RequestBuilder) -> gloo_net::http::RequestBuilder {
+    request.abort_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
+        REQUEST_TIMEOUT_MS,
+    )))
 }
 
 /// The largest image file the ControlNet picker reads.

@@ -64,6 +64,31 @@ impl fmt::Display for ChainError {
 
 impl std::error::Error for ChainError {}
 
+impl ChainError {
+    /// The server is down or failing (JSON-RPC internal error -32603, limit exceeded -32005):
+    /// the same read may succeed later.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Unreachable(_)
+                | Self::Rpc {
+                    code: -32603 | -32005,
+                    ..
+                }
+        )
+    }
+
+    /// What went wrong, in the server's or the browser's words.
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Unreachable(reason) | Self::BadAnswer(reason) => reason.clone(),
+            Self::Rpc { message, .. } => message.clone(),
+            Self::Reverted(revert) => revert.to_string(),
+            Self::Failed(what) => format!("the {what} failed"),
+        }
+    }
+}
+
 /// A mined transaction's outcome.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -127,6 +152,13 @@ impl ChainReader {
         let response = post_json(&self.url, &request_body(method, params))
             .await
             .map_err(unreachable)?;
+        // A failing server (a gateway's 502, a 429 rate limit) is as good as down: try again.
+        if response.status() >= 500 || response.status() == 429 {
+            return Err(ChainError::Unreachable(format!(
+                "HTTP {}",
+                response.status()
+            )));
+        }
         let text = response.text().await.map_err(unreachable)?;
         let answer: Value =
             serde_json::from_str(&text).map_err(|e| ChainError::BadAnswer(e.to_string()))?;

@@ -5,10 +5,10 @@ use std::fmt;
 
 use crynux_protocol::relay::*;
 use crynux_protocol::signing::{RelayRequest, Signature};
-use gloo_net::http::{Request, Response};
+use gloo_net::http::Response;
 use serde_json::{json, Value};
 
-use crate::browser::post_json;
+use crate::browser::{get, post_json};
 
 /// Why a relay request failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,7 +160,7 @@ impl RelayClient {
             self.base,
             request.signed_get_path(timestamp, signature)
         );
-        let response = Request::get(&url).send().await.map_err(unreachable)?;
+        let response = get(&url).await.map_err(unreachable)?;
         checked(response).await?.binary().await.map_err(unreachable)
     }
 }

@@ -37,6 +37,10 @@ const PREVIEW_CHARS: usize = 80;
 const SIGNATURE_REUSE_SECS: u64 = 45;
 /// Signatures asked for one relay request before giving up (each is a wallet popup).
 const MAX_SIGNATURES: u32 = 3;
+/// How long following waits at the chain's head before asking for it again: one
+/// `eth_blockNumber` per poll (at most 30 a minute) while no block comes, the task's logs
+/// only when one has.
+const FOLLOW_POLL_MS: u32 = 2_000;
 
 /// Why a task cannot go on for now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -470,12 +474,13 @@ impl Flow {
                     backoff = Backoff::new(1_000, 10_000);
                     self.say("Waiting for the nodes to run the task…");
                     if !more {
-                        sleep(1_000).await;
+                        sleep(FOLLOW_POLL_MS).await;
                     }
                 }
-                Err(ChainError::Unreachable(reason)) => {
+                Err(e) if e.is_transient() => {
                     self.say(format!(
-                        "The network's RPC server does not answer ({reason}); trying again in {} s…",
+                        "The network's RPC server does not answer ({}); trying again in {} s…",
+                        e.reason(),
                         backoff.seconds()
                     ));
                     backoff.pause().await;
@@ -671,7 +676,7 @@ pub async fn wait_for_receipt(chain: &ChainReader, hash: H256) -> Result<Receipt
         match chain.receipt(hash).await {
             Ok(Some(receipt)) => return Ok(receipt),
             Ok(None) => {}
-            Err(ChainError::Unreachable(_)) if failures < 10 => failures += 1,
+            Err(e) if e.is_transient() && failures < 10 => failures += 1,
             Err(e) => return Err(e),
         }
         backoff.pause().await;
