@@ -42,7 +42,7 @@ function stop(child) {
  * `signatureSchemes` (e.g. `['raw']`) restricts the relay, and the profile says so.
  */
 export async function startDevnet({ chainPort, relayPort, users, nodes = [], taskTimeout = 900, signatureSchemes }) {
-  const stateDir = `${root}target/e2e-devnet`;
+  const stateDir = `${root}target/e2e-devnet-${chainPort}`;
   await rm(stateDir, { recursive: true, force: true });
   const relayUrl = `http://127.0.0.1:${relayPort}`;
   const network = await start(
