@@ -102,3 +102,32 @@ export async function until(condition, what, ms = 20_000) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Bytes of a `width`×`height` image made in the page: noise (incompressible) or a drawing. */
+export async function makeImage(page, { width, height, type, noise }) {
+  const bytes = await page.evaluate(async ({ width, height, type, noise }) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = width;
+    canvas.height = height;
+    const context = canvas.getContext('2d');
+    if (noise) {
+      const pixels = context.createImageData(width, height);
+      for (let i = 0; i < pixels.data.length; i += 65536) crypto.getRandomValues(pixels.data.subarray(i, i + 65536));
+      for (let i = 3; i < pixels.data.length; i += 4) pixels.data[i] = 255;
+      context.putImageData(pixels, 0, 0);
+    } else {
+      context.fillStyle = '#fff';
+      context.fillRect(0, 0, width, height);
+      context.strokeStyle = '#000';
+      context.lineWidth = 12;
+      context.beginPath();
+      context.arc(width / 2, height / 3, height / 8, 0, 2 * Math.PI);
+      context.moveTo(width / 2, height / 3 + height / 8);
+      context.lineTo(width / 2, height * 0.8);
+      context.stroke();
+    }
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, type, 0.9));
+    return [...new Uint8Array(await blob.arrayBuffer())];
+  }, { width, height, type, noise });
+  return Buffer.from(bytes);
+}

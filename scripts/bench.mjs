@@ -1,0 +1,232 @@
+// The benchmark report: the release build (dist) in headless Chromium against a local network
+// of its own (ports 18575, 18111), every number beside its target. Prints a table and writes
+// target/bench.json. Needs `trunk build --release` and `cargo build -p crynux-cli` first.
+// Usage: node scripts/bench.mjs
+import { mkdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+import { makeImage, openApp, until } from '../e2e/lib/app.mjs';
+import { launchBrowser } from '../e2e/lib/browser.mjs';
+import { startDevnet } from '../e2e/lib/devnet.mjs';
+import { serveDir } from '../e2e/lib/static-server.mjs';
+import { installWallet, walletCalls } from '../e2e/lib/wallet.mjs';
+import { folderSizes, total, transferSizes } from './sizes.mjs';
+
+const dist = fileURLToPath(new URL('../dist', import.meta.url));
+const report = fileURLToPath(new URL('../target/bench.json', import.meta.url));
+const KB = 1000;
+const MB = 1024 * 1024;
+const rows = [];
+
+/** One line of the report: `value` against `target` (`≤ limit` unless `ok` says otherwise). */
+function row(name, value, unit, limit, ok = value <= limit) {
+  rows.push({ name, value, unit, target: limit === undefined ? null : `≤ ${limit}`, met: limit === undefined ? null : ok });
+  const shown = typeof value === 'number' ? (Number.isInteger(value) ? value : value.toFixed(2)) : value;
+  console.log(`bench ${name} ${shown} ${unit}${limit === undefined ? '' : ` (target ≤ ${limit}: ${ok ? 'met' : 'MISSED'})`}`);
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+/** Provider requests that ask the user something: sends and signatures. */
+const prompts = (calls) => calls.filter((c) => /^eth_send|sign/.test(c.method)).length;
+
+const devnet = await startDevnet({ chainPort: 18575, relayPort: 18111, users: 4 });
+const server = await serveDir(dist, { '/networks/e2e.json': devnet.profile });
+const browser = await launchBrowser();
+const users = devnet.accounts.users;
+try {
+  // 1. Sizes: everything the app can fetch (dist and the profile it is served), and what the
+  // page fetched before it was interactive.
+  const files = new Map(folderSizes(dist).map((r) => [`/${r.file}`, r]));
+  files.set('/networks/e2e.json', { file: 'networks/e2e.json', ...transferSizes(Buffer.from(devnet.profile)) });
+  const all = total([...files.values()]);
+
+  // 2. Time to interactive: navigation start → the wallet's Connect button is in the page
+  // (the app mounted, read its network profile and found the wallet), ten fresh contexts.
+  const times = [];
+  let firstLoad;
+  for (let i = 0; i < 10; i++) {
+    const context = await browser.newContext();
+    await installWallet(context, { privateKey: users[0].private_key, rpcUrl: devnet.rpcUrl });
+    await context.addInitScript(() => {
+      new MutationObserver((_, observer) => {
+        if ([...document.querySelectorAll('button')].some((b) => b.textContent.startsWith('Connect'))) {
+          window.__interactive = performance.now();
+          observer.disconnect();
+        }
+      }).observe(document, { childList: true, subtree: true });
+    });
+    const page = await context.newPage();
+    const fetched = new Set();
+    let loading = true;
+    page.on('request', (r) => {
+      if (loading && r.url().startsWith(server.url)) fetched.add(new URL(r.url()).pathname);
+    });
+    await page.goto(`${server.url}?network=e2e`);
+    await page.waitForFunction(() => window.__interactive !== undefined);
+    loading = false;
+    times.push(await page.evaluate(() => window.__interactive));
+    firstLoad ??= total([...fetched].map((path) => files.get(path === '/' ? '/index.html' : path)).filter(Boolean), 'first load');
+    await context.close();
+  }
+  for (const kind of ['raw', 'gzip', 'brotli']) {
+    row(`first_load_${kind}`, firstLoad[kind], 'bytes', kind === 'brotli' ? 150 * KB : undefined);
+    row(`total_${kind}`, all[kind], 'bytes', kind === 'brotli' ? 200 * KB : undefined);
+  }
+  row('time_to_interactive_median_of_10', median(times), 'ms', 500);
+
+  // 3. Validation per keystroke in the prompt, with a 200 KB ControlNet image in the arguments.
+  {
+    const { context, page, app } = await openApp({ browser, devnet, server }, 0);
+    await app.chooseImage({ prompt: 'a dancer', images: 1 });
+    const noise = await makeImage(page, { width: 236, height: 236, type: 'image/png', noise: true });
+    await page.getByLabel('ControlNet: guide the picture with an image').check();
+    await page.getByTestId('controlnet-file').setInputFiles({ name: 'noise.png', mimeType: 'image/png', buffer: noise });
+    await app.waitForText('controlnet-status', /^noise\.png: 236×236 PNG/);
+    const argsBytes = (await app.argsText()).length;
+    const keystrokes = await page.evaluate(async () => {
+      const prompt = document.querySelector('#field-prompt');
+      const times = [];
+      for (let i = 0; i < 100; i++) {
+        const started = performance.now();
+        prompt.value += i % 10 === 9 ? ' ' : 'a';
+        prompt.dispatchEvent(new Event('input', { bubbles: true }));
+        // The reactive updates run as microtasks: all are done when the next task runs.
+        await new Promise((resolve) => {
+          const channel = new MessageChannel();
+          channel.port1.onmessage = resolve;
+          channel.port2.postMessage(0);
+        });
+        times.push(performance.now() - started);
+      }
+      return times.sort((a, b) => a - b);
+    });
+    row('validation_args_bytes', argsBytes, 'bytes', undefined);
+    row('validation_per_keystroke_p50', percentile(keystrokes, 50), 'ms', undefined);
+    row('validation_per_keystroke_p95', percentile(keystrokes, 95), 'ms', 2);
+    await context.close();
+  }
+
+  // 4. The flow of an image task of 9 images, the wallet paying: click → arguments accepted,
+  // TaskSuccess → first image, RPC requests per minute while the nodes work (mining paused
+  // for 15 s right after the upload, so the task cannot end; the nodes wait up to 18 s for a
+  // receipt), and wallet prompts.
+  {
+    const { context, page, app } = await openApp({ browser, devnet, server }, 1);
+    const rpc = [];
+    page.on('request', (r) => r.url().startsWith(devnet.rpcUrl) && rpc.push(Date.now()));
+    await app.connect();
+    await app.approveOneTask();
+    await app.chooseImage({ prompt: 'a lighthouse at night', images: 9 });
+    const before = (await walletCalls(page)).length;
+    const clicked = Date.now();
+    await page.getByTestId('create').click();
+    await app.stageDone('Arguments sent to the relay');
+    row('click_to_args_accepted', Date.now() - clicked, 'ms', 1500);
+    await devnet.pauseMining();
+    const waitStart = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    const perMinute = (rpc.filter((t) => t >= waitStart).length * 60_000) / (Date.now() - waitStart);
+    await devnet.resumeMining();
+    row('rpc_requests_per_minute_while_waiting', perMinute, '/min', 60);
+    await app.stageDone('Succeeded');
+    const succeeded = Date.now();
+    await page.locator('[data-testid="gallery"] img').first().waitFor();
+    row('task_success_to_first_image', Date.now() - succeeded, 'ms', 1000);
+    await app.imagesShown(9);
+    row('wallet_prompts_per_sd_task_of_9_wallet', prompts((await walletCalls(page)).slice(before)), 'prompts', undefined);
+    await context.close();
+  }
+
+  // 5. The session wallet: the same task with no prompt, then 50 tasks of 9 images, whose
+  // history and results are browsed while the JS heap and the wasm memory are read.
+  {
+    const tasks = 50;
+    // User 2 gets user 3's CNX (anvil's dev accounts are unlocked), enough for 50 fees.
+    const transfer = `0xa9059cbb${users[2].address.slice(2).toLowerCase().padStart(64, '0')}${(1000n * 10n ** 18n).toString(16).padStart(64, '0')}`;
+    const { token } = JSON.parse(devnet.profile).contracts;
+    await devnet.rpc('eth_sendTransaction', [{ from: users[3].address, to: token, data: transfer }]);
+    const { context, page, app } = await openApp({ browser, devnet, server }, 2);
+    await context.addInitScript(() => {
+      addEventListener('TrunkApplicationStarted', (e) => (window.__wasm = e.detail.wasm));
+      // Object URLs alive: their blobs are held outside the JS heap until revoked.
+      const live = (window.__objectUrls = new Set());
+      const create = URL.createObjectURL;
+      const revoke = URL.revokeObjectURL;
+      URL.createObjectURL = (blob) => {
+        const url = create(blob);
+        live.add(url);
+        return url;
+      };
+      URL.revokeObjectURL = (url) => {
+        live.delete(url);
+        revoke(url);
+      };
+    });
+    await page.reload();
+    const field = (label) => page.getByLabel(label, { exact: true }).filter({ visible: true });
+    await app.connect();
+    await field('Passphrase').fill('bench passphrase');
+    await field('Passphrase again').fill('bench passphrase');
+    await page.getByTestId('create-session').click();
+    await page.getByTestId('session-address').waitFor();
+    await page.getByLabel('For this many tasks').fill(`${tasks}`);
+    await page.getByTestId('fund').click();
+    await app.waitForText('cnx', new RegExp(`^${tasks * 30} CNX$`));
+    const before = (await walletCalls(page)).length;
+    for (let n = 1; n <= tasks; n++) {
+      await app.chooseImage({ prompt: `bench task ${n}`, images: 9 });
+      await page.getByTestId('create').click();
+      await app.waitForText('task', new RegExp(`Task \\d+`));
+      await app.stageDone('Succeeded');
+      await app.imagesShown(9);
+      if (n === 1) row('wallet_prompts_per_sd_task_of_9_session', prompts((await walletCalls(page)).slice(before)), 'prompts', 0);
+    }
+    const cdp = await context.newCDPSession(page);
+    const memory = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+      const [wasm, urls] = await page.evaluate(() => [window.__wasm.memory.buffer.byteLength, window.__objectUrls.size]);
+      return { heap: usedSize / MB, wasm: wasm / MB, urls };
+    };
+    await until(async () => (await page.getByTestId('history-row').count()) === tasks, 'every task in the history', 60_000);
+    const readings = [];
+    const open = page.getByRole('button', { name: /^Open Task \d+$/ });
+    for (let i = 0; i < tasks; i++) {
+      await open.nth(i).click();
+      const past = page.getByTestId('past-task');
+      const goOn = past.getByTestId('go-on');
+      if (await goOn.isVisible()) await goOn.click();
+      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="past-task"] [data-testid="gallery"] img')]
+        .filter((img) => img.complete && img.naturalWidth > 0).length === 9);
+      if ((i + 1) % 10 === 0) readings.push({ tasks: i + 1, ...(await memory()) });
+    }
+    for (const r of readings) {
+      row(`memory_after_${r.tasks}_tasks_js_heap`, r.heap, 'MB', 150);
+      row(`memory_after_${r.tasks}_tasks_wasm`, r.wasm, 'MB', 150);
+      row(`object_urls_alive_after_${r.tasks}_tasks`, r.urls, 'URLs', undefined);
+    }
+    const growth = readings.at(-1).heap + readings.at(-1).wasm - (readings[0].heap + readings[0].wasm);
+    row('memory_growth_10_to_50_tasks', growth, 'MB', 5);
+    // Only what is shown holds an object URL: the same number after 10 and after 50 views.
+    row('object_urls_alive_growth_10_to_50_tasks', readings.at(-1).urls - readings[0].urls, 'URLs', 0);
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  await server.close();
+  await devnet.stop();
+}
+
+const met = rows.filter((r) => r.met === true).length;
+const missed = rows.filter((r) => r.met === false);
+const width = Math.max(...rows.map((r) => r.name.length));
+console.log(`\n${'measure'.padEnd(width)}  ${'value'.padStart(12)}  unit     target        result`);
+for (const r of rows) {
+  const value = Number.isInteger(r.value) ? String(r.value) : r.value.toFixed(2);
+  console.log(`${r.name.padEnd(width)}  ${value.padStart(12)}  ${r.unit.padEnd(7)}  ${(r.target ?? '').padEnd(12)}  ${r.met === null ? '' : r.met ? 'met' : 'MISSED'}`);
+}
+console.log(`\n${met} targets met, ${missed.length} missed${missed.length ? `: ${missed.map((r) => r.name).join(', ')}` : ''}`);
+await mkdir(fileURLToPath(new URL('../target', import.meta.url)), { recursive: true });
+await writeFile(report, JSON.stringify({ measured_at: new Date().toISOString(), rows }, null, 2) + '\n');
+console.log(`written to ${report}`);
