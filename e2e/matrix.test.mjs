@@ -153,6 +153,39 @@ for (const { fault, what, says } of [
 }
 
 // A refusal at each wallet prompt: explained, nothing paid for it, and the task completes once.
+cell('refused connection', async () => {
+  const { context, page, errors, app } = await openApp(nextUser++);
+  await refuseNext(page, 'eth_requestAccounts');
+  await page.getByRole('button', { name: 'Connect Test Wallet' }).click();
+  await app.waitForText('wallet-error', /You declined the request in your wallet/);
+  const said = await app.text('wallet-error');
+  assert.equal(await page.getByTestId('account').count(), 0, 'not connected');
+  await app.connect();
+  assert.equal(await page.getByTestId('wallet-error').count(), 0, 'the refusal is no longer shown');
+  assert.deepEqual(errors, []);
+  await context.close();
+  return `said "${said.trim()}", connected on the second try`;
+});
+
+cell('refused network switch', async () => {
+  const { context, page, errors, app } = await openApp(nextUser++, { chainId: '0x1', knownChains: ['0x1', '0x7a69'] });
+  await app.connect();
+  await app.waitForText('blocked', /Switch your wallet to/);
+  await refuseNext(page, 'wallet_switchEthereumChain');
+  const switchButton = page.getByRole('button', { name: /^Switch to / });
+  await switchButton.click();
+  await app.waitForText('wallet-error', /You declined the request in your wallet/);
+  const said = await app.text('wallet-error');
+  await app.waitForText('wrong-chain', /on chain 1, not on/);
+  await switchButton.click();
+  await page.getByTestId('chain-ok').waitFor();
+  const sends = (await walletCalls(page)).filter((c) => /^eth_send|sign/.test(c.method));
+  assert.deepEqual(sends, [], 'nothing sent or signed');
+  assert.deepEqual(errors, []);
+  await context.close();
+  return `said "${said.trim()}", switched on the second try`;
+});
+
 cell('refused approval', async () => {
   const { context, page, errors, app } = await openApp(nextUser);
   const n = nextUser++;
@@ -407,8 +440,13 @@ cell('nodes: the result node never uploads', () =>
     await app.chooseImage({ prompt: 'results that never come', images: 1 });
     await page.getByTestId('create').click();
     await app.stageDone('Succeeded');
-    // No results: after the 15 s deadline, cancelling is offered.
+    // No results: after the 15 s deadline, cancelling is offered; refused once, it is
+    // offered again and nothing changed.
     await page.getByTestId('cancel').waitFor({ timeout: 40_000 });
+    await refuseNext(page, 'eth_sendTransaction');
+    await page.getByTestId('cancel').click();
+    await app.waitForText('task-error', /You declined the request/);
+    assert.equal(await devnet.cnx(user), 970, 'nothing refunded by a refused cancel');
     await page.getByTestId('cancel').click();
     await app.waitForText('outcome', /cancelled after its deadline/);
     const refund = await app.text('refund');
@@ -419,7 +457,7 @@ cell('nodes: the result node never uploads', () =>
     assert.equal(await page.getByTestId('cancel').count(), 0);
     await app.waitForText('history-state', /^Cancelled: refunded$/);
     await page.screenshot({ path: `${out}/matrix-cancelled.png`, fullPage: true });
-    return `no files; cancelled after the deadline, ${refund}`;
+    return `no files; a refused cancel changed nothing; cancelled after the deadline, ${refund}`;
   }));
 
 cell('nodes: all three go offline after committing', () =>
