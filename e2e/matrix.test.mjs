@@ -227,6 +227,7 @@ cell('refused upload signature', async () => {
   await app.waitForText('task-error', /You declined the request[\s\S]*is paid for and saved/);
   assert.equal(await app.text('go-on'), 'Sign and upload the arguments');
   await app.waitForText('cnx', /^970 CNX$/);
+  await app.waitForText('history-state', /^Paid, its arguments not sent yet$/);
   await page.screenshot({ path: `${out}/matrix-refused-upload.png`, fullPage: true });
   await page.getByTestId('go-on').click();
   await completesOnce({ page, app, errors }, n, 2);

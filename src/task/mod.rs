@@ -333,6 +333,9 @@ impl TaskRun {
                 ERROR_REPORTED => "Aborted, the task could not run: fee paid to the nodes",
                 _ => "Aborted",
             },
+            None if self.created.is_some() && self.args_known() && !self.uploaded => {
+                "Paid, its arguments not sent yet"
+            }
             None if self.created.is_some() => "Waiting for the nodes",
             None => "Payment not mined yet",
         }

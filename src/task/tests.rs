@@ -97,8 +97,10 @@ fn a_task_goes_send_mine_upload_follow_download() {
     );
     assert_eq!(run.cursor, 5);
     assert_eq!(run.next_step(0), Step::Upload);
+    assert_eq!(run.state_words(), "Paid, its arguments not sent yet");
     run.uploaded = true;
     assert_eq!(run.next_step(0), Step::Follow);
+    assert_eq!(run.state_words(), "Waiting for the nodes");
     assert!(run.is_running());
 
     // Events of other tasks change nothing.
