@@ -131,6 +131,7 @@ for (const [stage, match] of [['upload', UPLOAD], ['download', DOWNLOAD]]) {
 // The RPC fails while the nodes work (mining paused meanwhile, so the task cannot end).
 for (const { fault, what, says } of [
   { fault: 'rpc-error', what: 'answers JSON-RPC errors', says: /RPC server does not answer \(internal error/ },
+  { fault: '500', what: 'answers HTTP 500', says: /RPC server does not answer \(HTTP 500/ },
   { fault: 'down', what: 'is stopped', says: /RPC server does not answer/ },
 ]) {
   cell(`RPC ${what} for 10 s while the nodes work`, async () => {

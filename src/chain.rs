@@ -366,4 +366,16 @@ mod tests {
             }
         );
     }
+
+    #[test]
+    fn a_down_or_failing_server_is_tried_again_and_a_refusal_is_not() {
+        let internal = rpc_error(&json!({"code": -32603, "message": "internal error"}));
+        assert!(internal.is_transient());
+        assert_eq!(internal.reason(), "internal error");
+        assert!(rpc_error(&json!({"code": -32005, "message": "limit exceeded"})).is_transient());
+        assert!(ChainError::Unreachable("HTTP 502".into()).is_transient());
+        assert!(!rpc_error(&json!({"code": -32000, "message": "nonce too low"})).is_transient());
+        assert!(!ChainError::Reverted(Revert::Error("Task not found".into())).is_transient());
+        assert!(!ChainError::BadAnswer("not JSON".into()).is_transient());
+    }
 }
