@@ -41,7 +41,7 @@ let nextUser = 0;
 before(async () => {
   await mkdir(out, { recursive: true });
   browser = await launchBrowser();
-  devnet = await startDevnet({ chainPort: 18585, relayPort: 18121, users: 20 });
+  devnet = await startDevnet({ chainPort: 18585, relayPort: 18121, users: 24 });
   const profile = JSON.parse(devnet.profile);
   relay = await startFaultProxy({ port: 18122, target: profile.relay_url });
   rpc = await startFaultProxy({ port: 18586, target: devnet.rpcUrl });

@@ -11,8 +11,10 @@ const TASK = '0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0';
  * holds user `n`'s key of `devnet`.
  */
 export async function openApp({ browser, devnet, server }, n, wallet = {}) {
+  const user = devnet.accounts.users[n];
+  assert.ok(user, `user ${n} exists: start the network with more --users`);
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-  await installWallet(context, { privateKey: devnet.accounts.users[n].private_key, rpcUrl: devnet.rpcUrl, ...wallet });
+  await installWallet(context, { privateKey: user.private_key, rpcUrl: devnet.rpcUrl, ...wallet });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
