@@ -107,8 +107,8 @@ async function readyUser() {
 for (const [stage, match] of [['upload', UPLOAD], ['download', DOWNLOAD]]) {
   for (const { fault, ms, says } of [
     { fault: '500', ms: 10_000, says: /The relay failed \(HTTP 500/ },
-    { fault: 'hang', ms: 35_000, says: /relay does not answer/ },
-    { fault: 'down', ms: 30_000, says: /relay does not answer/ },
+    { fault: 'hang', ms: 35_000, says: /relay does not answer \(no answer in 30 s\)/ },
+    { fault: 'down', ms: 30_000, says: /relay does not answer \(cannot connect\)/ },
   ]) {
     const what = { 500: 'answers HTTP 500 for 10 s', hang: 'never answers for 35 s', down: 'is down for 30 s' }[fault];
     cell(`relay ${what} at the ${stage}`, async () => {
@@ -132,7 +132,7 @@ for (const [stage, match] of [['upload', UPLOAD], ['download', DOWNLOAD]]) {
 for (const { fault, what, says } of [
   { fault: 'rpc-error', what: 'answers JSON-RPC errors', says: /RPC server does not answer \(internal error/ },
   { fault: '500', what: 'answers HTTP 500', says: /RPC server does not answer \(HTTP 500/ },
-  { fault: 'down', what: 'is stopped', says: /RPC server does not answer/ },
+  { fault: 'down', what: 'is stopped', says: /RPC server does not answer \(cannot connect\)/ },
 ]) {
   cell(`RPC ${what} for 10 s while the nodes work`, async () => {
     const { n, context, page, errors, app } = await readyUser();

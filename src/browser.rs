@@ -183,6 +183,18 @@ fn answered_in_time(request: gloo_net::http::RequestBuilder) -> gloo_net::http::
     )))
 }
 
+/// Why a request to a server failed, in plain words: no answer in time, no connection (the
+/// browser says only "Failed to fetch"), or the browser's own words.
+pub fn request_failure(error: gloo_net::Error) -> String {
+    match error {
+        gloo_net::Error::JsError(e) if e.name == "TimeoutError" => {
+            format!("no answer in {} s", REQUEST_TIMEOUT_MS / 1000)
+        }
+        gloo_net::Error::JsError(e) if e.name == "TypeError" => "cannot connect".to_owned(),
+        other => other.to_string(),
+    }
+}
+
 /// The largest image file the ControlNet picker reads.
 pub const MAX_IMAGE_FILE_BYTES: u64 = 20 << 20;
 

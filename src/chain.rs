@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::browser::post_json;
+use crate::browser::{post_json, request_failure};
 
 /// Why a read from the chain failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +148,7 @@ impl ChainReader {
         method: &str,
         params: Value,
     ) -> Result<T, ChainError> {
-        let unreachable = |e: gloo_net::Error| ChainError::Unreachable(e.to_string());
+        let unreachable = |e: gloo_net::Error| ChainError::Unreachable(request_failure(e));
         let response = post_json(&self.url, &request_body(method, params))
             .await
             .map_err(unreachable)?;

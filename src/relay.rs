@@ -8,7 +8,7 @@ use crynux_protocol::signing::{RelayRequest, Signature};
 use gloo_net::http::Response;
 use serde_json::{json, Value};
 
-use crate::browser::{get, post_json};
+use crate::browser::{get, post_json, request_failure};
 
 /// Why a relay request failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +166,7 @@ impl RelayClient {
 }
 
 fn unreachable(e: gloo_net::Error) -> RelayError {
-    RelayError::Unreachable(e.to_string())
+    RelayError::Unreachable(request_failure(e))
 }
 
 /// The response when its status is a success, else the relay's error envelope as an error.
