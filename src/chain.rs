@@ -64,31 +64,6 @@ impl fmt::Display for ChainError {
 
 impl std::error::Error for ChainError {}
 
-impl ChainError {
-    /// The server is down or failing (JSON-RPC internal error -32603, limit exceeded -32005):
-    /// the same read may succeed later.
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Self::Unreachable(_)
-                | Self::Rpc {
-                    code: -32603 | -32005,
-                    ..
-                }
-        )
-    }
-
-    /// What went wrong, in the server's or the browser's words.
-    pub fn reason(&self) -> String {
-        match self {
-            Self::Unreachable(reason) | Self::BadAnswer(reason) => reason.clone(),
-            Self::Rpc { message, .. } => message.clone(),
-            Self::Reverted(revert) => revert.to_string(),
-            Self::Failed(what) => format!("the {what} failed"),
-        }
-    }
-}
-
 /// A mined transaction's outcome.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -335,6 +310,12 @@ impl From<RpcFailure> for ChainError {
     fn from(failure: RpcFailure) -> Self {
         match failure {
             RpcFailure::Reverted(revert) => Self::Reverted(revert),
+            // The server is failing (internal error, limit exceeded), not refusing: the same
+            // request may succeed later, as after no answer at all.
+            RpcFailure::Error {
+                code: -32603 | -32005,
+                message,
+            } => Self::Unreachable(message),
             RpcFailure::Error { code, message } => Self::Rpc { code, message },
         }
     }
@@ -368,14 +349,10 @@ mod tests {
     }
 
     #[test]
-    fn a_down_or_failing_server_is_tried_again_and_a_refusal_is_not() {
+    fn a_failing_server_is_unreachable() {
         let internal = rpc_error(&json!({"code": -32603, "message": "internal error"}));
-        assert!(internal.is_transient());
-        assert_eq!(internal.reason(), "internal error");
-        assert!(rpc_error(&json!({"code": -32005, "message": "limit exceeded"})).is_transient());
-        assert!(ChainError::Unreachable("HTTP 502".into()).is_transient());
-        assert!(!rpc_error(&json!({"code": -32000, "message": "nonce too low"})).is_transient());
-        assert!(!ChainError::Reverted(Revert::Error("Task not found".into())).is_transient());
-        assert!(!ChainError::BadAnswer("not JSON".into()).is_transient());
+        assert_eq!(internal, ChainError::Unreachable("internal error".into()));
+        let limited = rpc_error(&json!({"code": -32005, "message": "limit exceeded"}));
+        assert_eq!(limited, ChainError::Unreachable("limit exceeded".into()));
     }
 }

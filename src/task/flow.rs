@@ -477,10 +477,9 @@ impl Flow {
                         sleep(FOLLOW_POLL_MS).await;
                     }
                 }
-                Err(e) if e.is_transient() => {
+                Err(ChainError::Unreachable(reason)) => {
                     self.say(format!(
-                        "The network's RPC server does not answer ({}); trying again in {} s…",
-                        e.reason(),
+                        "The network's RPC server does not answer ({reason}); trying again in {} s…",
                         backoff.seconds()
                     ));
                     backoff.pause().await;
@@ -676,7 +675,7 @@ pub async fn wait_for_receipt(chain: &ChainReader, hash: H256) -> Result<Receipt
         match chain.receipt(hash).await {
             Ok(Some(receipt)) => return Ok(receipt),
             Ok(None) => {}
-            Err(e) if e.is_transient() && failures < 10 => failures += 1,
+            Err(ChainError::Unreachable(_)) if failures < 10 => failures += 1,
             Err(e) => return Err(e),
         }
         backoff.pause().await;
