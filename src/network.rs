@@ -4,7 +4,8 @@
 use std::fmt;
 
 use crynux_protocol::profile::NetworkProfile;
-use gloo_net::http::Request;
+
+use crate::browser::{get, request_failure};
 
 /// The profile used when the address names none: the embedded local network.
 pub const DEFAULT_NETWORK: &str = "devnet";
@@ -95,9 +96,9 @@ pub async fn load_profile(search: String) -> Result<NetworkProfile, ProfileLoadE
     let path = format!("networks/{}.json", network_name(&search)?);
     let unreachable = |e: gloo_net::Error| ProfileLoadError::Unreachable {
         path: path.clone(),
-        reason: e.to_string(),
+        reason: request_failure(e),
     };
-    let response = Request::get(&path).send().await.map_err(unreachable)?;
+    let response = get(&path).await.map_err(unreachable)?;
     if !response.ok() {
         return Err(ProfileLoadError::Http {
             path,
