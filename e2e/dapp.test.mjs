@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { launchBrowser } from './lib/browser.mjs';
 import { startDevnet } from './lib/devnet.mjs';
 import { serveDir } from './lib/static-server.mjs';
-import { createTaskSends, makeImage, openApp as open } from './lib/app.mjs';
+import { assertAccessible, createTaskSends, makeImage, openApp as open, placeOf } from './lib/app.mjs';
 import { walletCalls } from './lib/wallet.mjs';
 
 const dist = fileURLToPath(new URL('../dist', import.meta.url));
@@ -178,6 +178,7 @@ test('an SD task with an uploaded ControlNet image and a preprocess method runs 
   // A preprocess method with its own argument, then a saved preset.
   await page.getByTestId('preprocess').selectOption({ label: 'canny' });
   await page.getByLabel('Low threshold').fill('50');
+  await page.locator('details.more').evaluateAll((all) => all.forEach((d) => { d.open = true; }));
   await page.getByLabel('Save these arguments as').fill('dancer <i>');
   await page.getByTestId('save-preset').click();
   await page.getByLabel('Prompt', { exact: true }).fill('something else');
@@ -230,6 +231,11 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
   assert.equal(createTaskSends(await walletCalls(page)).length, 2);
   await app.waitForText('cnx', /^940 CNX$/);
   await page.screenshot({ path: `${out}/dapp-chat-two-turns.png`, fullPage: true });
+  // The Chat view with a reply: nothing for axe-core, light and dark.
+  await assertAccessible(page, 'Chat with a reply, light');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await assertAccessible(page, 'Chat with a reply, dark');
+  await page.emulateMedia({ colorScheme: 'light' });
 
   // The blocks the history reads for the account's tasks (eth_getLogs on the creator topic).
   const deployment = JSON.parse(devnet.profile).deployment_block;
@@ -240,14 +246,15 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
     if (body.method === 'eth_getLogs' && body.params[0].topics.length === 2) scans.push(Number(body.params[0].fromBlock));
   });
 
-  // A reload brings back the account's last chat arguments.
+  // A reload brings back the account's last chat arguments, and the wallet with no press.
   await page.reload();
-  await app.connect();
+  await app.reconnected();
   await app.chooseType('Chat');
   assert.equal(await page.getByLabel('Message 3', { exact: true }).inputValue(), 'And a <b>TPU</b>?');
 
   // The history lists both chats with the reply's first words, reading only blocks it had
   // not read; with the browser's storage cleared, the chain still lists both.
+  await app.goTo('History');
   const rows = page.getByTestId('history-row');
   await rows.nth(1).waitFor();
   assert.equal(await rows.count(), 2);
@@ -257,7 +264,7 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
   assert.equal(await page.locator('.history .reply-words').count(), 2);
   await page.evaluate(() => localStorage.clear());
   await page.reload();
-  await app.connect();
+  await app.reconnected();
   await rows.nth(1).waitFor();
   assert.equal(await rows.count(), 2);
   assert.deepEqual(scans, [deployment], 'read from the deployment block again');
@@ -276,6 +283,118 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
   await app.asPhoneInDarkMode();
   await page.locator('#history-title').scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${out}/dapp-past-task-phone-dark.png`, fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the studio: one press approves and generates, 9 images fit one desktop screen, the lightbox and every view work by keyboard and pass axe', async () => {
+  const { context, page, errors, app } = await openApp(8);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await assertAccessible(page, `Images before connecting, ${scheme}`);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.screenshot({ path: `${out}/studio-first-visit.png` });
+  await app.connect();
+  await app.waitForText('cnx', /^1000 CNX$/);
+
+  // The allowance is short: one button approves (the amount chosen beside it), then pays.
+  await app.chooseImage({ prompt: 'a lighthouse <b>at night</b>', images: 9 });
+  const generate = page.getByTestId('create');
+  await page.waitForFunction(() => /^Approve and generate · 30 CNX$/.test(document.querySelector('[data-testid="create"]').textContent));
+  assert.equal(await page.getByTestId('approval-amount').inputValue(), '5', 'five fees unless chosen otherwise');
+  await page.getByTestId('approval-amount').selectOption('1');
+  const before = (await walletCalls(page)).length;
+  // Ctrl+Enter in the prompt presses it.
+  await page.getByLabel('Prompt', { exact: true }).press('Control+Enter');
+  await page.waitForFunction(() => document.title === 'Generating… · Crynux');
+  await app.stageDone('Succeeded');
+  await app.imagesShown(9);
+  const sends = (await walletCalls(page)).slice(before).filter((c) => c.method === 'eth_sendTransaction');
+  assert.equal(sends.length, 2, 'the approval, then createTask');
+  assert.equal(createTaskSends(sends).length, 1);
+  await page.waitForFunction(() => document.title === 'Crynux');
+  assert.match(await generate.textContent(), /^Approve and generate · 30 CNX$/, 'the one-task approval is spent');
+
+  // 1280×800: Generate and the gallery's whole first row in the first screen; at most two
+  // screens tall.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${out}/studio-desktop-light.png` });
+  const button = await placeOf(generate);
+  assert.ok(button.top >= 0 && button.bottom <= 800, `Generate at ${JSON.stringify(button)}`);
+  const thumbs = page.getByTestId('gallery').locator('img');
+  const first = await placeOf(thumbs.first());
+  for (const thumb of await thumbs.all()) {
+    const at = await placeOf(thumb);
+    if (at.top === first.top) assert.ok(at.bottom <= 800, `an image of the first row ends at ${at.bottom}`);
+  }
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  assert.ok(height <= 1600, `the page is ${height} px tall`);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: `${out}/studio-desktop-dark.png` });
+  await page.emulateMedia({ colorScheme: 'light' });
+
+  // The lightbox: → and ← move, Esc closes, and the focus is back on the thumbnail.
+  await page.getByRole('button', { name: 'Show image 1 large' }).click();
+  const dialog = page.getByRole('dialog');
+  assert.equal(await dialog.getAttribute('aria-label'), 'Image 1 of 9');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await dialog.getAttribute('aria-label'), 'Image 2 of 9');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await dialog.getAttribute('aria-label'), 'Image 9 of 9');
+  await page.screenshot({ path: `${out}/studio-lightbox.png` });
+  await assertAccessible(page, 'the lightbox');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'image-1');
+
+  // A task that ends while another view is shown is announced there, with a link to it.
+  await page.getByTestId('approval-amount').selectOption('1');
+  await generate.click();
+  await app.stageDone('Paid and created on chain');
+  await app.goTo('History');
+  await app.waitForText('task-notice', /^Task \d+: succeeded\. Open Images/);
+  await page.getByTestId('task-notice').getByRole('link', { name: 'Open Images' }).click();
+  await app.imagesShown(9);
+
+  // Every view: its own address, kept across a reload with ?network=, and nothing for axe.
+  for (const [name, hash] of [['Images', '#/images'], ['Chat', '#/chat'], ['History', '#/history'], ['Wallet & settings', '#/wallet']]) {
+    await app.goTo(name);
+    assert.ok(page.url().endsWith(`?network=e2e${hash}`), page.url());
+    await page.reload();
+    await app.reconnected();
+    assert.equal(await page.getByRole('link', { name, exact: true }).getAttribute('aria-current'), 'page');
+    if (name === 'Images') await app.imagesShown(9);
+    if (name === 'History') await page.getByTestId('history-row').first().waitFor();
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await assertAccessible(page, `${name}, connected, ${scheme}`);
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
+
+  // 360×780 phone: the prompt and Generate in the first screen, the images right under it,
+  // nothing wider than the screen on any view.
+  await page.setViewportSize({ width: 360, height: 780 });
+  await app.goTo('Images');
+  await app.imagesShown(9);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const prompt = await placeOf(page.getByLabel('Prompt', { exact: true }));
+  const phoneButton = await placeOf(generate);
+  assert.ok(prompt.bottom <= 780 && phoneButton.bottom <= 780, `prompt ${JSON.stringify(prompt)}, Generate ${JSON.stringify(phoneButton)}`);
+  const firstImage = await placeOf(thumbs.first());
+  assert.ok(firstImage.top - phoneButton.bottom < 780, `the first image is ${firstImage.top - phoneButton.bottom} px under Generate`);
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const name of ['Images', 'Chat', 'History', 'Wallet & settings']) {
+      await app.goTo(name);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${name} is ${overflow} px wider than a phone`);
+      await page.screenshot({ path: `${out}/studio-phone-${scheme}-${name.split(' ')[0].toLowerCase()}.png`, fullPage: name !== 'History' });
+    }
+  }
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -88,9 +88,11 @@ async function completesOnce({ page, app, errors }, n, sendsBefore) {
   const sends = (await walletCalls(page)).filter((c) => c.method === 'eth_sendTransaction');
   assert.equal(sends.length, sendsBefore, 'no transaction sent but those asked for');
   await page.getByTestId('verified').first().waitFor();
+  await app.goTo('History');
   await app.waitForText('history-state', /^Succeeded$/);
   assert.equal(await page.getByTestId('history-row').count(), 1);
   await page.waitForFunction(() => document.querySelector('.history img.thumb')?.naturalWidth > 0);
+  await app.goTo('Images');
   assert.deepEqual(errors, []);
 }
 
@@ -118,7 +120,7 @@ for (const [stage, match] of [['upload', UPLOAD], ['download', DOWNLOAD]]) {
       await page.getByTestId('create').click();
       await app.waitForText('activity', says);
       const said = (await app.text('activity')).trim();
-      await page.locator('main > [data-testid="task"]').screenshot({ path: `${out}/matrix-relay-${fault}-${stage}.png` });
+      await page.locator('.studio-results [data-testid="task"]').screenshot({ path: `${out}/matrix-relay-${fault}-${stage}.png` });
       const started = Date.now();
       await completesOnce({ page, app, errors }, n, 2);
       assert.ok(injected.hits > 0, 'the fault was met');
@@ -157,7 +159,7 @@ for (const { fault, what, says } of [
 cell('refused connection', async () => {
   const { context, page, errors, app } = await openApp(nextUser++);
   await refuseNext(page, 'eth_requestAccounts');
-  await page.getByRole('button', { name: 'Connect Test Wallet' }).click();
+  await page.getByRole('button', { name: 'Connect wallet' }).click();
   await app.waitForText('wallet-error', /You declined the request in your wallet/);
   const said = await app.text('wallet-error');
   assert.equal(await page.getByTestId('account').count(), 0, 'not connected');
@@ -191,6 +193,7 @@ cell('refused approval', async () => {
   const { context, page, errors, app } = await openApp(nextUser);
   const n = nextUser++;
   await app.connect();
+  await app.goTo('Wallet & settings');
   await refuseNext(page, 'eth_sendTransaction');
   await page.getByTestId('approve').click();
   await app.waitForText('approve-error', /You declined the request in your wallet/);
@@ -228,7 +231,7 @@ cell('refused upload signature', async () => {
   await app.waitForText('task-error', /You declined the request[\s\S]*is paid for and saved/);
   assert.equal(await app.text('go-on'), 'Sign and upload the arguments');
   await app.waitForText('cnx', /^970 CNX$/);
-  await app.waitForText('history-state', /^Paid, its arguments not sent yet$/);
+  await app.historyState(/^Paid, its arguments not sent yet$/);
   await page.screenshot({ path: `${out}/matrix-refused-upload.png`, fullPage: true });
   await page.getByTestId('go-on').click();
   await completesOnce({ page, app, errors }, n, 2);
@@ -257,15 +260,18 @@ function storedKeys(page) {
   return page.evaluate(() => Object.keys(localStorage));
 }
 
+/** Reloads; the wallet, which still grants the site, is back with no press. */
 async function reloadAndConnect(page, app) {
   await page.reload();
-  await app.connect();
+  await app.reconnected();
 }
 
 cell('reload while the approval is being mined', async () => {
   const { context, page, errors, app } = await openApp(nextUser);
   const n = nextUser++;
   await app.connect();
+  await app.goTo('Wallet & settings');
+  await page.getByTestId('approval-amount').selectOption('1');
   await devnet.pauseMining();
   await page.getByTestId('approve').click();
   await page.waitForFunction(() => Object.keys(localStorage).some((k) => k.endsWith('/pending-approval')));
@@ -349,22 +355,26 @@ cell('reload after success, before the download', async () => {
   await completesOnce({ page, app, errors }, n, 0);
   await page.screenshot({ path: `${out}/matrix-resumed-download.png`, fullPage: true });
 
-  // The task, opened from the history: its arguments, its seed, and running it again.
+  // The task, opened from the history: its arguments, its seed, and running it again (each
+  // takes the user to the Images view, with the opened task kept in History).
   const args = JSON.parse(await app.argsText());
   const seed = `${args.task_config.seed}`;
+  const seedField = page.getByLabel('Seed', { exact: true });
+  await seedField.fill('7');
+  await app.goTo('History');
   await page.getByRole('button', { name: /^Open Task \d+$/ }).click();
   const past = page.getByTestId('past-task');
   await page.waitForFunction(() => document.activeElement?.id === 'past-task-title');
   await past.locator('summary', { hasText: 'Arguments' }).click();
   assert.deepEqual(JSON.parse(await past.getByTestId('past-args').textContent()), args);
-  const seedField = page.getByLabel('Seed', { exact: true });
-  await seedField.fill('7');
   await past.getByTestId('use-seed').click();
   assert.equal(await seedField.inputValue(), seed);
   await page.getByLabel('Prompt', { exact: true }).fill('something else');
+  await app.goTo('History');
   await past.getByTestId('run-again-new-seed').click();
   assert.equal(await page.getByLabel('Prompt', { exact: true }).inputValue(), 'results across a reload');
   assert.notEqual(await seedField.inputValue(), seed);
+  await app.goTo('History');
   await past.getByTestId('run-again').click();
   assert.equal(await seedField.inputValue(), seed);
   assert.deepEqual(errors, []);
@@ -385,6 +395,7 @@ async function withNetwork({ nodes, taskTimeout }, scenario) {
     const user = own.accounts.users[0].address;
     const outcome = await scenario({ ...opened, devnet: own, user });
     assert.equal((await own.tasksCreatedBy(user)).length, 1, 'paid once');
+    await opened.app.goTo('History');
     await opened.page.getByTestId('history-row').waitFor();
     assert.equal(await opened.page.getByTestId('history-row').count(), 1, 'listed once');
     assert.deepEqual(opened.errors, []);
@@ -408,7 +419,7 @@ cell('nodes: one cheats', () =>
     // The two honest nodes are paid; the cheater's share comes back.
     await app.waitForText('cnx', /^980 CNX$/);
     assert.equal(await devnet.cnx(user), 980);
-    await app.waitForText('history-state', /^Succeeded$/);
+    await app.historyState(/^Succeeded$/);
     await page.screenshot({ path: `${out}/matrix-cheat-verified.png`, fullPage: true });
     return 'succeeded, 2 of 2 images verified; the cheater\'s share refunded (980 CNX)';
   }));
@@ -420,7 +431,7 @@ cell('nodes: all three cheat', () =>
     await app.waitForText('outcome', /three different results.*refunded/);
     await app.waitForText('cnx', /^1000 CNX$/);
     assert.equal(await devnet.cnx(user), 1000);
-    await app.waitForText('history-state', /^Aborted, the nodes disagreed: refunded$/);
+    await app.historyState(/^Aborted, the nodes disagreed: refunded$/);
     await page.screenshot({ path: `${out}/matrix-all-different.png`, fullPage: true });
     return 'aborted, "three different results", refunded (1000 CNX)';
   }));
@@ -429,7 +440,7 @@ cell('nodes: all three report an error', () =>
   withNetwork({ nodes: nodes('error') }, async ({ page, app, devnet, user }) => {
     await app.chooseImage({ prompt: 'a task no node can run', images: 1 });
     await page.getByTestId('create').click();
-    await app.waitForText('history-state', /^Aborted, the task could not run: fee paid to the nodes$/);
+    await app.historyState(/^Aborted, the task could not run: fee paid to the nodes$/);
     const said = (await app.text('outcome')).trim();
     assert.match(said, /could not run/);
     await app.waitForText('cnx', new RegExp(`^${await devnet.cnx(user)} CNX$`));
@@ -457,7 +468,7 @@ cell('nodes: the result node never uploads', () =>
     assert.ok(Number(refunded) > 0, refund);
     assert.equal(await devnet.cnx(user), Number(afterCancel));
     assert.equal(await page.getByTestId('cancel').count(), 0);
-    await app.waitForText('history-state', /^Cancelled: refunded$/);
+    await app.historyState(/^Cancelled: refunded$/);
     await page.screenshot({ path: `${out}/matrix-cancelled.png`, fullPage: true });
     return `no files; a refused cancel changed nothing; cancelled after the deadline, ${refund}`;
   }));
@@ -473,7 +484,7 @@ cell('nodes: all three go offline after committing', () =>
     const refund = await app.text('refund');
     assert.match(refund, /^Refunded 30 CNX/);
     assert.equal(await devnet.cnx(user), 1000);
-    await app.waitForText('history-state', /^Cancelled: refunded$/);
+    await app.historyState(/^Cancelled: refunded$/);
     return `never disclosed; cancelled after the deadline, ${refund}`;
   }));
 
@@ -485,7 +496,7 @@ cell('nodes: all three slow', () =>
     await app.waitForText('activity', /Waiting for the nodes/);
     await app.imagesShown(1);
     await page.getByTestId('verified').first().waitFor();
-    await app.waitForText('history-state', /^Succeeded$/);
+    await app.historyState(/^Succeeded$/);
     assert.equal(await devnet.cnx(user), 970);
     return `said "Waiting for the nodes", succeeded after ${((Date.now() - started) / 1000).toFixed(1)} s`;
   }));

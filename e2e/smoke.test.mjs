@@ -31,13 +31,14 @@ const looks = [
 
 for (const look of looks) {
   test(`the release build shows the network profile (${look.name})`, async () => {
-    const { context, page, errors } = await openPage(browser, server.url, look);
+    const { context, page, errors } = await openPage(browser, `${server.url}#/wallet`, look);
     const panel = page.getByTestId('network-panel');
     await panel.waitFor();
     assert.equal(await page.getByTestId('chain-id').textContent(), '31337');
     assert.equal(await page.getByTestId('task-fee').textContent(), '30 CNX');
     assert.match(await panel.textContent(), /Local devnet/);
-    // No wallet in this browser: the wallet panel says what to install.
+    // No wallet in this browser: "Connect wallet" says what to install.
+    await page.getByRole('button', { name: 'Connect wallet' }).click();
     assert.match(await page.getByTestId('no-wallet').textContent(), /Install MetaMask/);
     // Nothing overflows a phone screen sideways.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -77,12 +78,12 @@ test('a wallet connects on the release build', async () => {
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(server.url);
-  const connect = page.getByRole('button', { name: 'Connect Browser wallet' });
+  const connect = page.getByRole('button', { name: 'Connect wallet' });
   await connect.focus();
   await page.screenshot({ path: `${out}/smoke-wallet-connect.png` });
   // Keyboard only: Enter on the focused button connects.
   await page.keyboard.press('Enter');
-  await page.getByTestId('account').waitFor();
+  await page.getByTestId('account').waitFor({ state: 'attached' });
   assert.equal(await page.getByTestId('account').textContent(), '0x70997970C51812dc3A010C7d01b50e0d17dc79C8');
   assert.match(await page.getByTestId('chain-ok').textContent(), /Local devnet/);
   await page.screenshot({ path: `${out}/smoke-wallet-connected.png`, fullPage: true });

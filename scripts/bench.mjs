@@ -166,6 +166,7 @@ try {
     await page.reload();
     const field = (label) => page.getByLabel(label, { exact: true }).filter({ visible: true });
     await app.connect();
+    await app.goTo('Wallet & settings');
     await field('Passphrase').fill('bench passphrase');
     await field('Passphrase again').fill('bench passphrase');
     await page.getByTestId('create-session').click();
@@ -189,7 +190,13 @@ try {
       const [wasm, urls] = await page.evaluate(() => [window.__wasm.memory.buffer.byteLength, window.__objectUrls.size]);
       return { heap: usedSize / MB, wasm: wasm / MB, urls };
     };
-    await until(async () => (await page.getByTestId('history-row').count()) === tasks, 'every task in the history', 60_000);
+    await app.goTo('History');
+    // The history shows a page at a time: "Load older" until every task is listed.
+    await until(async () => {
+      const older = page.getByTestId('load-older');
+      if (await older.count()) await older.click();
+      return (await page.getByTestId('history-row').count()) === tasks;
+    }, 'every task in the history', 60_000);
     const readings = [];
     const open = page.getByRole('button', { name: /^Open Task \d+$/ });
     for (let i = 0; i < tasks; i++) {

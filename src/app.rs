@@ -1,15 +1,16 @@
-//! The page: header, then the wallet, the session wallet, the paying account, a new task
-//! and the network.
+//! The page: the header, then the view in the address (Images, Chat, History, Wallet &
+//! settings); the document title follows a running task, and a task that ends while
+//! another view is shown is announced with a link to it.
 
 use crynux_protocol::profile::NetworkProfile;
 use leptos::prelude::*;
 
-use crate::chain::{read_account, ChainReader};
-use crate::components::{
-    AccountPanel, ErrorList, NetworkPanel, SessionPanel, TaskPanel, WalletPanel,
-};
+use crate::components::{ErrorList, Header};
 use crate::network::load_profile;
-use crate::payer::use_payer;
+use crate::route::View;
+use crate::state::{provide_app, use_app};
+use crate::studio::{provide_studio, use_studio, view_of};
+use crate::views::{ChatView, HistoryView, ImagesView, WalletView};
 
 /// The whole app.
 #[component]
@@ -17,55 +18,87 @@ pub fn App() -> impl IntoView {
     let search = window().location().search().unwrap_or_default();
     let profile = LocalResource::new(move || load_profile(search.clone()));
     view! {
-        <header class="top-bar">
-            <span class="brand">"Crynux"</span>
-            <span class="tagline">"Images and chat from a decentralized GPU network"</span>
-        </header>
-        <main>
-            <Transition fallback=|| {
-                view! { <p class="status" role="status">"Loading the network profile…"</p> }
+        <Transition fallback=|| {
+            view! { <main><p class="status" role="status">"Loading the network profile…"</p></main> }
+        }>
+            <ErrorBoundary fallback=|errors| view! {
+                <main><h1>"Crynux"</h1><ErrorList errors /></main>
             }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors /> }>
-                    {move || Suspend::new(async move {
-                        profile.await.map(|profile| view! { <Session profile /> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
-        </main>
+                {move || Suspend::new(async move {
+                    profile.await.map(|profile| view! { <Session profile /> })
+                })}
+            </ErrorBoundary>
+        </Transition>
     }
 }
 
 /// Everything that depends on the network profile and the wallet.
 #[component]
 fn Session(profile: NetworkProfile) -> impl IntoView {
-    let payer = use_payer(&profile);
-    let wallet = payer.wallet;
-    let refresh = RwSignal::new(0u32);
-    let chain = ChainReader::new(&profile.rpc_url);
-    let contracts = profile.contracts;
-    let info = LocalResource::new(move || {
-        let account = payer.account();
-        refresh.track();
-        let chain = chain.clone();
-        async move {
-            match account {
-                Some(account) => Some(read_account(&chain, &contracts, account).await),
-                None => None,
+    let state = provide_app(&profile);
+    provide_studio(state);
+    let view = state.view;
+    view! {
+        <Header />
+        <TaskNotice />
+        <main>
+            {move || match view.get() {
+                View::Images => view! { <ImagesView /> }.into_any(),
+                View::Chat => view! { <ChatView /> }.into_any(),
+                View::History => view! { <HistoryView /> }.into_any(),
+                View::Wallet => view! { <WalletView /> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+/// The document title while a task runs, and a notice when a task ends on another view.
+#[component]
+fn TaskNotice() -> impl IntoView {
+    let app = use_app();
+    let run = use_studio().run;
+    let running = Memo::new(move |_| run.with(|run| run.as_ref().is_some_and(|r| r.is_running())));
+    Effect::new(move |_| {
+        let title = match (running.get(), app.view.get()) {
+            (true, _) => "Generating… · Crynux".to_owned(),
+            (false, View::Images) => "Crynux".to_owned(),
+            (false, view) => format!("{} · Crynux", view.name()),
+        };
+        document().set_title(&title);
+    });
+    // (what ended, its view), set when the current task ends out of sight.
+    let notice = RwSignal::new(None::<(String, View)>);
+    Effect::new(move |was_running: Option<bool>| {
+        let now = running.get();
+        if was_running == Some(true) && !now {
+            let ended = run.with_untracked(|run| {
+                run.as_ref()
+                    .map(|run| (run.task_id(), run.state_words(), view_of(run.task_type)))
+            });
+            if let Some((id, state, view)) = ended {
+                if untrack(|| app.view.get()) != view {
+                    let name = id.map_or("Your task".to_owned(), |id| format!("Task {id}"));
+                    notice.set(Some((format!("{name}: {}.", state.to_lowercase()), view)));
+                }
             }
+        }
+        now
+    });
+    // Seeing the task's view is reading the notice.
+    Effect::new(move |_| {
+        let view = app.view.get();
+        if notice.with_untracked(|n| n.as_ref().is_some_and(|(_, of)| *of == view)) {
+            notice.set(None);
         }
     });
     view! {
-        <WalletPanel wallet profile=profile.clone() />
-        <SessionPanel profile=profile.clone() payer info refresh />
-        {
-            let profile = profile.clone();
-            // Mounted once an account pays, kept while the payer changes.
-            let has_payer = Memo::new(move |_| payer.account().is_some());
-            move || has_payer.get().then(|| view! {
-                <AccountPanel profile=profile.clone() payer info refresh />
-            })
-        }
-        <TaskPanel profile=profile.clone() payer info refresh />
-        <NetworkPanel profile />
+        <div class="notice-area" role="status">
+            {move || notice.get().map(|(words, view)| view! {
+                <p class="notice" data-testid="task-notice">
+                    {words} " " <a href=view.hash()>{format!("Open {}", view.name())}</a>
+                    <button type="button" class="secondary small" on:click=move |_| notice.set(None)>"Dismiss"</button>
+                </p>
+            })}
+        </div>
     }
 }

@@ -15,6 +15,33 @@ pub async fn sleep(ms: u32) {
     let _ = JsFuture::from(promise).await;
 }
 
+/// Waits growing intervals, up to a ceiling.
+pub struct Backoff {
+    next_ms: u32,
+    max_ms: u32,
+}
+
+impl Backoff {
+    /// Waits starting at `first_ms`, growing by half up to `max_ms`.
+    pub fn new(first_ms: u32, max_ms: u32) -> Self {
+        Self {
+            next_ms: first_ms,
+            max_ms,
+        }
+    }
+
+    /// Sleeps, then lengthens the next wait by half.
+    pub async fn pause(&mut self) {
+        sleep(self.next_ms).await;
+        self.next_ms = (self.next_ms + self.next_ms / 2).min(self.max_ms);
+    }
+
+    /// The next wait, in whole seconds.
+    pub fn seconds(&self) -> u32 {
+        self.next_ms.div_ceil(1000)
+    }
+}
+
 /// Seconds since the Unix epoch, as the relay's signed timestamps count them.
 pub fn unix_seconds() -> u64 {
     unix_millis() / 1000
@@ -209,6 +236,20 @@ pub struct PngImage {
     pub width: u32,
     /// Pixels.
     pub height: u32,
+}
+
+/// The resource at `url` (a `blob:` URL of this page) as a file named `name` of type `mime`.
+pub async fn file_of_url(url: &str, name: &str, mime: &str) -> Option<web_sys::File> {
+    use wasm_bindgen::JsCast;
+    let response = JsFuture::from(web_sys::window()?.fetch_with_str(url))
+        .await
+        .ok()?;
+    let response: web_sys::Response = response.dyn_into().ok()?;
+    let blob = JsFuture::from(response.blob().ok()?).await.ok()?;
+    let options = web_sys::FilePropertyBag::new();
+    options.set_type(mime);
+    web_sys::File::new_with_blob_sequence_and_options(&js_sys::Array::of1(&blob), name, &options)
+        .ok()
 }
 
 /// Decodes a PNG, JPEG or WebP `file` and re-encodes it as a PNG data URL, scaled down (never

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::browser::{post_json, request_failure};
+use crate::browser::{post_json, request_failure, Backoff};
 
 /// Why a read from the chain failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -318,6 +318,33 @@ impl From<RpcFailure> for ChainError {
             } => Self::Unreachable(message),
             RpcFailure::Error { code, message } => Self::Rpc { code, message },
         }
+    }
+}
+
+/// Waits for the receipt of the `what` transaction; an error if it failed.
+pub async fn wait_for_success(
+    chain: &ChainReader,
+    hash: H256,
+    what: &'static str,
+) -> Result<Receipt, ChainError> {
+    match wait_for_receipt(chain, hash).await? {
+        receipt if receipt.succeeded() => Ok(receipt),
+        _ => Err(ChainError::Failed(what)),
+    }
+}
+
+/// Polls for a transaction's receipt with growing intervals, riding out RPC hiccups.
+pub async fn wait_for_receipt(chain: &ChainReader, hash: H256) -> Result<Receipt, ChainError> {
+    let mut backoff = Backoff::new(250, 3_000);
+    let mut failures = 0;
+    loop {
+        match chain.receipt(hash).await {
+            Ok(Some(receipt)) => return Ok(receipt),
+            Ok(None) => {}
+            Err(ChainError::Unreachable(_)) if failures < 10 => failures += 1,
+            Err(e) => return Err(e),
+        }
+        backoff.pause().await;
     }
 }
 

@@ -3,14 +3,20 @@
 //! library, so that browser tests can mount them.
 
 mod app;
+pub mod approval;
 pub mod browser;
 pub mod chain;
 pub mod components;
+pub mod error;
 pub mod network;
 pub mod payer;
 pub mod relay;
+pub mod route;
 pub mod session;
+pub mod state;
+pub mod studio;
 pub mod task;
+pub mod views;
 pub mod wallet;
 
 pub use app::App;

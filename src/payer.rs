@@ -6,8 +6,8 @@ use crynux_protocol::signing::{RelayRequest, SignScheme, Signature};
 use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
 
+use crate::error::TaskError;
 use crate::session::{use_session_wallet, SessionError, SessionWallet};
-use crate::task::flow::TaskError;
 use crate::wallet::{use_wallet, Wallet};
 
 /// The paying account and how it sends and signs.

@@ -3,8 +3,9 @@
 //! model's family, and problems are shown at their control and their JSON line.
 #![cfg(target_arch = "wasm32")]
 
-use crynux_dapp::components::TaskPanel;
-use crynux_dapp::payer::use_payer;
+use crynux_dapp::components::{Builder, GenerateBar};
+use crynux_dapp::state::provide_app;
+use crynux_dapp::studio::provide_studio;
 use crynux_protocol::args::form::with_field;
 use crynux_protocol::args::{TaskArgs, TaskType};
 use leptos::prelude::*;
@@ -20,15 +21,12 @@ use common::{
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// The builder, with its JSON editor open.
-async fn mount_builder() -> (web_sys::HtmlElement, impl Drop) {
+/// The builder of `kind` tasks and its generate bar, with the JSON editor open.
+async fn mount_builder(kind: TaskType) -> (web_sys::HtmlElement, impl Drop) {
     let root = container();
-    let handle = leptos::mount::mount_to(root.clone(), || {
-        let profile = devnet_profile();
-        let payer = use_payer(&profile);
-        let info = LocalResource::new(|| async { None });
-        let refresh = RwSignal::new(0);
-        view! { <TaskPanel profile payer info refresh /> }
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        provide_studio(provide_app(&devnet_profile()));
+        view! { <Builder kind /> <GenerateBar kind /> }
     });
     element::<web_sys::HtmlElement>(&root, "details.json-editor")
         .set_attribute("open", "")
@@ -62,7 +60,7 @@ use wasm_bindgen::JsCast;
 
 #[wasm_bindgen_test]
 async fn the_form_and_the_json_editor_edit_the_same_validated_arguments() {
-    let (root, _mounted) = mount_builder().await;
+    let (root, _mounted) = mount_builder(TaskType::StableDiffusion).await;
     let json: web_sys::HtmlElement = element(&root, "[data-testid=json]");
     let prompt: web_sys::HtmlElement = element(&root, "#field-prompt");
     let images: web_sys::HtmlElement = element(&root, "#field-task_config-num_images");
@@ -161,7 +159,7 @@ async fn the_form_and_the_json_editor_edit_the_same_validated_arguments() {
 
 #[wasm_bindgen_test]
 async fn every_sd_section_writes_its_arguments_and_follows_the_base_model() {
-    let (root, _mounted) = mount_builder().await;
+    let (root, _mounted) = mount_builder(TaskType::StableDiffusion).await;
     let at = |pointer: &str| args_in(&root).pointer(pointer).cloned();
 
     // Prompt syntax: the AUTOMATIC1111 form is explained, not refused.
@@ -361,10 +359,8 @@ async fn every_sd_section_writes_its_arguments_and_follows_the_base_model() {
 
 #[wasm_bindgen_test]
 async fn the_chat_composer_edits_the_conversation_and_every_setting() {
-    let (root, _mounted) = mount_builder().await;
+    let (root, _mounted) = mount_builder(TaskType::Gpt).await;
     let at = |pointer: &str| args_in(&root).pointer(pointer).cloned();
-    let radios = root.query_selector_all("input[name=task-type]").unwrap();
-    tick(&radios.get(1).unwrap().unchecked_into(), true);
     until("the chat form", || {
         root.query_selector("[data-testid=system-prompt]")
             .unwrap()

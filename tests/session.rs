@@ -5,10 +5,11 @@
 #![cfg(target_arch = "wasm32")]
 
 use crynux_dapp::browser::{load, unix_millis};
+use crynux_dapp::error::TaskError;
 use crynux_dapp::payer::use_payer;
 use crynux_dapp::session::vault::{open, seal, VaultError};
 use crynux_dapp::session::{use_session_wallet, SessionError, DEFAULT_IDLE_MINUTES};
-use crynux_dapp::task::flow::{Flow, TaskError};
+use crynux_dapp::task::flow::Flow;
 use crynux_dapp::task::{Created, TaskRun};
 use crynux_protocol::args::TaskType;
 use crynux_protocol::signing::{PrivateKey, SignScheme};

@@ -4,8 +4,9 @@
 
 use crynux_dapp::browser::grey_levels;
 use crynux_dapp::components::TaskView;
+use crynux_dapp::error::TaskError;
 use crynux_dapp::payer::use_payer;
-use crynux_dapp::task::flow::{Flow, ResultContent, ResultFile, TaskError};
+use crynux_dapp::task::flow::{Flow, ResultContent, ResultFile};
 use crynux_dapp::task::{Created, Outcome, Refund, TaskRun};
 use crynux_protocol::abi::abort_reasons::CANCELLED;
 use crynux_protocol::args::TaskType;
@@ -65,7 +66,7 @@ fn mount_view(
     let handle = leptos::mount::mount_to(root.clone(), move || {
         let flow = flow_for(devnet_profile(), run, files);
         let advance = Action::new_local(|_: &()| async { Ok(()) });
-        let continue_chat = Callback::new(move |reply| continued.set(Some(reply)));
+        let continue_chat = Some(Callback::new(move |reply| continued.set(Some(reply))));
         view! { <TaskView flow advance continue_chat /> }
     });
     (root, handle)

@@ -1,10 +1,11 @@
-//! The wallet module and panel in headless Chromium, against a fake EIP-1193 provider that
-//! records every request: no wallet, connect, wrong chain → switch → unknown (4902) → add →
-//! switch, account change, a rejected request, EIP-6963 discovery, and listener cleanup.
+//! The wallet module and the header's wallet controls in headless Chromium, against a fake
+//! EIP-1193 provider that records every request: no wallet, connect, wrong chain → switch →
+//! unknown (4902) → add → switch, account change, a rejected request, EIP-6963 discovery,
+//! reconnecting with no prompt when the wallet still grants the site, and listener cleanup.
 #![cfg(target_arch = "wasm32")]
 
-use crynux_dapp::components::WalletPanel;
-use crynux_dapp::wallet::use_wallet;
+use crynux_dapp::components::Header;
+use crynux_dapp::state::provide_app;
 use js_sys::Reflect;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
@@ -16,10 +17,11 @@ use common::{container, devnet_profile, until};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// A fake wallet on chain 1 that knows only chain 1; `reject` lists methods it refuses (4001).
-const FAKE_WALLET: &str = r#"(reject => {
+/// A fake wallet on chain 1 that knows only chain 1; `reject` lists methods it refuses (4001);
+/// `granted`: whether the site was granted the account before (`eth_accounts` names it).
+const FAKE_WALLET: &str = r#"((reject, granted) => {
   const listeners = {};
-  const state = { chainId: '0x1', known: new Set(['0x1']) };
+  const state = { chainId: '0x1', known: new Set(['0x1']), granted };
   const provider = {
     calls: [],
     listenerCount: () => Object.values(listeners).reduce((n, l) => n + l.length, 0),
@@ -30,7 +32,8 @@ const FAKE_WALLET: &str = r#"(reject => {
       provider.calls.push(method);
       if (reject.includes(method)) throw { code: 4001, message: 'User rejected the request.' };
       switch (method) {
-        case 'eth_requestAccounts': return ['0x70997970c51812dc3a010c7d01b50e0d17dc79c8'];
+        case 'eth_requestAccounts': state.granted = true; return ['0x70997970c51812dc3a010c7d01b50e0d17dc79c8'];
+        case 'eth_accounts': return state.granted ? ['0x70997970c51812dc3a010c7d01b50e0d17dc79c8'] : [];
         case 'eth_chainId': return state.chainId;
         case 'wallet_switchEthereumChain':
           if (!state.known.has(params[0].chainId)) throw { code: 4902, message: 'Unrecognized chain ID' };
@@ -49,9 +52,15 @@ const FAKE_WALLET: &str = r#"(reject => {
 })"#;
 
 fn fake_wallet(reject: &[&str]) -> JsValue {
+    wallet_with_grant(reject, false)
+}
+
+fn wallet_with_grant(reject: &[&str], granted: bool) -> JsValue {
     let factory: js_sys::Function = js_sys::eval(FAKE_WALLET).unwrap().unchecked_into();
     let reject: js_sys::Array = reject.iter().map(|m| JsValue::from_str(m)).collect();
-    factory.call1(&JsValue::NULL, &reject).unwrap()
+    factory
+        .call2(&JsValue::NULL, &reject, &JsValue::from_bool(granted))
+        .unwrap()
 }
 
 fn set_window_ethereum(value: &JsValue) {
@@ -61,9 +70,8 @@ fn set_window_ethereum(value: &JsValue) {
 fn mount() -> (web_sys::HtmlElement, impl Drop) {
     let root = container();
     let handle = leptos::mount::mount_to(root.clone(), || {
-        let profile = devnet_profile();
-        let wallet = use_wallet(&profile);
-        view! { <WalletPanel wallet profile /> }
+        provide_app(&devnet_profile());
+        view! { <Header /> }
     });
     (root, handle)
 }
@@ -100,12 +108,8 @@ async fn until_shown(root: &web_sys::HtmlElement, what: &str) {
 async fn without_a_wallet_the_panel_says_what_to_install() {
     set_window_ethereum(&JsValue::UNDEFINED);
     let (root, _mounted) = mount();
-    assert!(
-        text(&root).contains("No wallet found in this browser. Install MetaMask"),
-        "{}",
-        text(&root)
-    );
-    assert!(root.query_selector("button").unwrap().is_none());
+    click_button(&root, "Connect wallet");
+    until_shown(&root, "No wallet found in this browser. Install MetaMask").await;
 }
 
 #[wasm_bindgen_test]
@@ -113,15 +117,21 @@ async fn connect_then_switch_adding_the_unknown_chain() {
     let wallet = fake_wallet(&[]);
     set_window_ethereum(&wallet);
     let (root, mounted) = mount();
-    click_button(&root, "Connect Browser wallet");
+    // The silent check for an earlier grant finds none: the user connects.
+    until("the grant is asked for", || {
+        calls(&wallet) == ["eth_accounts"]
+    })
+    .await;
+    click_button(&root, "Connect wallet");
     until_shown(&root, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8").await;
-    assert!(text(&root).contains("Your wallet is on chain 1, not on Local devnet."));
+    assert!(text(&root).contains("your wallet is on chain 1, not on Local devnet"));
 
     click_button(&root, "Switch to Local devnet");
     until_shown(&root, "Network: Local devnet").await;
     assert_eq!(
         calls(&wallet),
         [
+            "eth_accounts",
             "eth_requestAccounts",
             "eth_chainId",
             "wallet_switchEthereumChain",
@@ -154,12 +164,16 @@ async fn a_rejected_connection_is_explained_and_can_be_retried() {
     let wallet = fake_wallet(&["eth_requestAccounts"]);
     set_window_ethereum(&wallet);
     let (root, _mounted) = mount();
-    click_button(&root, "Connect Browser wallet");
+    until("the grant is asked for", || {
+        calls(&wallet) == ["eth_accounts"]
+    })
+    .await;
+    click_button(&root, "Connect wallet");
     until_shown(&root, "You declined the request in your wallet").await;
     assert!(root.query_selector("[role=alert]").unwrap().is_some());
     // Still offered: the user can try again, and is told again.
-    click_button(&root, "Connect Browser wallet");
-    until("a second request", || calls(&wallet).len() == 2).await;
+    click_button(&root, "Connect wallet");
+    until("a second request", || calls(&wallet).len() == 3).await;
     until_shown(&root, "You declined").await;
     assert!(
         root.query_selector("[data-testid=account]")
@@ -170,12 +184,13 @@ async fn a_rejected_connection_is_explained_and_can_be_retried() {
 }
 
 #[wasm_bindgen_test]
-async fn wallets_announced_by_eip6963_are_offered_by_name() {
+async fn several_wallets_announced_by_eip6963_are_offered_by_name() {
     set_window_ethereum(&JsValue::UNDEFINED);
     let wallet = fake_wallet(&[]);
     let announce: js_sys::Function = js_sys::eval(
-        r#"(provider => () => window.dispatchEvent(new CustomEvent('eip6963:announceProvider', {
-            detail: Object.freeze({ info: { uuid: 'test-uuid', name: 'Test Wallet', icon: '', rdns: 'test.wallet' }, provider }) })))"#,
+        r#"(provider => () => [['test-uuid', 'Test Wallet'], ['other-uuid', 'Other Wallet']].forEach(([uuid, name]) =>
+            window.dispatchEvent(new CustomEvent('eip6963:announceProvider', {
+            detail: Object.freeze({ info: { uuid, name, icon: '', rdns: uuid }, provider }) }))))"#,
     )
     .unwrap()
     .unchecked_into::<js_sys::Function>()
@@ -189,6 +204,19 @@ async fn wallets_announced_by_eip6963_are_offered_by_name() {
     window()
         .remove_event_listener_with_callback("eip6963:requestProvider", &announce)
         .unwrap();
-    click_button(&root, "Connect Test Wallet");
+    click_button(&root, "Connect wallet");
+    until_shown(&root, "Other Wallet").await;
+    click_button(&root, "Test Wallet");
     until_shown(&root, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_wallet_that_still_grants_the_site_reconnects_with_no_prompt() {
+    let wallet = wallet_with_grant(&[], true);
+    set_window_ethereum(&wallet);
+    let (root, _mounted) = mount();
+    until_shown(&root, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8").await;
+    // Only questions that prompt nobody were asked.
+    assert_eq!(calls(&wallet), ["eth_accounts", "eth_chainId"]);
+    assert!(!text(&root).contains("Connect wallet"), "{}", text(&root));
 }

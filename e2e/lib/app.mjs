@@ -27,9 +27,20 @@ export class AppPage {
   constructor(page) {
     this.page = page;
   }
+  /** Presses "Connect wallet" and waits for the account. */
   async connect() {
-    await this.page.getByRole('button', { name: 'Connect Test Wallet' }).click();
-    await this.page.getByTestId('account').waitFor();
+    await this.page.getByRole('button', { name: 'Connect wallet' }).click();
+    await this.page.getByTestId('account').waitFor({ state: 'attached' });
+  }
+  /** After a reload: the wallet that still grants the site is back with no press. */
+  async reconnected() {
+    await this.page.getByTestId('account').waitFor({ state: 'attached' });
+    assert.equal(await this.page.getByRole('button', { name: 'Connect wallet' }).count(), 0);
+  }
+  /** Shows the view named `name` from the header. */
+  async goTo(name) {
+    await this.page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name, exact: true }).click();
+    await this.page.locator('nav.views a[aria-current="page"]', { hasText: name }).waitFor();
   }
   text(id) {
     return this.page.getByTestId(id).textContent();
@@ -40,18 +51,33 @@ export class AppPage {
       [id, pattern.source],
     );
   }
+  /** Approves one task's fee in Wallet & settings, then goes back to the view it was on. */
   async approveOneTask() {
+    const back = await this.page.evaluate(() => location.hash);
+    await this.goTo('Wallet & settings');
+    await this.page.getByTestId('approval-amount').selectOption('1');
     await this.page.getByTestId('approve').click();
     await this.waitForText('allowance', /^30 CNX$/);
+    await this.page.evaluate((hash) => { location.hash = hash || '#/images'; }, back);
   }
+  /** Waits in the History view until the newest task's state matches `pattern`, then goes
+   * back to the view it was on. */
+  async historyState(pattern) {
+    const back = await this.page.evaluate(() => location.hash);
+    await this.goTo('History');
+    await this.waitForText('history-state', pattern);
+    await this.page.evaluate((hash) => { location.hash = hash; }, back);
+  }
+  /** Shows the builder of `name` tasks: 'Image' or 'Chat'. */
   async chooseType(name) {
-    await this.page.locator('.segmented label', { hasText: name }).click();
-    assert.ok(await this.page.getByRole('radio', { name }).isChecked());
+    const view = name === 'Image' ? 'Images' : 'Chat';
+    await this.goTo(view);
+    assert.equal(await this.page.getByRole('link', { name: view, exact: true }).getAttribute('aria-current'), 'page');
   }
   async chooseImage({ prompt, images }) {
     await this.chooseType('Image');
     await this.page.getByLabel('Prompt', { exact: true }).fill(prompt);
-    await this.page.getByLabel('Images (1–10)').fill(`${images}`);
+    await this.page.getByLabel('Images', { exact: true }).fill(`${images}`);
   }
   /** Shows the page on a 360 px phone in dark mode and checks nothing overflows sideways. */
   async asPhoneInDarkMode() {
@@ -77,11 +103,11 @@ export class AppPage {
   }
   /** Waits until the current task's timeline shows `label` done. */
   async stageDone(label) {
-    await this.page.locator('main > [data-testid="task"] [data-testid="timeline"] li.done', { hasText: label }).waitFor();
+    await this.page.locator('.studio-results [data-testid="task"] [data-testid="timeline"] li.done', { hasText: label }).waitFor();
   }
   /** Whether the current task's timeline shows `label` done. */
   stageIsDone(label) {
-    return this.page.locator('main > [data-testid="task"] [data-testid="timeline"] li.done', { hasText: label }).isVisible();
+    return this.page.locator('.studio-results [data-testid="task"] [data-testid="timeline"] li.done', { hasText: label }).isVisible();
   }
   async imagesShown(count) {
     await this.page.waitForFunction(
@@ -132,4 +158,22 @@ export async function makeImage(page, { width, height, type, noise }) {
     return [...new Uint8Array(await blob.arrayBuffer())];
   }, { width, height, type, noise });
   return Buffer.from(bytes);
+}
+
+/** Asserts axe-core finds nothing (WCAG 2.1 A and AA, and best practices) on the page. */
+export async function assertAccessible(page, where) {
+  const { AxeBuilder } = await import('@axe-core/playwright');
+  const { violations } = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+    .analyze();
+  const found = violations.map((v) => `${v.id} (${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')})`);
+  assert.deepEqual(found, [], `axe-core on ${where}`);
+}
+
+/** Where an element is on the page (scrolled to the top): its top and bottom in pixels. */
+export function placeOf(locator) {
+  return locator.evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return { top: r.top + window.scrollY, bottom: r.bottom + window.scrollY };
+  });
 }

@@ -3,7 +3,9 @@
 // MetaMask does. It records every request in `window.__wallet.calls`, refuses the methods
 // queued in `window.__wallet.refuse` (once each, as a user pressing "Reject" would), carries
 // out but never answers those queued in `window.__wallet.hold` (an answer lost to a reload),
-// and can start on another chain, known to it or not.
+// and can start on another chain, known to it or not. Like MetaMask it remembers, across
+// reloads and cleared site storage, that the site was granted the account: `eth_accounts`
+// names it only after an `eth_requestAccounts`.
 import { readFile } from 'node:fs/promises';
 
 const ethers = await readFile(
@@ -13,6 +15,11 @@ const ethers = await readFile(
 
 /** Installs the wallet in every page of `context`. */
 export async function installWallet(context, { privateKey, rpcUrl, chainId = '0x7a69', knownChains }) {
+  let granted = false;
+  await context.exposeBinding('__walletGrant', (_source, grant) => {
+    granted ||= grant === true;
+    return granted;
+  });
   await context.addInitScript({ content: ethers });
   await context.addInitScript(inPage, { privateKey, rpcUrl, chainId, knownChains: knownChains ?? [chainId, '0x7a69'] });
 }
@@ -74,8 +81,10 @@ function inPage({ privateKey, rpcUrl, chainId, knownChains }) {
   async function answer(method, params) {
     switch (method) {
       case 'eth_requestAccounts':
-      case 'eth_accounts':
+        await window.__walletGrant(true);
         return [account];
+      case 'eth_accounts':
+        return (await window.__walletGrant(false)) ? [account] : [];
       case 'eth_chainId':
         return state.chainId;
       case 'wallet_switchEthereumChain':

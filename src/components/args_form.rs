@@ -214,6 +214,9 @@ pub fn ArgField(
     /// Called after each edit with what was typed.
     #[prop(optional)]
     on_edit: Option<Callback<String>>,
+    /// Lines of a multiline control (3 unless given).
+    #[prop(default = 3)]
+    rows: u32,
 ) -> impl IntoView {
     let id = control_id(&pointer);
     let note_id = format!("{id}-note");
@@ -250,7 +253,7 @@ pub fn ArgField(
     let placeholder = optional.then_some("model default");
     let control = if kind == Kind::Multiline {
         view! {
-            <textarea id=id.clone() rows="3" prop:value=value on:input=on_input disabled=move || !form.is_json()
+            <textarea id=id.clone() rows=rows prop:value=value on:input=on_input disabled=move || !form.is_json()
                 aria-invalid=invalid aria-describedby=note_id.clone() />
         }
         .into_any()

@@ -1,19 +1,18 @@
-//! The account's past tasks, from the chain and this browser: one row each (type, what it
-//! asked, time, fee, final state, a thumbnail or the reply's first words); a task opens with
-//! its arguments, its results downloaded again, "run again" and "use this seed".
+//! The account's past tasks, from the chain and this browser: a card each (type, what it
+//! asked, time, fee, final state, a thumbnail or the reply's first words), filtered by type
+//! and state and paged; a task opens with its arguments, its results downloaded again, "Run
+//! again", "Use seed", "Continue this conversation" and "Cancel and refund" when due.
 
 use crynux_protocol::args::TaskType;
-use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::to_checksum;
 use crynux_protocol::units::format_cnx;
 use leptos::prelude::*;
 
 use super::TaskView;
-use crate::chain::ChainReader;
-use crate::payer::Payer;
+use crate::state::use_app;
+use crate::studio::use_studio;
 use crate::task::flow::Flow;
-use crate::task::history::account_history;
-use crate::task::{Preview, TaskRun};
+use crate::task::{Outcome, Preview, TaskRun};
 
 /// The id of an opened past task's heading.
 const PAST_TASK_TITLE: &str = "past-task-title";
@@ -31,38 +30,66 @@ fn local_time(ms: u64) -> String {
     )
 }
 
-/// The list of past tasks, and the one opened.
-#[component]
-pub fn History(
-    /// The network.
-    profile: NetworkProfile,
-    /// Who pays: the history is that account's.
-    payer: Payer,
-    /// Changes whenever the list should be read again (so does `refresh`).
-    version: Signal<Option<(Option<u64>, &'static str)>>,
-    /// Puts a past task's arguments in the form; `true` asks for a new seed.
-    run_again: Callback<(TaskRun, bool)>,
-    /// Puts a seed in the image form.
-    use_seed: Callback<u32>,
-    /// Bumped when the account's balances may have changed.
-    refresh: RwSignal<u32>,
-) -> impl IntoView {
-    let chain = ChainReader::new(&profile.rpc_url);
-    let list_profile = profile.clone();
-    let history = LocalResource::new(move || {
-        let account = payer.account();
-        version.track();
-        refresh.track();
-        let (chain, profile) = (chain.clone(), list_profile.clone());
-        async move {
-            match account {
-                Some(account) => Some(account_history(&chain, &profile, account).await),
-                None => None,
-            }
+/// Tasks a page of the history shows; "Load older" shows as many more.
+const PAGE: usize = 24;
+
+/// Which tasks the history shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Filter {
+    All,
+    Images,
+    Chats,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+impl Filter {
+    const TYPES: [Filter; 3] = [Filter::All, Filter::Images, Filter::Chats];
+    const STATES: [Filter; 4] = [
+        Filter::All,
+        Filter::Running,
+        Filter::Succeeded,
+        Filter::Failed,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Filter::All => "All",
+            Filter::Images => "Images",
+            Filter::Chats => "Chats",
+            Filter::Running => "Running",
+            Filter::Succeeded => "Succeeded",
+            Filter::Failed => "Ended without results",
         }
-    });
-    let opened = RwSignal::new(None::<TaskRun>);
-    let fee = format_cnx(profile.task_fee);
+    }
+
+    fn keeps(self, run: &TaskRun) -> bool {
+        match self {
+            Filter::All => true,
+            Filter::Images => run.task_type == TaskType::StableDiffusion,
+            Filter::Chats => run.task_type == TaskType::Gpt,
+            Filter::Running => run.outcome.is_none(),
+            Filter::Succeeded => matches!(run.outcome, Some(Outcome::Success { .. })),
+            Filter::Failed => matches!(
+                run.outcome,
+                Some(Outcome::Aborted { .. } | Outcome::Reverted { .. })
+            ),
+        }
+    }
+}
+
+/// The account's tasks as a grid, newest first, filtered by type and state and paged, and
+/// the one opened.
+#[component]
+pub fn History() -> impl IntoView {
+    let app = use_app();
+    let studio = use_studio();
+    let (payer, history, opened) = (app.payer, studio.history, studio.opened);
+    let fee = app.profile.with_value(|p| format_cnx(p.task_fee));
+    let by_type = RwSignal::new(Filter::All);
+    let by_state = RwSignal::new(Filter::All);
+    let shown = RwSignal::new(PAGE);
     let rows = move || {
         let fee = fee.clone();
         history.get().flatten().map(|result| match result {
@@ -76,15 +103,44 @@ pub fn History(
                 <p class="hint" data-testid="history-empty">"No tasks yet: the tasks this account pays for are listed here."</p>
             }
             .into_any(),
-            Ok(runs) => view! {
-                <ul class="history" data-testid="history">
-                    {runs.into_iter().map(|run| view! { <HistoryRow run fee=fee.clone() opened /> }).collect_view()}
-                </ul>
+            Ok(runs) => {
+                let kept: Vec<TaskRun> = runs
+                    .into_iter()
+                    .filter(|run| by_type.get().keeps(run) && by_state.get().keeps(run))
+                    .collect();
+                let total = kept.len();
+                let more = total.saturating_sub(shown.get());
+                view! {
+                    <p class="hint" role="status">{format!("{total} tasks")}</p>
+                    <ul class="history" data-testid="history">
+                        {kept.into_iter().take(shown.get()).map(|run| view! { <HistoryRow run fee=fee.clone() opened /> }).collect_view()}
+                    </ul>
+                    {(more > 0).then(|| view! {
+                        <button class="secondary" data-testid="load-older" on:click=move |_| shown.update(|n| *n += PAGE)>
+                            {format!("Load older ({more} more)")}
+                        </button>
+                    })}
+                }
+                .into_any()
             }
-            .into_any(),
         })
     };
+    let filter = move |name: &'static str, signal: RwSignal<Filter>, options: &'static [Filter]| {
+        view! {
+            <fieldset class="filter">
+                <legend>{name}</legend>
+                {options.iter().map(|&option| view! {
+                    <label class="choice">
+                        <input type="radio" name=name prop:checked=move || signal.get() == option
+                            on:change=move |_| { signal.set(option); shown.set(PAGE); } />
+                        {option.label()}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+        }
+    };
     view! {
+        {move || opened.get().map(|run| view! { <PastTask run /> })}
         <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">"Your tasks"</h2>
             {move || payer.account().is_none().then(|| view! {
@@ -102,13 +158,14 @@ pub fn History(
                     </p>
                 }
             })}
+            <div class="filters">
+                {filter("Type", by_type, &Filter::TYPES)}
+                {filter("State", by_state, &Filter::STATES)}
+            </div>
             <Transition fallback=|| view! { <p class="status" role="status">"Reading your tasks from the chain…"</p> }>
                 {rows}
             </Transition>
         </section>
-        {move || opened.get().map(|run| view! {
-            <PastTask profile=profile.clone() payer run opened run_again use_seed refresh />
-        })}
     }
 }
 
@@ -130,7 +187,7 @@ fn HistoryRow(run: TaskRun, fee: String, opened: RwSignal<Option<TaskRun>>) -> i
     };
     let preview = match &run.preview {
         Some(Preview::Thumbnail(url)) => {
-            view! { <img class="thumb" src=url.clone() alt=format!("First image of {name}") width="48" height="48" /> }
+            view! { <img class="thumb" src=url.clone() alt=format!("First image of {name}") width="64" height="64" /> }
                 .into_any()
         }
         Some(Preview::Words(words)) => view! { <span class="reply-words">{format!("“{words}…”")}</span> }.into_any(),
@@ -151,35 +208,18 @@ fn HistoryRow(run: TaskRun, fee: String, opened: RwSignal<Option<TaskRun>>) -> i
                 <p class="summary">{summary}</p>
                 <p class="state" data-testid="history-state">{state}</p>
             </div>
-            <button aria-label=open_label on:click=move |_| {
-                opened.set(Some(run.clone()));
-                // The opened task is below the list: take the reader there.
-                request_animation_frame(|| {
-                    if let Some(title) = document().get_element_by_id(PAST_TASK_TITLE) {
-                        title.scroll_into_view();
-                        if let Ok(title) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(title) {
-                            let _ = title.focus();
-                        }
-                    }
-                });
-            }>"Open"</button>
+            <button aria-label=open_label on:click=move |_| opened.set(Some(run.clone()))>"Open"</button>
         </li>
     }
 }
 
-/// A past task, opened: its arguments, its view (results downloaded again on request), and
+/// A past task, opened: its view (results downloaded again on request), its arguments, and
 /// what can be done with it.
 #[component]
-fn PastTask(
-    profile: NetworkProfile,
-    payer: Payer,
-    run: TaskRun,
-    opened: RwSignal<Option<TaskRun>>,
-    run_again: Callback<(TaskRun, bool)>,
-    use_seed: Callback<u32>,
-    refresh: RwSignal<u32>,
-) -> impl IntoView {
-    let flow = Flow::new(&profile, payer, Some(run.clone()), refresh);
+fn PastTask(run: TaskRun) -> impl IntoView {
+    let app = use_app();
+    let studio = use_studio();
+    let flow = Flow::new(&app.profile(), app.payer, Some(run.clone()), app.refresh);
     let advance = {
         let flow = flow.clone();
         Action::new_local(move |_: &()| flow.clone().advance())
@@ -189,11 +229,24 @@ fn PastTask(
     let seed = run.seed();
     let is_image = run.task_type == TaskType::StableDiffusion;
     let args = run.args_known().then(|| run.args.clone());
-    let again = run.clone();
-    let again_new_seed = run.clone();
+    let continue_chat = args
+        .clone()
+        .filter(|_| !is_image)
+        .map(|args| Callback::new(move |reply: String| studio.continue_chat(&args, reply)));
+    let run = StoredValue::new(run);
+    let again = move |new_seed: bool| run.with_value(|run| studio.run_again(run, new_seed));
+    // The reader is taken to the opened task.
+    request_animation_frame(|| {
+        if let Some(title) = document().get_element_by_id(PAST_TASK_TITLE) {
+            title.scroll_into_view();
+            if let Ok(title) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(title) {
+                let _ = title.focus();
+            }
+        }
+    });
     view! {
         <div class="past-task" data-testid="past-task">
-            <TaskView flow advance title_id=PAST_TASK_TITLE />
+            <TaskView flow advance continue_chat title_id=PAST_TASK_TITLE />
             <section class="card" aria-label="What to do with this task">
                 {args.map(|args| view! {
                     <details>
@@ -201,17 +254,17 @@ fn PastTask(
                         <pre class="args" data-testid="past-args">{args}</pre>
                     </details>
                     <div class="actions">
-                        <button data-testid="run-again" on:click=move |_| run_again.run((again.clone(), false))>"Run again"</button>
+                        <button data-testid="run-again" on:click=move |_| again(false)>"Run again"</button>
                         {is_image.then(|| view! {
-                            <button data-testid="run-again-new-seed" on:click=move |_| run_again.run((again_new_seed.clone(), true))>"Run again with a new seed"</button>
+                            <button data-testid="run-again-new-seed" on:click=move |_| again(true)>"Run again with a new seed"</button>
                         })}
                         {seed.map(|seed| view! {
-                            <button data-testid="use-seed" on:click=move |_| use_seed.run(seed)>{format!("Use seed {seed}")}</button>
+                            <button data-testid="use-seed" on:click=move |_| studio.use_seed(seed)>{format!("Use seed {seed}")}</button>
                         })}
                     </div>
                 })}
                 <div class="actions">
-                    <button on:click=move |_| opened.set(None)>"Close"</button>
+                    <button class="secondary" on:click=move |_| studio.opened.set(None)>"Close"</button>
                 </div>
             </section>
         </div>

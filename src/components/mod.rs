@@ -1,22 +1,26 @@
-//! Reusable view components.
+//! Pieces the views are made of.
 
 mod account_panel;
-mod args_form;
+mod approval_choice;
+pub(crate) mod args_form;
+mod builder;
+mod current_task;
 mod error_list;
 mod gpt_form;
+mod header;
 mod history;
 mod network_panel;
-mod saved_args;
-mod sd_form;
+pub(crate) mod saved_args;
+pub(crate) mod sd_form;
 mod session_panel;
-mod task_panel;
 mod task_view;
-mod wallet_panel;
 
 pub use account_panel::AccountPanel;
+pub use builder::{Builder, GenerateBar};
+pub use current_task::CurrentTask;
 pub use error_list::ErrorList;
+pub use header::Header;
+pub use history::History;
 pub use network_panel::NetworkPanel;
 pub use session_panel::SessionPanel;
-pub use task_panel::TaskPanel;
 pub use task_view::TaskView;
-pub use wallet_panel::WalletPanel;

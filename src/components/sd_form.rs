@@ -15,6 +15,16 @@ use super::args_form::{
 };
 use crate::browser::{png_data_url, random_u31, MAX_IMAGE_FILE_BYTES};
 
+/// Whether the screen is wide enough for the options beside the results (the stylesheet's
+/// two-column width).
+fn is_wide() -> bool {
+    window()
+        .inner_width()
+        .ok()
+        .and_then(|w| w.as_f64())
+        .is_some_and(|w| w >= 1024.0)
+}
+
 /// A seed drawn at random from the browser's random source.
 pub fn random_seed() -> u32 {
     random_u31() % (MAX_SEED + 1)
@@ -54,21 +64,24 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
         (!id.as_str()?.is_empty()).then(|| format!("Use {token} in the prompt to apply it."))
     };
     view! {
+        <ArgField form pointer="/prompt" label="Prompt" kind=Kind::Multiline rows=4
+            hint="Ctrl+Enter generates. Compel: word+ weighs more, word- less, (a phrase)1.3." />
+        {move || prompt_warning().map(|w| view! { <p class="warning" role="status" data-testid="prompt-warning">{w}</p> })}
+        // Open on a wide screen, beside the results; on a phone the prompt and the button
+        // come first.
+        <details class="options" open=is_wide()>
+        <summary>"Options"</summary>
+        <ArgField form pointer="/negative_prompt" label="Negative prompt (what to avoid)" kind=Kind::Multiline />
         <PresetList id="base-models" presets=BASE_MODELS family=None />
         <ArgField form pointer="/base_model" label="Base model" list="base-models" write=switch_base_model
             on_edit=Callback::new(move |_| form.vram_override.set(None))
-            hint="A preset or any Hugging Face id. A new model family resets the options that do not fit it." />
-        <ArgField form pointer="/prompt" label="Prompt" kind=Kind::Multiline
-            hint="Compel syntax: word+ or word++ for more weight, word- for less, (a phrase)1.3 for a weight." />
-        {move || prompt_warning().map(|w| view! { <p class="warning" role="status" data-testid="prompt-warning">{w}</p> })}
-        <ArgField form pointer="/negative_prompt" label="Negative prompt (what to avoid)" kind=Kind::Multiline />
+            hint="A preset or any Hugging Face id; a new family resets what does not fit it." />
         <fieldset class="section">
             <legend>"Size, steps and seed"</legend>
             <SizePresets form family />
             <div class="row">
                 <ArgField form pointer="/task_config/image_width" label="Width (px)" kind=Kind::Integer />
                 <ArgField form pointer="/task_config/image_height" label="Height (px)" kind=Kind::Integer />
-                <ArgField form pointer="/task_config/num_images" label="Images (1–10)" kind=Kind::Integer />
             </div>
             <div class="row">
                 <ArgField form pointer="/task_config/steps" label="Steps (1–100)" kind=Kind::Integer />
@@ -95,10 +108,7 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
             <ArgWeight form pointer="/lora/weight" label="Weight" />
         </ArgSection>
         <ArgSection form pointer="/controlnet" label="ControlNet: guide the picture with an image"
-            default=Signal::derive(move || json!({
-                "model": CONTROLNET_MODELS.iter().find(|p| p.family == Some(family.get())).map(|p| p.id),
-                "image_dataurl": "", "weight": 70, "preprocess": null,
-            }))>
+            default=Signal::derive(move || controlnet_default(family.get(), ""))>
             <PresetList id="controlnet-models" presets=CONTROLNET_MODELS family=Some(family) />
             <ArgField form pointer="/controlnet/model" label="ControlNet model" list="controlnet-models"
                 hint="Presets for the base model's family, or any Hugging Face id." />
@@ -125,6 +135,47 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
             <ArgField form pointer="/textual_inversion" label="Textual inversion (empty: none)" list="textual-inversions" />
             <p class="field-hint" data-testid="inversion-hint">{inversion_hint}</p>
         </details>
+        </details>
+    }
+}
+
+/// ControlNet switched on for `family`, guided by `image` (a data URL, or empty).
+fn controlnet_default(family: ModelFamily, image: &str) -> Value {
+    json!({
+        "model": CONTROLNET_MODELS.iter().find(|p| p.family == Some(family)).map(|p| p.id),
+        "image_dataurl": image, "weight": 70, "preprocess": null,
+    })
+}
+
+/// The largest ControlNet image the task's size takes: (width, height).
+fn controlnet_limits(form: ArgsForm) -> (u32, u32) {
+    let side = |p| {
+        form.value(p)
+            .and_then(|v| v.as_u64())
+            .map_or(2048, |v| v.clamp(64, 2048) as u32)
+    };
+    (
+        side("/task_config/image_width"),
+        side("/task_config/image_height"),
+    )
+}
+
+/// A result image (at the `blob:` URL `url`) as the image task's ControlNet image: switched
+/// on with its family's model if it was off. An image that cannot be read changes nothing.
+pub async fn use_as_controlnet(form: ArgsForm, url: &str) {
+    let Some(file) = crate::browser::file_of_url(url, "result.png", "image/png").await else {
+        return;
+    };
+    let (max_w, max_h) = untrack(|| controlnet_limits(form));
+    let Ok(image) = png_data_url(&file, max_w, max_h).await else {
+        return;
+    };
+    if untrack(|| form.has("/controlnet")) {
+        form.set_field("/controlnet/image_dataurl", Value::String(image.data_url));
+    } else {
+        let base = untrack(|| form.value("/base_model"));
+        let family = ModelFamily::of(base.as_ref().and_then(Value::as_str).unwrap_or_default());
+        form.set_field("/controlnet", controlnet_default(family, &image.data_url));
     }
 }
 
@@ -181,15 +232,7 @@ fn ControlnetImage(form: ArgsForm) -> impl IntoView {
     let status = RwSignal::new(None::<Result<String, String>>);
     let dragging = RwSignal::new(false);
     let load = move |file: web_sys::File| {
-        let side = |p| {
-            form.value(p)
-                .and_then(|v| v.as_u64())
-                .map_or(2048, |v| v.clamp(64, 2048) as u32)
-        };
-        let (max_w, max_h) = (
-            side("/task_config/image_width"),
-            side("/task_config/image_height"),
-        );
+        let (max_w, max_h) = controlnet_limits(form);
         status.set(Some(Ok(format!("Reading {}…", file.name()))));
         spawn_local(async move {
             match png_data_url(&file, max_w, max_h).await {

@@ -12,10 +12,11 @@ use crynux_protocol::units::{
 use crynux_protocol::{to_checksum, Address, U256};
 use leptos::prelude::*;
 
+use crate::chain::wait_for_success;
 use crate::chain::{read_account, AccountInfo, Call, ChainError, ChainReader};
+use crate::error::TaskError;
 use crate::payer::Payer;
 use crate::session::{SessionError, SessionWallet};
-use crate::task::flow::{wait_for_success, TaskError};
 
 /// Shortest passphrase accepted for a new session wallet.
 const MIN_PASSPHRASE: usize = 8;

@@ -11,7 +11,8 @@ use crynux_protocol::units::{format_cnx, short_address};
 use leptos::prelude::*;
 
 use crate::browser::unix_seconds;
-use crate::task::flow::{Flow, ResultContent, ResultFile, TaskError};
+use crate::error::TaskError;
+use crate::task::flow::{Flow, ResultContent, ResultFile};
 use crate::task::{explain_abort, Outcome, Step};
 
 /// The task in `flow.run`.
@@ -22,7 +23,7 @@ pub fn TaskView(
     /// Runs the task's next steps.
     advance: Action<(), Result<(), TaskError>>,
     /// Takes a finished chat on with its reply, as the next task's conversation.
-    #[prop(optional)]
+    #[prop(default = None)]
     continue_chat: Option<Callback<String>>,
     /// The id of the view's heading (unique on the page).
     #[prop(default = "task-title")]
@@ -74,15 +75,22 @@ pub fn TaskView(
         run.with(|run| run.as_ref().map(|run| run.timeline()).unwrap_or_default())
             .into_iter()
             .map(|stage| {
-                let block = stage.block.map(|b| format!(" · block {b}"));
                 view! {
                     <li class:done=stage.done>
                         <span class="mark" aria-hidden="true">{if stage.done { "✓" } else { "○" }}</span>
                         {stage.label}
-                        <span class="block">{block}</span>
                         <span class="sr-only">{if stage.done { " (done)" } else { " (not yet)" }}</span>
                     </li>
                 }
+            })
+            .collect_view()
+    };
+    let blocks = move || {
+        run.with(|run| run.as_ref().map(|run| run.timeline()).unwrap_or_default())
+            .into_iter()
+            .filter_map(|stage| {
+                let block = stage.block?;
+                Some(view! { <li>{format!("{}: block {block}", stage.label)}</li> })
             })
             .collect_view()
     };
@@ -142,6 +150,7 @@ pub fn TaskView(
         })
     };
     let kind = move || run.with(|run| run.as_ref().map(|run| run.task_type));
+    let seed = Signal::derive(move || run.with(|run| run.as_ref()?.seed()));
     let conversation = move || {
         run.with(|run| {
             let messages = field(&run.as_ref()?.args, "/messages")?;
@@ -163,7 +172,11 @@ pub fn TaskView(
         <section class="card" aria-labelledby=title_id data-testid="task">
             <h2 id=title_id tabindex="-1">{title}</h2>
             <ol class="timeline" data-testid="timeline">{timeline}</ol>
-            {move || nodes().map(|line| view! { <p class="hint" data-testid="nodes">{line}</p> })}
+            <details class="task-details">
+                <summary>"Blocks and nodes"</summary>
+                <ul class="blocks">{blocks}</ul>
+                {move || nodes().map(|line| view! { <p class="hint" data-testid="nodes">{line}</p> })}
+            </details>
             <p class="status" role="status" aria-live="polite" data-testid="activity">{move || activity.get()}</p>
             {move || outcome().map(|words| view! { <p class="alert" role="alert" data-testid="outcome">{words}</p> })}
             {move || refund().map(|words| view! { <p class="status" data-testid="refund">{words}</p> })}
@@ -191,7 +204,7 @@ pub fn TaskView(
                 </div>
             })}
             {move || match kind() {
-                Some(TaskType::StableDiffusion) => view! { <Gallery files task=title /> }.into_any(),
+                Some(TaskType::StableDiffusion) => view! { <Gallery files task=title seed /> }.into_any(),
                 Some(TaskType::Gpt) => view! { <Chat files conversation continue_chat /> }.into_any(),
                 None => ().into_any(),
             }}
@@ -199,31 +212,140 @@ pub fn TaskView(
     }
 }
 
-/// The images, each with a download link.
+/// The images as a grid; a click opens one large (the lightbox).
 #[component]
 fn Gallery(
     files: RwSignal<Vec<ResultFile>>,
     task: impl Fn() -> String + Send + Sync + 'static,
+    /// The task's seed, offered for the next task.
+    seed: Signal<Option<u32>>,
 ) -> impl IntoView {
     let task = Signal::derive(task);
+    let shown = RwSignal::new(None::<u32>);
+    let images = Memo::new(move |_| {
+        files.with(|files| {
+            files
+                .iter()
+                .filter_map(|file| match &file.content {
+                    ResultContent::Image(url) => Some(Image {
+                        index: file.index,
+                        url: url.clone(),
+                        verified: file.verified.clone(),
+                    }),
+                    ResultContent::Reply(_) => None,
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let file_name = move |index: u32| {
+        format!(
+            "crynux-{}-{}.png",
+            task.get().to_lowercase().replace(' ', "-"),
+            index + 1
+        )
+    };
     view! {
         <div class="gallery" data-testid="gallery">
-            {move || files.get().into_iter().filter_map(|file| match file.content {
-                ResultContent::Image(url) => {
-                    let index = file.index;
-                    let name = format!("crynux-{}-{}.png", task.get().to_lowercase().replace(' ', "-"), index + 1);
-                    Some(view! {
-                        <figure>
-                            <img src=url.clone() alt=format!("Result image {}", index + 1) width="256" height="256" />
-                            <figcaption>
-                                <a href=url download=name data-testid="download">{format!("Download image {}", index + 1)}</a>
-                                <Verified verified=file.verified />
-                            </figcaption>
-                        </figure>
-                    })
+            {move || images.get().into_iter().map(|image| {
+                let index = image.index;
+                view! {
+                    <figure>
+                        <button type="button" class="thumb-button" id=format!("image-{}", index + 1)
+                            aria-label=format!("Show image {} large", index + 1) on:click=move |_| shown.set(Some(index))>
+                            <img src=image.url.clone() alt=format!("Result image {}", index + 1) width="256" height="256" />
+                        </button>
+                        <figcaption>
+                            <a href=image.url download=file_name(index) data-testid="download" aria-label=format!("Download image {}", index + 1)>"Download"</a>
+                            <Verified verified=image.verified />
+                        </figcaption>
+                    </figure>
                 }
-                ResultContent::Reply(_) => None,
             }).collect_view()}
+        </div>
+        {move || shown.get().map(|index| view! { <Lightbox images index=shown at=index file_name seed close=move || {
+            shown.set(None);
+            // Back to the thumbnail the lightbox was opened from.
+            let thumb = document().get_element_by_id(&format!("image-{}", index + 1));
+            if let Some(thumb) = thumb.and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(t).ok()) {
+                let _ = thumb.focus();
+            }
+        } /> })}
+    }
+}
+
+/// A result image, as the gallery shows it.
+#[derive(Debug, Clone, PartialEq)]
+struct Image {
+    index: u32,
+    url: String,
+    verified: Result<(), String>,
+}
+
+/// One image large, over the page: ← and → move through the task's images, Esc closes.
+#[component]
+fn Lightbox(
+    images: Memo<Vec<Image>>,
+    index: RwSignal<Option<u32>>,
+    at: u32,
+    file_name: impl Fn(u32) -> String + Copy + Send + Sync + 'static,
+    seed: Signal<Option<u32>>,
+    close: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let studio = crate::studio::use_studio();
+    let position = move || {
+        let at = index.get().unwrap_or(at);
+        images.with(|images| images.iter().position(|i| i.index == at).unwrap_or(0))
+    };
+    let current = move || images.with(|images| images.get(position()).cloned());
+    let step = move |by: isize| {
+        images.with(|images| {
+            if images.is_empty() {
+                return;
+            }
+            let next = (position() as isize + by).rem_euclid(images.len() as isize) as usize;
+            index.set(Some(images[next].index));
+        })
+    };
+    let on_key = move |e: leptos::ev::KeyboardEvent| match e.key().as_str() {
+        "ArrowRight" => step(1),
+        "ArrowLeft" => step(-1),
+        "Escape" => close(),
+        _ => {}
+    };
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(dialog) = dialog.get() {
+            let _ = dialog.focus();
+        }
+    });
+    let use_as_controlnet = move |_| {
+        if let Some(image) = current() {
+            let form = studio.form;
+            leptos::task::spawn_local(async move {
+                super::sd_form::use_as_controlnet(form, &image.url).await;
+            });
+            close();
+            crate::route::go(crate::route::View::Images);
+        }
+    };
+    view! {
+        <div class="lightbox" role="dialog" aria-modal="true" tabindex="-1" node_ref=dialog on:keydown=on_key
+            aria-label=move || format!("Image {} of {}", position() + 1, images.with(Vec::len)) data-testid="lightbox">
+            {move || current().map(|image| view! {
+                <img src=image.url.clone() alt=format!("Result image {}, large", image.index + 1) />
+                <div class="lightbox-bar">
+                    <span>{format!("Image {} of {}", position() + 1, images.with(Vec::len))}</span>
+                    <Verified verified=image.verified.clone() />
+                    <a href=image.url.clone() download=file_name(image.index)>"Download"</a>
+                    {move || seed.get().map(|seed| view! {
+                        <button type="button" class="secondary" on:click=move |_| { close(); studio.use_seed(seed); }>{format!("Use seed {seed}")}</button>
+                    })}
+                    <button type="button" class="secondary" on:click=use_as_controlnet>"Use as ControlNet image"</button>
+                    <button type="button" class="secondary" aria-label="Previous image" on:click=move |_| step(-1)>"←"</button>
+                    <button type="button" class="secondary" aria-label="Next image" on:click=move |_| step(1)>"→"</button>
+                    <button type="button" on:click=move |_| close()>"Close"</button>
+                </div>
+            })}
         </div>
     }
 }

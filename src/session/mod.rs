@@ -19,8 +19,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::browser::{load, remove, save, unix_millis};
-use crate::chain::{Call, ChainError, ChainReader};
-use crate::task::flow::wait_for_success;
+use crate::chain::{wait_for_success, Call, ChainError, ChainReader};
 use crate::task::{account_prefix, network_prefix};
 use vault::{open, random_bytes, seal, Sealed, VaultError};
 

@@ -2,7 +2,6 @@
 //! [`TaskRun`] forward and saves it; [`Flow::advance`] runs steps until the task needs the
 //! user or is finished. A failed step can be retried: nothing already paid is paid again.
 
-use std::fmt;
 use std::future::Future;
 
 use crynux_protocol::abi::event_signatures::{
@@ -14,19 +13,18 @@ use crynux_protocol::phash::phash_grey;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::results::{verify_gpt_result, verify_image_hash, GptResponse};
 use crynux_protocol::signing::{RelayRequest, Signature};
-use crynux_protocol::{Log, H256};
+use crynux_protocol::Log;
 use leptos::prelude::*;
 
 use super::history::{created_logs, make_room};
 use super::{explain_create_refusal, Outcome, Preview, Refund, Step, TaskRun, LOG_RANGE};
 use crate::browser::{
-    grey_levels, object_url, revoke_object_url, save, sleep, thumbnail, unix_seconds,
+    grey_levels, object_url, revoke_object_url, save, sleep, thumbnail, unix_seconds, Backoff,
 };
-use crate::chain::{Call, ChainError, ChainReader, Receipt};
+use crate::chain::{wait_for_receipt, wait_for_success, Call, ChainError, ChainReader};
+use crate::error::TaskError;
 use crate::payer::Payer;
 use crate::relay::{RelayClient, RelayError};
-use crate::session::SessionError;
-use crate::wallet::WalletError;
 
 /// Side of the thumbnail the history shows of an image task, in pixels.
 const THUMBNAIL_SIDE: u32 = 96;
@@ -41,73 +39,6 @@ const MAX_SIGNATURES: u32 = 3;
 /// `eth_blockNumber` per poll (at most 30 a minute) while no block comes, the task's logs
 /// only when one has.
 const FOLLOW_POLL_MS: u32 = 2_000;
-
-/// Why a task cannot go on for now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TaskError {
-    /// The wallet refused or failed.
-    Wallet(WalletError),
-    /// The session wallet is locked or failed.
-    Session(SessionError),
-    /// Reading the chain failed.
-    Chain(ChainError),
-    /// The relay refused or failed.
-    Relay(RelayError),
-    /// The contract would refuse `createTask`; the reason in words.
-    Refused(String),
-    /// The wallet is on another chain.
-    WrongChain(String),
-    /// The wallet's account is not the task's creator.
-    WrongAccount,
-    /// The relay accepts no signature a browser wallet can make.
-    RawSignaturesOnly,
-    /// The relay kept failing while signatures expired.
-    RelayUnavailable,
-    /// The chain or the relay gave something that cannot be right.
-    Unexpected(String),
-    /// The task ended (it was cancelled) while a step waited.
-    Ended,
-}
-
-impl fmt::Display for TaskError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Wallet(e) => e.fmt(f),
-            Self::Session(e) => e.fmt(f),
-            Self::Chain(e) => e.fmt(f),
-            Self::Relay(e) => e.fmt(f),
-            Self::Refused(words) => f.write_str(words),
-            Self::WrongChain(network) => write!(f, "Your wallet is on another network. Switch it to {network} first."),
-            Self::WrongAccount => f.write_str("Your wallet's account is not the one that created this task. Switch back to that account to go on."),
-            Self::RawSignaturesOnly => f.write_str(
-                "This network's relay only accepts raw-hash signatures, which browser wallets \
-                 such as MetaMask cannot make. Create a session wallet (Session wallet, \
-                 above): it signs them, and pays for tasks without a prompt.",
-            ),
-            Self::RelayUnavailable => f.write_str("The relay kept failing. Your task is safe on chain; press Retry when the relay is back."),
-            Self::Unexpected(what) => write!(f, "Something unexpected happened: {what}."),
-            Self::Ended => f.write_str("The task ended while this step waited."),
-        }
-    }
-}
-
-impl From<WalletError> for TaskError {
-    fn from(e: WalletError) -> Self {
-        Self::Wallet(e)
-    }
-}
-
-impl From<SessionError> for TaskError {
-    fn from(e: SessionError) -> Self {
-        Self::Session(e)
-    }
-}
-
-impl From<ChainError> for TaskError {
-    fn from(e: ChainError) -> Self {
-        Self::Chain(e)
-    }
-}
 
 /// A downloaded result, with its check against the chain's proof.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,31 +58,6 @@ pub enum ResultContent {
     Image(String),
     /// A GPT reply file.
     Reply(GptResponse),
-}
-
-/// Waits growing intervals, up to a ceiling.
-struct Backoff {
-    next_ms: u32,
-    max_ms: u32,
-}
-
-impl Backoff {
-    fn new(first_ms: u32, max_ms: u32) -> Self {
-        Self {
-            next_ms: first_ms,
-            max_ms,
-        }
-    }
-
-    /// Sleeps, then lengthens the next wait by half.
-    async fn pause(&mut self) {
-        sleep(self.next_ms).await;
-        self.next_ms = (self.next_ms + self.next_ms / 2).min(self.max_ms);
-    }
-
-    fn seconds(&self) -> u32 {
-        self.next_ms.div_ceil(1000)
-    }
 }
 
 /// Everything the steps use, and the signals they report through.
@@ -652,33 +558,6 @@ impl Flow {
             }
         }
         Err(TaskError::RelayUnavailable)
-    }
-}
-
-/// Waits for the receipt of the `what` transaction; an error if it failed.
-pub async fn wait_for_success(
-    chain: &ChainReader,
-    hash: H256,
-    what: &'static str,
-) -> Result<Receipt, ChainError> {
-    match wait_for_receipt(chain, hash).await? {
-        receipt if receipt.succeeded() => Ok(receipt),
-        _ => Err(ChainError::Failed(what)),
-    }
-}
-
-/// Polls for a transaction's receipt with growing intervals, riding out RPC hiccups.
-pub async fn wait_for_receipt(chain: &ChainReader, hash: H256) -> Result<Receipt, ChainError> {
-    let mut backoff = Backoff::new(250, 3_000);
-    let mut failures = 0;
-    loop {
-        match chain.receipt(hash).await {
-            Ok(Some(receipt)) => return Ok(receipt),
-            Ok(None) => {}
-            Err(ChainError::Unreachable(_)) if failures < 10 => failures += 1,
-            Err(e) => return Err(e),
-        }
-        backoff.pause().await;
     }
 }
 

@@ -13,6 +13,11 @@ use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
 use serde_json::{json, Value};
 
+use crate::browser::{load, save};
+
+/// Where the name of the wallet this site connected last is kept.
+const LAST_WALLET_KEY: &str = "crynux/last-wallet";
+
 /// The wallet's state as signals, and what can be asked of it.
 #[derive(Clone, Copy)]
 pub struct Wallet {
@@ -89,27 +94,53 @@ pub fn use_wallet(profile: &NetworkProfile) -> Wallet {
     let (account, set_account) = signal(None::<Address>);
     let (chain_id, set_chain_id) = signal(None::<u64>);
 
+    // Takes the wallet's account (asking with `method`) and follows its changes.
+    let attach = move |provider: Provider, method: &'static str| async move {
+        let accounts = provider.request(method, json!([])).await?;
+        let Some(first) = first_account(&accounts) else {
+            return Ok(());
+        };
+        set_chain_id.set(chain_number(
+            &provider.request("eth_chainId", json!([])).await?,
+        ));
+        set_account.set(Some(first));
+        listeners.set_value(vec![
+            provider.listen("accountsChanged", move |accounts| {
+                set_account.set(first_account(&accounts))
+            }),
+            provider.listen("chainChanged", move |chain| {
+                set_chain_id.set(chain_number(&chain))
+            }),
+        ]);
+        save(LAST_WALLET_KEY, &provider.name);
+        connected.set_value(Some(provider));
+        Ok::<_, WalletError>(())
+    };
     let connect = Action::new_local(move |index: &usize| {
         let provider = providers.with_value(|p| p.get(*index).cloned());
         async move {
-            let provider = provider.ok_or(WalletError::NoWallet)?;
-            let accounts = provider.request("eth_requestAccounts", json!([])).await?;
-            set_account.set(first_account(&accounts));
-            set_chain_id.set(chain_number(
-                &provider.request("eth_chainId", json!([])).await?,
-            ));
-            listeners.set_value(vec![
-                provider.listen("accountsChanged", move |accounts| {
-                    set_account.set(first_account(&accounts))
-                }),
-                provider.listen("chainChanged", move |chain| {
-                    set_chain_id.set(chain_number(&chain))
-                }),
-            ]);
-            connected.set_value(Some(provider));
-            Ok(())
+            attach(
+                provider.ok_or(WalletError::NoWallet)?,
+                "eth_requestAccounts",
+            )
+            .await
         }
     });
+    // Back after a reload with no prompt: the wallet this site used last (or the only one)
+    // still grants its account when `eth_accounts`, which asks nobody, names it.
+    let last = load(LAST_WALLET_KEY);
+    let granting = providers.with_value(|p| {
+        p.iter()
+            .find(|p| Some(&p.name) == last.as_ref())
+            .or_else(|| (p.len() == 1).then(|| &p[0]))
+            .cloned()
+    });
+    if let Some(provider) = granting {
+        leptos::task::spawn_local(async move {
+            // A wallet that grants nothing, or fails, leaves "Connect wallet" to the user.
+            let _ = attach(provider, "eth_accounts").await;
+        });
+    }
 
     let chain = json!({
         "chainId": format!("{:#x}", profile.chain_id),

@@ -1,0 +1,221 @@
+//! The task builder: the Stable Diffusion or GPT form, the raw JSON editor (all edit the same
+//! arguments text, validated while typing), saved arguments, and the bar that pays: the
+//! number of images, the fee, "Approve and generate" when the wallet's allowance is short,
+//! and what stands in the way.
+
+use crynux_protocol::args::form::pointer_line;
+use crynux_protocol::args::{ArgsError, TaskArgs, TaskType};
+use crynux_protocol::units::format_cnx;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::approval_choice::ApprovalChoice;
+use super::args_form::{control_id, ArgField, ArgsForm, Kind};
+use super::gpt_form::GptForm;
+use super::saved_args::SavedArgs;
+use super::sd_form::SdForm;
+use crate::state::use_app;
+use crate::studio::use_studio;
+
+/// The options of a `kind` task, the JSON editor and saved arguments; Ctrl/Cmd+Enter in
+/// any of them presses the generate button.
+#[component]
+pub fn Builder(kind: TaskType) -> impl IntoView {
+    let app = use_app();
+    let studio = use_studio();
+    let form = studio.form;
+    form.kind.set(kind);
+    let last_seed = studio.last_seed();
+    let account = Signal::derive(move || app.payer.account());
+    let editor_open = RwSignal::new(false);
+    view! {
+        <div class="builder" on:keydown=press_generate>
+            {match kind {
+                TaskType::StableDiffusion => view! { <SdForm form last_seed /> }.into_any(),
+                TaskType::Gpt => view! { <GptForm form /> }.into_any(),
+            }}
+            <details class="more">
+                <summary>"Saved arguments and GPU memory"</summary>
+                <SavedArgs form account />
+                <VramField form />
+            </details>
+            // The editor exists only while open: a browser takes ~30 ms to take in a 250 KB
+            // text (a ControlNet image), which would otherwise slow every keystroke.
+            <details class="json-editor" on:toggle=move |e| {
+                editor_open.set(event_target::<web_sys::HtmlDetailsElement>(&e).open())
+            }>
+                <summary>"Edit as JSON"</summary>
+                {move || editor_open.get().then(|| view! {
+                    <textarea id="json-editor" aria-label="Task arguments as JSON" spellcheck="false" data-testid="json"
+                        prop:value=move || form.text().get() on:input=move |e| form.text().set(event_target_value(&e)) />
+                })}
+                <UnknownKeys form />
+            </details>
+            {move || {
+                // Lines move with every edit of the text, even when the problems stay.
+                let text = form.text();
+                text.track();
+                form.problems().map(|error| view! { <Problems error text /> })
+            }}
+        </div>
+    }
+}
+
+/// Ctrl+Enter (Cmd+Enter on a Mac) presses the generate button, as in a chat or studio app.
+fn press_generate(e: leptos::ev::KeyboardEvent) {
+    if e.key() != "Enter" || !(e.ctrl_key() || e.meta_key()) {
+        return;
+    }
+    e.prevent_default();
+    let button = document()
+        .query_selector("[data-testid=create]")
+        .ok()
+        .flatten()
+        .and_then(|b| b.dyn_into::<web_sys::HtmlButtonElement>().ok());
+    if let Some(button) = button.filter(|b| !b.disabled()) {
+        button.click();
+    }
+}
+
+/// The primary action: the number of images (image tasks), the button that pays with the
+/// fee on it, the approval when the wallet's allowance is short, and why it cannot be
+/// pressed, if it cannot.
+#[component]
+pub fn GenerateBar(kind: TaskType) -> impl IntoView {
+    let app = use_app();
+    let studio = use_studio();
+    let fee = format_cnx(app.profile.with_value(|p| p.task_fee));
+    let (generate, advance, blocker, needs_approval) = (
+        studio.generate,
+        studio.advance,
+        studio.blocker,
+        studio.needs_approval,
+    );
+    let busy = move || generate.pending().get() || advance.pending().get();
+    let label = move || {
+        let action = match (kind, needs_approval.get()) {
+            (TaskType::StableDiffusion, false) => "Generate",
+            (TaskType::StableDiffusion, true) => "Approve and generate",
+            (TaskType::Gpt, false) => "Get a reply",
+            (TaskType::Gpt, true) => "Approve and get a reply",
+        };
+        format!("{action} · {fee}")
+    };
+    let approving = move || generate.pending().get() && app.approval.busy();
+    let failure = move || generate.value().get().and_then(Result::err);
+    view! {
+        <div class="generate-bar" data-testid="generate-bar">
+            <div class="generate-row">
+                {(kind == TaskType::StableDiffusion).then(|| view! {
+                    <ArgField form=studio.form pointer="/task_config/num_images" label="Images" kind=Kind::Integer />
+                })}
+                <button class="primary" data-testid="create" on:click=move |_| drop(generate.dispatch(()))
+                    disabled=move || blocker.with(Option::is_some) || busy()>
+                    {label}
+                </button>
+            </div>
+            {move || (needs_approval.get() && !busy()).then(|| view! { <ApprovalChoice /> })}
+            {move || approving().then(|| view! {
+                <p class="status" role="status" data-testid="approving">"Approving: confirm in your wallet, then wait for it to be mined…"</p>
+            })}
+            {move || blocker.get().map(|why| view! { <p class="hint" data-testid="blocked">{why}</p> })}
+            {move || failure().map(|e| view! { <p class="alert" role="alert" data-testid="generate-error">{e.to_string()}</p> })}
+        </div>
+    }
+}
+
+/// The GPU memory the task asks for: the model's default, or what the user types.
+#[component]
+fn VramField(form: ArgsForm) -> impl IntoView {
+    let on_input = move |e: leptos::ev::Event| {
+        let typed = event_target_value(&e);
+        form.vram_override
+            .set(typed.trim().parse::<u64>().ok().filter(|gb| *gb > 0));
+    };
+    view! {
+        <div class="field narrow">
+            <label for="vram">"GPU memory the task needs (GB)"</label>
+            <input id="vram" type="text" inputmode="numeric" autocomplete="off"
+                prop:value=move || form.vram_gb().map(|gb| gb.to_string()).unwrap_or_default()
+                on:input=on_input aria-describedby="vram-hint" />
+            <p class="field-hint" id="vram-hint">"Only nodes with at least this much GPU memory are chosen. A model preset sets its default."</p>
+        </div>
+    }
+}
+
+/// The keys no form control shows: kept and sent as written, but named so the user knows.
+#[component]
+fn UnknownKeys(form: ArgsForm) -> impl IntoView {
+    let keys = move || {
+        form.parsed.with(|args| {
+            args.as_ref()
+                .map(TaskArgs::unknown_keys)
+                .unwrap_or_default()
+        })
+    };
+    move || {
+        let keys = keys();
+        (!keys.is_empty()).then(|| {
+            view! {
+                <p class="warning" data-testid="unknown-keys">
+                    {format!("Not in the form, kept and sent as written: {}.", keys.join(", "))}
+                </p>
+            }
+        })
+    }
+}
+
+/// Everything wrong with the arguments: each at its JSON pointer, its line in the editor,
+/// and a link to its form control.
+#[component]
+fn Problems(error: ArgsError, text: RwSignal<String>) -> impl IntoView {
+    let lines = match &error {
+        ArgsError::Invalid(issues) => issues
+            .iter()
+            .map(|issue| {
+                let line = text
+                    .with_untracked(|text| pointer_line(text, &issue.pointer))
+                    .unwrap_or(1);
+                let id = control_id(&issue.pointer);
+                view! {
+                    <li>
+                        <a href=format!("#{id}") on:click=move |e| focus_control(e, &id)>{issue.to_string()}</a>
+                        {format!(" (JSON line {line})")}
+                    </li>
+                }
+                .into_any()
+            })
+            .collect_view(),
+        ArgsError::NotJson { .. } => vec![view! {
+            <li>{format!("The arguments are {error}. The form is paused until the JSON is fixed.")}</li>
+        }
+        .into_any()],
+    };
+    view! {
+        <div class="alert" role="alert" data-testid="problems">
+            <ul>{lines}</ul>
+        </div>
+    }
+}
+
+/// Moves the focus to the control with `id` (opening the section it is in), or else to the
+/// JSON editor.
+fn focus_control(e: leptos::ev::MouseEvent, id: &str) {
+    use wasm_bindgen::JsCast;
+    let document = document();
+    let Some(element) = document.get_element_by_id(id).or_else(|| {
+        document
+            .query_selector(".json-editor summary")
+            .ok()
+            .flatten()
+    }) else {
+        return;
+    };
+    e.prevent_default();
+    if let Some(details) = element.closest("details").ok().flatten() {
+        let _ = details.set_attribute("open", "");
+    }
+    if let Ok(element) = element.dyn_into::<web_sys::HtmlElement>() {
+        let _ = element.focus();
+    }
+}

@@ -1,0 +1,186 @@
+//! The header on every view: the brand, the views, the network badge (a "Switch to …" button
+//! when the wallet is on another chain) and the account: "Connect wallet" (a picker when
+//! several wallets announce themselves) or a chip with the short address and the CNX
+//! balance, whose menu copies the address, shows the balances and says who pays.
+
+use crynux_protocol::to_checksum;
+use crynux_protocol::units::{format_cnx, format_units_truncated, short_address, DECIMALS};
+use leptos::prelude::*;
+
+use crate::route::View;
+use crate::state::use_app;
+use crate::wallet::WalletError;
+
+/// The header, and the wallet's state and errors under it.
+#[component]
+pub fn Header() -> impl IntoView {
+    let app = use_app();
+    let wallet = app.payer.wallet;
+    let busy = move || wallet.connect.pending().get() || wallet.switch_chain.pending().get();
+    let error = move || {
+        [
+            wallet.connect.value().get(),
+            wallet.switch_chain.value().get(),
+        ]
+        .into_iter()
+        .find_map(|outcome| outcome.and_then(Result::err))
+    };
+    view! {
+        <header class="top-bar">
+            <a class="brand" href=View::Images.hash()>"Crynux"</a>
+            <nav class="views" aria-label="Views">
+                {View::ALL.map(|view| view! {
+                    <a href=view.hash() aria-current=move || (app.view.get() == view).then_some("page")>{view.name()}</a>
+                })}
+            </nav>
+            <div class="top-right">
+                <NetworkBadge />
+                <AccountArea />
+            </div>
+        </header>
+        {move || busy().then(|| view! { <p class="top-note status" role="status">"Waiting for your wallet…"</p> })}
+        {move || error().map(|e| view! { <p class="top-note alert" role="alert" data-testid="wallet-error">{e.to_string()}</p> })}
+    }
+}
+
+/// The profile's network, or a button that switches the wallet to it.
+#[component]
+fn NetworkBadge() -> impl IntoView {
+    let app = use_app();
+    let wallet = app.payer.wallet;
+    let (expected, network) = app.profile.with_value(|p| (p.chain_id, p.name.clone()));
+    move || match (wallet.account.get(), wallet.chain_id.get()) {
+        (Some(_), other) if other != Some(expected) => {
+            let on = other.map_or("an unknown network".to_owned(), |id| format!("chain {id}"));
+            view! {
+                <button class="badge wrong" data-testid="wrong-chain" on:click=move |_| drop(wallet.switch_chain.dispatch(()))
+                    disabled=move || wallet.switch_chain.pending().get()>
+                    {format!("Switch to {network}")}
+                    <span class="sr-only">{format!(" (your wallet is on {on}, not on {network})")}</span>
+                </button>
+            }
+            .into_any()
+        }
+        (connected, _) => view! {
+            <span class="badge" data-testid=connected.map(|_| "chain-ok")>
+                <span class="sr-only">"Network: "</span>{network.clone()}
+            </span>
+        }
+        .into_any(),
+    }
+}
+
+/// "Connect wallet", or the paying account's chip and its menu.
+#[component]
+fn AccountArea() -> impl IntoView {
+    let app = use_app();
+    let wallet = app.payer.wallet;
+    move || match app.payer.account() {
+        Some(_) => view! {
+            <AccountChip />
+            {move || wallet.account.get().is_none().then(|| view! { <ConnectButton /> })}
+        }
+        .into_any(),
+        None => view! { <ConnectButton /> }.into_any(),
+    }
+}
+
+/// Connects the only wallet, or offers the wallets found; says what to install when there
+/// is none.
+#[component]
+fn ConnectButton() -> impl IntoView {
+    let wallet = use_app().payer.wallet;
+    let picking = RwSignal::new(false);
+    let busy = move || wallet.connect.pending().get();
+    let press = move |_| match wallet.wallets.with(Vec::len) {
+        1 => drop(wallet.connect.dispatch(0)),
+        _ => picking.update(|open| *open = !*open),
+    };
+    view! {
+        <div class="connect">
+            <button data-testid="connect" on:click=press disabled=busy aria-expanded=move || picking.get().to_string()>"Connect wallet"</button>
+            {move || picking.get().then(|| view! {
+                <div class="menu" data-testid="wallet-picker">
+                    {move || match wallet.wallets.get() {
+                        names if names.is_empty() => view! {
+                            <p data-testid="no-wallet">{WalletError::NoWallet.to_string()}</p>
+                        }
+                        .into_any(),
+                        names => names
+                            .into_iter()
+                            .enumerate()
+                            .map(|(index, name)| view! {
+                                <button class="secondary" on:click=move |_| {
+                                    picking.set(false);
+                                    wallet.connect.dispatch(index);
+                                }>{name}</button>
+                            })
+                            .collect_view()
+                            .into_any(),
+                    }}
+                </div>
+            })}
+        </div>
+    }
+}
+
+/// The paying account: short address and CNX; its menu has the rest.
+#[component]
+fn AccountChip() -> impl IntoView {
+    let app = use_app();
+    let (payer, info) = (app.payer, app.info);
+    let copied = RwSignal::new(false);
+    let balances = move || info.get().flatten().and_then(Result::ok);
+    let cnx = move || balances().map(|b| format_cnx(b.cnx));
+    let payer_line = move || {
+        payer.account().map(|account| {
+            let who = match payer.is_session() {
+                true => "The session wallet pays: ",
+                false => "Your wallet pays: ",
+            };
+            view! { <p data-testid="payer">{who}<code class="address">{to_checksum(&account, None)}</code></p> }
+        })
+    };
+    let copy = move |_| {
+        if let Some(account) = payer.account_untracked() {
+            let clipboard = window().navigator().clipboard();
+            let _ = clipboard.write_text(&to_checksum(&account, None));
+            copied.set(true);
+        }
+    };
+    view! {
+        <details class="account-menu" on:toggle=move |_| copied.set(false)>
+            <summary data-testid="account-chip">
+                <span class="short">{move || payer.account().map(|a| short_address(&a))}</span>
+                <span class="chip-cnx" data-testid="cnx">{cnx}</span>
+            </summary>
+            <div class="menu">
+                {payer_line}
+                {move || wallet_line(app.payer.wallet.account.get())}
+                <button type="button" class="secondary" on:click=copy>
+                    {move || if copied.get() { "Copied" } else { "Copy the address" }}
+                </button>
+                {move || balances().map(|b| view! {
+                    <dl class="facts">
+                        <dt>"ETH (for gas)"</dt>
+                        <dd data-testid="eth">{format_units_truncated(b.eth, DECIMALS, 4)}</dd>
+                        <dt>"CNX"</dt>
+                        <dd>{format_cnx(b.cnx)}</dd>
+                        <dt>"Task contract may take"</dt>
+                        <dd data-testid="allowance">{format_cnx(b.allowance)}</dd>
+                    </dl>
+                })}
+                {move || (!payer.is_session()).then(|| view! {
+                    <a href=View::Wallet.hash()>"Pay without prompts (session wallet)"</a>
+                })}
+                <a href=View::Wallet.hash()>"Wallet & settings"</a>
+            </div>
+        </details>
+    }
+}
+
+fn wallet_line(account: Option<crynux_protocol::Address>) -> Option<impl IntoView> {
+    account.map(|account| view! {
+        <p>"Wallet account " <code class="address" data-testid="account">{to_checksum(&account, None)}</code></p>
+    })
+}

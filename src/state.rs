@@ -1,0 +1,72 @@
+//! What every view shares, provided once at the root: the network profile, who pays, the
+//! paying account's balances, approvals and the view shown. Views reach it with
+//! [`use_app`].
+
+use crynux_protocol::profile::NetworkProfile;
+use leptos::prelude::*;
+
+use crate::approval::{use_approval, Approval};
+use crate::chain::{read_account, AccountInfo, ChainError, ChainReader};
+use crate::payer::{use_payer, Payer};
+use crate::route::{use_view, View};
+
+/// The paying account's balances: `None` while no account pays.
+pub type Balances = LocalResource<Option<Result<AccountInfo, ChainError>>>;
+
+/// The app's shared state.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// The network.
+    pub profile: StoredValue<NetworkProfile>,
+    /// Who pays: the session wallet while unlocked, else the user's wallet.
+    pub payer: Payer,
+    /// The paying account's ETH, CNX and allowance.
+    pub info: Balances,
+    /// Bumped to read the balances (and the history) again.
+    pub refresh: RwSignal<u32>,
+    /// Approvals from the user's wallet.
+    pub approval: Approval,
+    /// The view shown.
+    pub view: ReadSignal<View>,
+}
+
+/// Makes the state for `profile` and provides it to every component below the caller.
+pub fn provide_app(profile: &NetworkProfile) -> AppState {
+    let payer = use_payer(profile);
+    let refresh = RwSignal::new(0u32);
+    let chain = ChainReader::new(&profile.rpc_url);
+    let contracts = profile.contracts;
+    let info = LocalResource::new(move || {
+        let account = payer.account();
+        refresh.track();
+        let chain = chain.clone();
+        async move {
+            match account {
+                Some(account) => Some(read_account(&chain, &contracts, account).await),
+                None => None,
+            }
+        }
+    });
+    let state = AppState {
+        profile: StoredValue::new(profile.clone()),
+        payer,
+        info,
+        refresh,
+        approval: use_approval(profile, payer.wallet, refresh),
+        view: use_view(),
+    };
+    provide_context(state);
+    state
+}
+
+/// The app's shared state.
+pub fn use_app() -> AppState {
+    expect_context()
+}
+
+impl AppState {
+    /// The network profile (cloned).
+    pub fn profile(&self) -> NetworkProfile {
+        self.profile.get_value()
+    }
+}

@@ -1,0 +1,281 @@
+//! The task being built and the task running, shared by the Images, Chat and History views:
+//! the arguments of both task types, the current task of the paying account (picked up
+//! where it stopped after a reload), what stands in the way of paying, "Approve and
+//! generate", the account's history, and taking a past task back into the builder.
+
+use crynux_protocol::args::form::{field, splice};
+use crynux_protocol::args::{GptTaskArgs, Message, Role, SdTaskArgs, TaskArgs, TaskType};
+use crynux_protocol::args::{DEFAULT_BASE_MODEL, DEFAULT_GPT_MODEL};
+use crynux_protocol::units::format_cnx;
+use leptos::prelude::*;
+use serde_json::Value;
+
+use crate::browser::{load, save, unix_millis};
+use crate::chain::{ChainError, ChainReader};
+use crate::components::args_form::ArgsForm;
+use crate::components::saved_args::{last_used, remember_last};
+use crate::components::sd_form::random_seed;
+use crate::error::TaskError;
+use crate::route::{go, View};
+use crate::state::AppState;
+use crate::task::flow::Flow;
+use crate::task::history::account_history;
+use crate::task::{Step, TaskRun};
+
+/// The account's tasks, newest first: `None` while no account pays.
+pub type HistoryList = LocalResource<Option<Result<Vec<TaskRun>, ChainError>>>;
+
+/// The builder, the current task and the history.
+#[derive(Clone, Copy)]
+pub struct Studio {
+    /// The arguments being built (both types).
+    pub form: ArgsForm,
+    /// The current task of the paying account.
+    pub run: RwSignal<Option<TaskRun>>,
+    /// Its flow (the steps, activity and files).
+    pub flow: StoredValue<Flow, LocalStorage>,
+    /// Runs the current task's next steps.
+    pub advance: Action<(), Result<(), TaskError>>,
+    /// Pays for a new task with the form's arguments (approving first when the wallet's
+    /// allowance is short).
+    pub generate: Action<(), Result<(), TaskError>>,
+    /// Why a new task cannot be paid for now, in words.
+    pub blocker: Memo<Option<String>>,
+    /// Whether the wallet must approve CNX before the next task.
+    pub needs_approval: Memo<bool>,
+    /// The account's tasks, read again as the current one moves on.
+    pub history: HistoryList,
+    /// The past task opened in the History view.
+    pub opened: RwSignal<Option<TaskRun>>,
+}
+
+/// Arguments as the editor shows them: one field per line.
+fn pretty(args: &TaskArgs) -> String {
+    let value: Value = serde_json::from_str(&args.to_json()).unwrap_or_default();
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+fn initial_args() -> (String, String) {
+    let mut sd = SdTaskArgs::new(DEFAULT_BASE_MODEL, "");
+    sd.task_config.seed = random_seed();
+    let gpt = GptTaskArgs::new(DEFAULT_GPT_MODEL, vec![Message::new(Role::User, "")]);
+    (pretty(&TaskArgs::Sd(sd)), pretty(&TaskArgs::Gpt(gpt)))
+}
+
+/// Makes the studio of `state` and provides it below the caller.
+pub fn provide_studio(state: AppState) -> Studio {
+    let AppState {
+        payer,
+        info,
+        refresh,
+        approval,
+        ..
+    } = state;
+    let profile = state.profile();
+    let (sd, gpt) = initial_args();
+    let form = ArgsForm::new(sd, gpt);
+    let account = Signal::derive(move || payer.account());
+    // The account's last arguments, unless the user has started on new ones.
+    Effect::new(move |_| {
+        let Some(account) = account.get() else {
+            return;
+        };
+        for kind in [TaskType::StableDiffusion, TaskType::Gpt] {
+            if let Some(text) = last_used(account, kind).filter(|_| form.is_untouched(kind)) {
+                form.text_of(kind).set(text);
+            }
+        }
+    });
+
+    let flow = Flow::new(&profile, payer, None, refresh);
+    let run = flow.run;
+    let advance = {
+        let flow = flow.clone();
+        Action::new_local(move |_: &()| flow.clone().advance())
+    };
+    // Each account sees only its own current task, and it goes on by itself where it
+    // stopped: a reload or a closed tab loses nothing. A task whose payment was never asked
+    // for waits for the user.
+    let to_resume = RwSignal::new(false);
+    {
+        let (flow, profile) = (flow.clone(), profile.clone());
+        Effect::new(move |_| {
+            let stored = payer.account().and_then(|account| {
+                let started = load(&TaskRun::current_key(&profile, account))?
+                    .parse()
+                    .ok()?;
+                let key = TaskRun::storage_key_of(&profile, account, started);
+                serde_json::from_str::<TaskRun>(&load(&key)?).ok()
+            });
+            flow.clear_files();
+            let resume = stored.as_ref().is_some_and(|run| match run.next_step(0) {
+                Step::Done => false,
+                Step::Send => run.asked_at_block.is_some(),
+                // Downloads again cost the wallet a signature each; the session wallet none.
+                Step::Download => !run.results_seen || untrack(|| payer.is_session()),
+                Step::Mine | Step::Upload | Step::Follow => true,
+            });
+            run.set(stored);
+            to_resume.set(resume);
+        });
+    }
+    // ...once the payer is on the network.
+    let chain_id = profile.chain_id;
+    Effect::new(move |_| {
+        if to_resume.get() && payer.on_chain(chain_id) {
+            to_resume.set(false);
+            advance.dispatch(());
+        }
+    });
+
+    let fee = profile.task_fee;
+    let needs_approval = Memo::new(move |_| {
+        !payer.is_session()
+            && matches!(info.get(), Some(Some(Ok(info))) if info.allowance < fee && info.cnx >= fee)
+    });
+    let network = profile.name.clone();
+    let blocker = Memo::new(move |_| -> Option<String> {
+        if payer.account().is_none() {
+            return Some("Connect your wallet or unlock the session wallet first.".into());
+        }
+        if !payer.on_chain(chain_id) {
+            return Some(format!("Switch your wallet to {network} first."));
+        }
+        if form.parsed.with(Result::is_err) {
+            return Some(if form.pristine.get() {
+                "Fill in the form first.".into()
+            } else {
+                "Fix the arguments first.".into()
+            });
+        }
+        if let Some(Some(Ok(info))) = info.get() {
+            if info.cnx < fee {
+                return Some(format!(
+                    "You need {} to create a task; this account holds {}.",
+                    format_cnx(fee),
+                    format_cnx(info.cnx)
+                ));
+            }
+        }
+        let unfinished = run.with(|run| run.as_ref().is_some_and(TaskRun::is_running));
+        unfinished.then(|| "Your current task is not finished yet.".into())
+    });
+
+    let create_profile = profile.clone();
+    let create = {
+        let flow = flow.clone();
+        move || {
+            let (Some(account), Ok(args)) =
+                (payer.account_untracked(), form.parsed.get_untracked())
+            else {
+                return;
+            };
+            flow.clear_files();
+            let vram = untrack(|| form.vram_gb()).unwrap_or_else(|| args.default_vram_gb());
+            let (kind, text) = (form.kind.get_untracked(), form.text().get_untracked());
+            remember_last(account, kind, &text);
+            let started_ms = unix_millis();
+            save(
+                &TaskRun::current_key(&create_profile, account),
+                &started_ms.to_string(),
+            );
+            run.set(Some(TaskRun::new(account, kind, text, vram, started_ms)));
+            advance.dispatch(());
+        }
+    };
+    let generate = Action::new_local(move |_: &()| {
+        let approve_first = needs_approval.get_untracked();
+        let create = create.clone();
+        async move {
+            if approve_first {
+                approval.approve_chosen(fee).await?;
+            }
+            create();
+            Ok(())
+        }
+    });
+
+    let chain = ChainReader::new(&profile.rpc_url);
+    let list_profile = profile.clone();
+    // Read again whenever the current task moves on.
+    let version =
+        move || run.with(|run| run.as_ref().map(|run| (run.task_id(), run.state_words())));
+    let history = LocalResource::new(move || {
+        let account = payer.account();
+        version();
+        refresh.track();
+        let (chain, profile) = (chain.clone(), list_profile.clone());
+        async move {
+            match account {
+                Some(account) => Some(account_history(&chain, &profile, account).await),
+                None => None,
+            }
+        }
+    });
+
+    let studio = Studio {
+        form,
+        run,
+        flow: StoredValue::new_local(flow),
+        advance,
+        generate,
+        blocker,
+        needs_approval,
+        history,
+        opened: RwSignal::new(None),
+    };
+    provide_context(studio);
+    studio
+}
+
+/// The studio.
+pub fn use_studio() -> Studio {
+    expect_context()
+}
+
+impl Studio {
+    /// The seed of the current task, if it is an image task.
+    pub fn last_seed(&self) -> Signal<Option<u32>> {
+        let run = self.run;
+        Signal::derive(move || run.with(|run| run.as_ref()?.seed()))
+    }
+
+    /// A finished chat goes on: its messages, `reply`, and a new message to write.
+    pub fn continue_chat(&self, args: &str, reply: String) {
+        let count = field(args, "/messages").and_then(|m| m.as_array().map(Vec::len));
+        let turn = vec![
+            serde_json::json!({"role": "assistant", "content": reply}),
+            serde_json::json!({"role": "user", "content": ""}),
+        ];
+        if let Some(text) = count.and_then(|count| splice(args, "/messages", count, turn)) {
+            self.form.text_of(TaskType::Gpt).set(text);
+            go(View::Chat);
+        }
+    }
+
+    /// A past task's arguments back in the builder of its view, with a new seed if asked.
+    pub fn run_again(&self, past: &TaskRun, new_seed: bool) {
+        self.form.text_of(past.task_type).set(past.args.clone());
+        self.form.kind.set(past.task_type);
+        if new_seed {
+            self.form
+                .set_field("/task_config/seed", random_seed().into());
+        }
+        go(view_of(past.task_type));
+    }
+
+    /// `seed` in the image builder.
+    pub fn use_seed(&self, seed: u32) {
+        self.form.kind.set(TaskType::StableDiffusion);
+        self.form.set_field("/task_config/seed", seed.into());
+        go(View::Images);
+    }
+}
+
+/// The view that builds and shows tasks of `kind`.
+pub fn view_of(kind: TaskType) -> View {
+    match kind {
+        TaskType::StableDiffusion => View::Images,
+        TaskType::Gpt => View::Chat,
+    }
+}
