@@ -335,7 +335,8 @@ test('the studio: one press approves and generates, 9 images fit one desktop scr
   await page.screenshot({ path: `${out}/studio-desktop-dark.png` });
   await page.emulateMedia({ colorScheme: 'light' });
 
-  // The lightbox: → and ← move, Esc closes, and the focus is back on the thumbnail.
+  // The lightbox: → and ← move, Esc closes, and the focus is back on the thumbnail of the
+  // image last shown.
   await page.getByRole('button', { name: 'Show image 1 large' }).click();
   const dialog = page.getByRole('dialog');
   assert.equal(await dialog.getAttribute('aria-label'), 'Image 1 of 9');
@@ -348,7 +349,7 @@ test('the studio: one press approves and generates, 9 images fit one desktop scr
   await assertAccessible(page, 'the lightbox');
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'image-1');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'image-9');
 
   // A task that ends while another view is shown is announced there, with a link to it.
   await page.getByTestId('approval-amount').selectOption('1');
@@ -366,7 +367,6 @@ test('the studio: one press approves and generates, 9 images fit one desktop scr
     await page.reload();
     await app.reconnected();
     assert.equal(await page.getByRole('link', { name, exact: true }).getAttribute('aria-current'), 'page');
-    if (name === 'Images') await app.imagesShown(9);
     if (name === 'History') await page.getByTestId('history-row').first().waitFor();
     for (const scheme of ['light', 'dark']) {
       await page.emulateMedia({ colorScheme: scheme });
@@ -379,6 +379,8 @@ test('the studio: one press approves and generates, 9 images fit one desktop scr
   // nothing wider than the screen on any view.
   await page.setViewportSize({ width: 360, height: 780 });
   await app.goTo('Images');
+  // After the reload the wallet's results wait for a press (each download is a signature).
+  await page.getByTestId('go-on').click();
   await app.imagesShown(9);
   await page.evaluate(() => window.scrollTo(0, 0));
   const prompt = await placeOf(page.getByLabel('Prompt', { exact: true }));

@@ -92,9 +92,9 @@ async fn a_finished_chat_task_shows_its_stages_and_html_as_text() {
     let text = root.text_content().unwrap();
     assert!(text.contains("Task 7"), "{text}");
     for stage in [
-        "Paid and created on chain · block 11",
-        "Nodes committed their results · block 14",
-        "Succeeded · block 15",
+        "Paid and created on chain: block 11",
+        "Nodes committed their results: block 14",
+        "Succeeded: block 15",
     ] {
         assert!(text.contains(stage), "{stage} in {text}");
     }
@@ -132,7 +132,7 @@ fn aborted_and_refused_tasks_say_what_happened_to_the_fee() {
     });
     let (root, _mounted) = mount_view(run, vec![], RwSignal::new(None));
     let text = root.text_content().unwrap();
-    assert!(text.contains("Aborted · block 20"), "{text}");
+    assert!(text.contains("Aborted: block 20"), "{text}");
     assert!(text.contains("three different results"), "{text}");
     assert!(
         text.contains("The fee was refunded to your account."),
@@ -147,7 +147,7 @@ fn aborted_and_refused_tasks_say_what_happened_to_the_fee() {
     });
     let (root, _mounted) = mount_view(run, vec![], RwSignal::new(None));
     let text = root.text_content().unwrap();
-    assert!(text.contains("Refused by the contract · block 9"), "{text}");
+    assert!(text.contains("Refused by the contract: block 9"), "{text}");
     assert!(
         text.contains("No task was created and no fee was taken."),
         "{text}"

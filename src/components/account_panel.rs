@@ -44,9 +44,11 @@ pub fn AccountPanel() -> impl IntoView {
                     {costs}
                 </ErrorBoundary>
             </Transition>
-            {move || match payer.is_session() {
-                true => view! { <p class="hint">"The session wallet approves the fee by itself before each task."</p> }.into_any(),
-                false => view! {
+            // While an approval is being sent or mined, no second one is offered.
+            {move || match (payer.is_session(), approval.busy()) {
+                (true, _) => view! { <p class="hint">"The session wallet approves the fee by itself before each task."</p> }.into_any(),
+                (false, true) => ().into_any(),
+                (false, false) => view! {
                     <form class="approve" on:submit=move |event| {
                         event.prevent_default();
                         if let Ok(amount) = amount() {
@@ -55,7 +57,7 @@ pub fn AccountPanel() -> impl IntoView {
                     }>
                         <ApprovalChoice />
                         <button type="submit" data-testid="approve"
-                            disabled=move || payer.account().is_none() || amount().is_err() || approval.busy()>
+                            disabled=move || payer.account().is_none() || amount().is_err()>
                             {move || match amount() {
                                 Ok(amount) => format!("Approve {}", format_cnx(amount)),
                                 Err(_) => "Approve".to_owned(),

@@ -29,7 +29,7 @@ pub fn Builder(kind: TaskType) -> impl IntoView {
     let account = Signal::derive(move || app.payer.account());
     let editor_open = RwSignal::new(false);
     view! {
-        <div class="builder" on:keydown=press_generate>
+        <div class="builder" data-testid="builder" on:keydown=press_generate>
             {match kind {
                 TaskType::StableDiffusion => view! { <SdForm form last_seed /> }.into_any(),
                 TaskType::Gpt => view! { <GptForm form /> }.into_any(),

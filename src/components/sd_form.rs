@@ -71,7 +71,7 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
         // come first.
         <details class="options" open=is_wide()>
         <summary>"Options"</summary>
-        <ArgField form pointer="/negative_prompt" label="Negative prompt (what to avoid)" kind=Kind::Multiline />
+        <ArgField form pointer="/negative_prompt" label="Negative prompt (what to avoid)" kind=Kind::Multiline rows=2 />
         <PresetList id="base-models" presets=BASE_MODELS family=None />
         <ArgField form pointer="/base_model" label="Base model" list="base-models" write=switch_base_model
             on_edit=Callback::new(move |_| form.vram_override.set(None))
