@@ -197,3 +197,41 @@ async fn wait_mined(
 fn pending_key(profile: &NetworkProfile, account: Address) -> String {
     format!("{}pending-approval", account_prefix(profile, account))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FEE: u64 = 30;
+
+    fn cnx(n: u64) -> U256 {
+        U256::from(n) * U256::exp10(DECIMALS)
+    }
+
+    #[test]
+    fn five_fees_unless_chosen_otherwise() {
+        assert_eq!(Allowance::default().amount(cnx(FEE)), Ok(cnx(5 * FEE)));
+    }
+
+    #[test]
+    fn a_count_of_fees_is_one_to_a_thousand() {
+        let tasks = |n: &str| Allowance::Tasks(n.to_owned()).amount(cnx(FEE));
+        assert_eq!(tasks("1"), Ok(cnx(FEE)));
+        assert_eq!(tasks(" 20 "), Ok(cnx(20 * FEE)));
+        for refused in ["0", "1001", "-1", "two", ""] {
+            assert!(tasks(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn an_amount_is_at_least_one_fee_and_never_unlimited() {
+        let amount = |typed: &str| Allowance::Amount(typed.to_owned()).amount(cnx(FEE));
+        assert_eq!(amount("45.5"), Ok(cnx(455) / 10));
+        assert_eq!(
+            amount("29.99"),
+            Err("At least one task's fee: 30 CNX.".to_owned())
+        );
+        assert!(amount("").is_err());
+        assert!(amount("1e80").is_err());
+    }
+}

@@ -238,6 +238,18 @@ pub struct PngImage {
     pub height: u32,
 }
 
+/// Moves the keyboard focus to the element with `id`, if there is one that takes it.
+pub fn focus_by_id(id: &str) {
+    use wasm_bindgen::JsCast;
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(element) = element {
+        let _ = element.focus();
+    }
+}
+
 /// The resource at `url` (a `blob:` URL of this page) as a file named `name` of type `mime`.
 pub async fn file_of_url(url: &str, name: &str, mime: &str) -> Option<web_sys::File> {
     use wasm_bindgen::JsCast;

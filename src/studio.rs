@@ -234,6 +234,14 @@ pub fn use_studio() -> Studio {
 }
 
 impl Studio {
+    /// Whether a new task can be paid for now (tracked): nothing stands in the way and no
+    /// payment or step is under way.
+    pub fn can_generate(&self) -> bool {
+        self.blocker.with(Option::is_none)
+            && !self.generate.pending().get()
+            && !self.advance.pending().get()
+    }
+
     /// The seed of the current task, if it is an image task.
     pub fn last_seed(&self) -> Signal<Option<u32>> {
         let run = self.run;

@@ -5,7 +5,7 @@
 use crynux_protocol::units::{format_cnx, format_units_truncated, DECIMALS};
 use leptos::prelude::*;
 
-use super::approval_choice::ApprovalChoice;
+use super::approval_choice::{ApprovalChoice, ApprovingNote};
 use crate::state::use_app;
 
 /// The account's allowance and warnings, and approval from the wallet.
@@ -67,7 +67,7 @@ pub fn AccountPanel() -> impl IntoView {
                 }.into_any(),
             }}
             {move || approval.busy().then(|| view! {
-                <p class="status" role="status" data-testid="approving">"Approving: confirm in your wallet, then wait for it to be mined…"</p>
+                <ApprovingNote />
             })}
             {move || approval.error().map(|e| view! {
                 <p class="alert" role="alert" data-testid="approve-error">{e.to_string()}</p>

@@ -1,5 +1,6 @@
 //! How much the Task contract may take from the wallet: one fee, several fees or an amount,
-//! remembered per account (five fees unless changed), never unlimited.
+//! remembered per account (five fees unless changed), never unlimited; and the line shown
+//! while an approval is on its way.
 
 use crynux_protocol::units::{format_cnx, format_units, DECIMALS};
 use leptos::prelude::*;
@@ -60,5 +61,13 @@ pub fn ApprovalChoice() -> impl IntoView {
             })}
             {move || problem().map(|why| view! { <p class="field-error" role="alert">{why}</p> })}
         </div>
+    }
+}
+
+/// Says that an approval is being confirmed or mined.
+#[component]
+pub fn ApprovingNote() -> impl IntoView {
+    view! {
+        <p class="status" role="status" data-testid="approving">"Approving: confirm in your wallet, then wait for it to be mined…"</p>
     }
 }

@@ -7,9 +7,8 @@ use crynux_protocol::args::form::pointer_line;
 use crynux_protocol::args::{ArgsError, TaskArgs, TaskType};
 use crynux_protocol::units::format_cnx;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
-use super::approval_choice::ApprovalChoice;
+use super::approval_choice::{ApprovalChoice, ApprovingNote};
 use super::args_form::{control_id, ArgField, ArgsForm, Kind};
 use super::gpt_form::GptForm;
 use super::saved_args::SavedArgs;
@@ -29,7 +28,15 @@ pub fn Builder(kind: TaskType) -> impl IntoView {
     let account = Signal::derive(move || app.payer.account());
     let editor_open = RwSignal::new(false);
     view! {
-        <div class="builder" data-testid="builder" on:keydown=press_generate>
+        // Ctrl+Enter (Cmd+Enter on a Mac) in any option generates, as in a studio or chat app.
+        <div class="builder" data-testid="builder" on:keydown=move |e: leptos::ev::KeyboardEvent| {
+            if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
+                e.prevent_default();
+                if untrack(|| studio.can_generate()) {
+                    studio.generate.dispatch(());
+                }
+            }
+        }>
             {match kind {
                 TaskType::StableDiffusion => view! { <SdForm form last_seed /> }.into_any(),
                 TaskType::Gpt => view! { <GptForm form /> }.into_any(),
@@ -58,22 +65,6 @@ pub fn Builder(kind: TaskType) -> impl IntoView {
                 form.problems().map(|error| view! { <Problems error text /> })
             }}
         </div>
-    }
-}
-
-/// Ctrl+Enter (Cmd+Enter on a Mac) presses the generate button, as in a chat or studio app.
-fn press_generate(e: leptos::ev::KeyboardEvent) {
-    if e.key() != "Enter" || !(e.ctrl_key() || e.meta_key()) {
-        return;
-    }
-    e.prevent_default();
-    let button = document()
-        .query_selector("[data-testid=create]")
-        .ok()
-        .flatten()
-        .and_then(|b| b.dyn_into::<web_sys::HtmlButtonElement>().ok());
-    if let Some(button) = button.filter(|b| !b.disabled()) {
-        button.click();
     }
 }
 
@@ -110,13 +101,13 @@ pub fn GenerateBar(kind: TaskType) -> impl IntoView {
                     <ArgField form=studio.form pointer="/task_config/num_images" label="Images" kind=Kind::Integer />
                 })}
                 <button class="primary" data-testid="create" on:click=move |_| drop(generate.dispatch(()))
-                    disabled=move || blocker.with(Option::is_some) || busy()>
+                    disabled=move || !studio.can_generate()>
                     {label}
                 </button>
             </div>
             {move || (needs_approval.get() && !busy()).then(|| view! { <ApprovalChoice /> })}
             {move || approving().then(|| view! {
-                <p class="status" role="status" data-testid="approving">"Approving: confirm in your wallet, then wait for it to be mined…"</p>
+                <ApprovingNote />
             })}
             {move || blocker.get().map(|why| view! { <p class="hint" data-testid="blocked">{why}</p> })}
             {move || failure().map(|e| view! { <p class="alert" role="alert" data-testid="generate-error">{e.to_string()}</p> })}

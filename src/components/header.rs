@@ -156,7 +156,9 @@ fn AccountChip() -> impl IntoView {
             </summary>
             <div class="menu">
                 {payer_line}
-                {move || wallet_line(app.payer.wallet.account.get())}
+                {move || app.payer.wallet.account.get().map(|account| view! {
+                    <p>"Wallet account " <code class="address" data-testid="account">{to_checksum(&account, None)}</code></p>
+                })}
                 <button type="button" class="secondary" on:click=copy>
                     {move || if copied.get() { "Copied" } else { "Copy the address" }}
                 </button>
@@ -177,10 +179,4 @@ fn AccountChip() -> impl IntoView {
             </div>
         </details>
     }
-}
-
-fn wallet_line(account: Option<crynux_protocol::Address>) -> Option<impl IntoView> {
-    account.map(|account| view! {
-        <p>"Wallet account " <code class="address" data-testid="account">{to_checksum(&account, None)}</code></p>
-    })
 }

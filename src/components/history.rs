@@ -9,6 +9,7 @@ use crynux_protocol::units::format_cnx;
 use leptos::prelude::*;
 
 use super::TaskView;
+use crate::browser::focus_by_id;
 use crate::state::use_app;
 use crate::studio::use_studio;
 use crate::task::flow::Flow;
@@ -239,10 +240,8 @@ fn PastTask(run: TaskRun) -> impl IntoView {
     request_animation_frame(|| {
         if let Some(title) = document().get_element_by_id(PAST_TASK_TITLE) {
             title.scroll_into_view();
-            if let Ok(title) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(title) {
-                let _ = title.focus();
-            }
         }
+        focus_by_id(PAST_TASK_TITLE);
     });
     view! {
         <div class="past-task" data-testid="past-task">

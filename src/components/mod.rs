@@ -13,6 +13,7 @@ mod network_panel;
 pub(crate) mod saved_args;
 pub(crate) mod sd_form;
 mod session_panel;
+mod studio_layout;
 mod task_view;
 
 pub use account_panel::AccountPanel;
@@ -23,4 +24,5 @@ pub use header::Header;
 pub use history::History;
 pub use network_panel::NetworkPanel;
 pub use session_panel::SessionPanel;
+pub use studio_layout::StudioLayout;
 pub use task_view::TaskView;

@@ -10,7 +10,7 @@ use crynux_protocol::units::{format_cnx, short_address};
 
 use leptos::prelude::*;
 
-use crate::browser::unix_seconds;
+use crate::browser::{focus_by_id, unix_seconds};
 use crate::error::TaskError;
 use crate::task::flow::{Flow, ResultContent, ResultFile};
 use crate::task::{explain_abort, Outcome, Step};
@@ -221,7 +221,9 @@ fn Gallery(
     seed: Signal<Option<u32>>,
 ) -> impl IntoView {
     let task = Signal::derive(task);
+    // The image shown large, by its index; the lightbox stays mounted while one is.
     let shown = RwSignal::new(None::<u32>);
+    let open = Memo::new(move |_| shown.with(Option::is_some));
     let images = Memo::new(move |_| {
         files.with(|files| {
             files
@@ -262,14 +264,7 @@ fn Gallery(
                 }
             }).collect_view()}
         </div>
-        {move || shown.get().map(|index| view! { <Lightbox images index=shown at=index file_name seed close=move || {
-            shown.set(None);
-            // Back to the thumbnail the lightbox was opened from.
-            let thumb = document().get_element_by_id(&format!("image-{}", index + 1));
-            if let Some(thumb) = thumb.and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(t).ok()) {
-                let _ = thumb.focus();
-            }
-        } /> })}
+        {move || open.get().then(|| view! { <Lightbox images shown file_name seed /> })}
     }
 }
 
@@ -281,41 +276,46 @@ struct Image {
     verified: Result<(), String>,
 }
 
-/// One image large, over the page: ← and → move through the task's images, Esc closes.
+/// One image large, in a modal dialog (the page behind is inert): ← and → move through
+/// the task's images; Esc or Close closes it and puts the focus back on the thumbnail of the
+/// image last shown.
 #[component]
 fn Lightbox(
     images: Memo<Vec<Image>>,
-    index: RwSignal<Option<u32>>,
-    at: u32,
+    shown: RwSignal<Option<u32>>,
     file_name: impl Fn(u32) -> String + Copy + Send + Sync + 'static,
     seed: Signal<Option<u32>>,
-    close: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let studio = crate::studio::use_studio();
     let position = move || {
-        let at = index.get().unwrap_or(at);
-        images.with(|images| images.iter().position(|i| i.index == at).unwrap_or(0))
+        let at = shown.get();
+        images.with(|images| images.iter().position(|i| Some(i.index) == at).unwrap_or(0))
     };
+    let count = move || images.with(Vec::len);
     let current = move || images.with(|images| images.get(position()).cloned());
     let step = move |by: isize| {
         images.with(|images| {
-            if images.is_empty() {
-                return;
+            if let Some(len) = (!images.is_empty()).then_some(images.len() as isize) {
+                let next = (position() as isize + by).rem_euclid(len) as usize;
+                shown.set(Some(images[next].index));
             }
-            let next = (position() as isize + by).rem_euclid(images.len() as isize) as usize;
-            index.set(Some(images[next].index));
         })
+    };
+    let close = move || {
+        if let Some(index) = shown.get_untracked() {
+            focus_by_id(&format!("image-{}", index + 1));
+        }
+        shown.set(None);
     };
     let on_key = move |e: leptos::ev::KeyboardEvent| match e.key().as_str() {
         "ArrowRight" => step(1),
         "ArrowLeft" => step(-1),
-        "Escape" => close(),
         _ => {}
     };
-    let dialog = NodeRef::<leptos::html::Div>::new();
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
     Effect::new(move |_| {
         if let Some(dialog) = dialog.get() {
-            let _ = dialog.focus();
+            let _ = dialog.show_modal();
         }
     });
     let use_as_controlnet = move |_| {
@@ -329,12 +329,14 @@ fn Lightbox(
         }
     };
     view! {
-        <div class="lightbox" role="dialog" aria-modal="true" tabindex="-1" node_ref=dialog on:keydown=on_key
-            aria-label=move || format!("Image {} of {}", position() + 1, images.with(Vec::len)) data-testid="lightbox">
+        // Esc is the browser's "cancel" of a modal dialog.
+        <dialog class="lightbox" node_ref=dialog on:keydown=on_key
+            on:cancel=move |e: leptos::ev::Event| { e.prevent_default(); close(); }
+            aria-label=move || format!("Image {} of {}", position() + 1, count()) data-testid="lightbox">
             {move || current().map(|image| view! {
                 <img src=image.url.clone() alt=format!("Result image {}, large", image.index + 1) />
                 <div class="lightbox-bar">
-                    <span>{format!("Image {} of {}", position() + 1, images.with(Vec::len))}</span>
+                    <span>{format!("Image {} of {}", position() + 1, count())}</span>
                     <Verified verified=image.verified.clone() />
                     <a href=image.url.clone() download=file_name(image.index)>"Download"</a>
                     {move || seed.get().map(|seed| view! {
@@ -346,7 +348,7 @@ fn Lightbox(
                     <button type="button" on:click=move |_| close()>"Close"</button>
                 </div>
             })}
-        </div>
+        </dialog>
     }
 }
 

@@ -5,7 +5,7 @@
 use crynux_protocol::args::TaskType;
 use leptos::prelude::*;
 
-use crate::components::{Builder, CurrentTask, GenerateBar};
+use crate::components::StudioLayout;
 use crate::route::{go, View};
 use crate::studio::use_studio;
 use crate::task::Preview;
@@ -17,18 +17,10 @@ const RECENT: usize = 8;
 #[component]
 pub fn ImagesView() -> impl IntoView {
     view! {
-        <h1 class="sr-only">"Images"</h1>
-        <div class="studio">
-            <section class="studio-options" aria-label="Image options">
-                <Builder kind=TaskType::StableDiffusion />
-                <GenerateBar kind=TaskType::StableDiffusion />
-            </section>
-            <section class="studio-results" aria-labelledby="results-title">
-                <h2 id="results-title" class="sr-only">"Results"</h2>
-                <CurrentTask kind=TaskType::StableDiffusion empty="Your images appear here. Describe one and press Generate." />
-                <RecentImages />
-            </section>
-        </div>
+        <StudioLayout kind=TaskType::StableDiffusion title="Images" options="Image options" results="Results"
+            empty="Your images appear here. Describe one and press Generate.">
+            <RecentImages />
+        </StudioLayout>
     }
 }
 
