@@ -71,12 +71,29 @@ pub fn TaskView(
             None => "Your task".to_owned(),
         })
     };
+    // The stages, and the one under way while the task is not done.
+    let stages = move || {
+        let downloaded = files.with(Vec::len);
+        run.with(|run| {
+            run.as_ref().map_or_else(Vec::new, |run| {
+                let stages = run.timeline(downloaded);
+                let current = (run.next_step(downloaded) != Step::Done)
+                    .then(|| stages.iter().position(|s| !s.done))
+                    .flatten();
+                stages
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, stage)| (stage, Some(i) == current))
+                    .collect()
+            })
+        })
+    };
     let timeline = move || {
-        run.with(|run| run.as_ref().map(|run| run.timeline()).unwrap_or_default())
+        stages()
             .into_iter()
-            .map(|stage| {
+            .map(|(stage, current)| {
                 view! {
-                    <li class:done=stage.done>
+                    <li class:done=stage.done class:current=current aria-current=current.then_some("step")>
                         <span class="mark" aria-hidden="true">{if stage.done { "✓" } else { "○" }}</span>
                         {stage.label}
                         <span class="sr-only">{if stage.done { " (done)" } else { " (not yet)" }}</span>
@@ -86,9 +103,9 @@ pub fn TaskView(
             .collect_view()
     };
     let blocks = move || {
-        run.with(|run| run.as_ref().map(|run| run.timeline()).unwrap_or_default())
+        stages()
             .into_iter()
-            .filter_map(|stage| {
+            .filter_map(|(stage, _)| {
                 let block = stage.block?;
                 Some(view! { <li>{format!("{}: block {block}", stage.label)}</li> })
             })

@@ -267,8 +267,9 @@ impl TaskRun {
         }
     }
 
-    /// The stages for the timeline, in order.
-    pub fn timeline(&self) -> Vec<Stage> {
+    /// The stages for the timeline, in order, `downloaded` results being in this browser: paid,
+    /// arguments sent, the nodes' work, the end on chain, and for a success the download.
+    pub fn timeline(&self, downloaded: usize) -> Vec<Stage> {
         let created_block = self.created.as_ref().map(|c| c.block);
         let mut stages = vec![
             Stage::new(
@@ -293,6 +294,10 @@ impl TaskRun {
             }
             None => Stage::new("Result agreed", false, None),
         });
+        if matches!(self.outcome, None | Some(Outcome::Success { .. })) {
+            let all = self.outcome.is_some() && downloaded >= self.result_count() as usize;
+            stages.push(Stage::new("Results downloaded", all, None));
+        }
         stages
     }
 

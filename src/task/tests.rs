@@ -140,10 +140,16 @@ fn a_task_goes_send_mine_upload_follow_download() {
         Some(Outcome::Success { block: 9, .. })
     ));
 
-    let timeline = run.timeline();
+    let timeline = run.timeline(run.result_count() as usize);
     assert!(timeline.iter().all(|stage| stage.done));
     let blocks: Vec<_> = timeline.iter().map(|s| s.block).collect();
-    assert_eq!(blocks, [Some(5), None, Some(8), Some(9)]);
+    assert_eq!(blocks, [Some(5), None, Some(8), Some(9), None]);
+    // Until every result is in this browser, the download is the step to come.
+    let waiting = run.timeline(run.result_count() as usize - 1);
+    assert_eq!(
+        waiting.last().map(|s| (s.label, s.done)),
+        Some(("Results downloaded", false))
+    );
 }
 
 #[test]
