@@ -23,6 +23,9 @@ let browser;
 
 const openApp = (n, wallet) => open({ browser, devnet, server }, n, wallet);
 
+/** A chat bubble's own text: without the hidden "You: "/"Model: " and the view's markers. */
+const bubbleText = (p) => [...p.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join('');
+
 function metric(line) {
   metrics.push(line);
   console.log(`metric ${line}`);
@@ -103,7 +106,7 @@ test('a GPT task: the reply is shown as text, with token usage', async () => {
   await page.getByTestId('reply').waitFor();
   assert.ok((await app.text('reply')).includes(`You asked: ${message}.`), await app.text('reply'));
   assert.match(await app.text('usage'), /prompt \+ \d+ reply tokens = \d+/);
-  assert.equal(await page.locator('.chat .user').evaluate((p) => p.lastChild.textContent), message);
+  assert.equal(await page.locator('.chat .user').evaluate(bubbleText), message);
   assert.ok((await page.locator('main').textContent()).includes(model));
   assert.equal(await page.locator('main img[src="x"], main b, main script').count(), 0);
   assert.equal(await page.evaluate(() => window.__owned), undefined);
@@ -212,7 +215,7 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
   await app.chat({ label: 'Message 1', text: 'What is a GPU?' });
   await page.getByTestId('create').click();
   await page.getByTestId('reply').waitFor();
-  const first = await page.getByTestId('reply').evaluate((p) => p.lastChild.textContent);
+  const first = await page.getByTestId('reply').evaluate(bubbleText);
 
   await page.getByTestId('continue-chat').click();
   assert.equal(await page.getByLabel('Message 2', { exact: true }).inputValue(), first);
@@ -227,7 +230,7 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
     'System: You answer in one line.', 'You: What is a GPU?', `Model: ${first}`, 'You: And a <b>TPU</b>?',
   ]);
   assert.equal(bubbles.length, 5);
-  assert.notEqual(await page.getByTestId('reply').evaluate((p) => p.lastChild.textContent), first);
+  assert.notEqual(await page.getByTestId('reply').evaluate(bubbleText), first);
   assert.equal(createTaskSends(await walletCalls(page)).length, 2);
   await app.waitForText('cnx', /^940 CNX$/);
   await page.screenshot({ path: `${out}/dapp-chat-two-turns.png`, fullPage: true });
@@ -360,6 +363,22 @@ test('the studio: one press approves and generates, 9 images fit one desktop scr
   await page.getByTestId('task-notice').getByRole('link', { name: 'Open Images' }).click();
   await app.imagesShown(9);
 
+  // The history filters by type and by state.
+  await app.goTo('History');
+  const rows = page.getByTestId('history-row');
+  await rows.nth(1).waitFor();
+  await page.getByLabel('Type', { exact: true }).selectOption({ label: 'Chats' });
+  await page.getByTestId('history-none').waitFor();
+  assert.equal(await rows.count(), 0);
+  await page.getByLabel('Type', { exact: true }).selectOption({ label: 'Images' });
+  await page.getByLabel('State', { exact: true }).selectOption({ label: 'Succeeded' });
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.count(), 2);
+  await page.getByLabel('State', { exact: true }).selectOption({ label: 'Running' });
+  await page.getByTestId('history-none').waitFor();
+  assert.equal(await rows.count(), 0);
+  await page.getByLabel('State', { exact: true }).selectOption({ label: 'All' });
+
   // Every view: its own address, kept across a reload with ?network=, and nothing for axe.
   for (const [name, hash] of [['Images', '#/images'], ['Chat', '#/chat'], ['History', '#/history'], ['Wallet & settings', '#/wallet']]) {
     await app.goTo(name);
@@ -371,6 +390,7 @@ test('the studio: one press approves and generates, 9 images fit one desktop scr
     for (const scheme of ['light', 'dark']) {
       await page.emulateMedia({ colorScheme: scheme });
       await assertAccessible(page, `${name}, connected, ${scheme}`);
+      await page.screenshot({ path: `${out}/studio-desktop-${scheme}-${name.split(' ')[0].toLowerCase()}.png` });
     }
     await page.emulateMedia({ colorScheme: 'light' });
   }

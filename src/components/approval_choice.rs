@@ -41,14 +41,14 @@ pub fn ApprovalChoice() -> impl IntoView {
             <select id="approval-amount" data-testid="approval-amount" on:change=on_select prop:value=selected>
                 {TASK_COUNTS.map(|n| {
                     let label = match n {
-                        1 => format!("1 task's fee ({})", format_cnx(fee)),
-                        n => format!("{n} tasks' fees ({})", format_cnx(fee * n)),
+                        1 => format!("1 fee ({})", format_cnx(fee)),
+                        n => format!("{n} fees ({})", format_cnx(fee * n)),
                     };
                     view! { <option value=n.to_string()>{label}</option> }
                 })}
                 {move || approval.choice.with(|c| match c {
                     Allowance::Tasks(n) if !TASK_COUNTS.iter().any(|c| c.to_string() == *n) => {
-                        Some(view! { <option value=n.clone()>{format!("{n} tasks' fees")}</option> })
+                        Some(view! { <option value=n.clone()>{format!("{n} fees")}</option> })
                     }
                     _ => None,
                 })}

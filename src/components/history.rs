@@ -110,6 +110,12 @@ pub fn History() -> impl IntoView {
                     .filter(|run| by_type.get().keeps(run) && by_state.get().keeps(run))
                     .collect();
                 let total = kept.len();
+                if total == 0 {
+                    return view! {
+                        <p class="hint" data-testid="history-none">"None of your tasks is of this type and state."</p>
+                    }
+                    .into_any();
+                }
                 let more = total.saturating_sub(shown.get());
                 view! {
                     <p class="hint" role="status">{format!("{total} tasks")}</p>
@@ -127,17 +133,22 @@ pub fn History() -> impl IntoView {
         })
     };
     let filter = move |name: &'static str, signal: RwSignal<Filter>, options: &'static [Filter]| {
+        let id = format!("filter-{}", name.to_lowercase());
         view! {
-            <fieldset class="filter">
-                <legend>{name}</legend>
-                {options.iter().map(|&option| view! {
-                    <label class="choice">
-                        <input type="radio" name=name prop:checked=move || signal.get() == option
-                            on:change=move |_| { signal.set(option); shown.set(PAGE); } />
-                        {option.label()}
-                    </label>
-                }).collect_view()}
-            </fieldset>
+            <div class="filter">
+                <label for=id.clone()>{name}</label>
+                <select id=id on:change=move |e| {
+                    let chosen = event_target_value(&e).parse::<usize>().ok().and_then(|i| options.get(i));
+                    if let Some(&option) = chosen {
+                        signal.set(option);
+                        shown.set(PAGE);
+                    }
+                }>
+                    {options.iter().enumerate().map(|(i, &option)| view! {
+                        <option value=i.to_string() prop:selected=move || signal.get() == option>{option.label()}</option>
+                    }).collect_view()}
+                </select>
+            </div>
         }
     };
     view! {

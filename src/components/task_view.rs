@@ -318,7 +318,12 @@ fn Lightbox(
             }
         })
     };
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    // The page behind a modal dialog takes no focus: the dialog closes first.
     let close = move || {
+        if let Some(dialog) = dialog.get_untracked() {
+            dialog.close();
+        }
         if let Some(index) = shown.get_untracked() {
             focus_by_id(&format!("image-{}", index + 1));
         }
@@ -329,7 +334,6 @@ fn Lightbox(
         "ArrowLeft" => step(-1),
         _ => {}
     };
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
     Effect::new(move |_| {
         if let Some(dialog) = dialog.get() {
             let _ = dialog.show_modal();
@@ -426,7 +430,11 @@ fn Chat(
 #[component]
 fn Verified(verified: Result<(), String>) -> impl IntoView {
     match verified {
-        Ok(()) => view! { <span class="verified" data-testid="verified">"✓ Verified against the chain"</span> }.into_any(),
+        Ok(()) => view! {
+            <span class="verified" data-testid="verified" title="The result the chain agreed on">
+                "✓ Verified"<span class="sr-only">" against the chain"</span>
+            </span>
+        }.into_any(),
         Err(why) => view! {
             <span class="warning" data-testid="unverified">{format!("⚠ Not the result the chain agreed on: {why}.")}</span>
         }.into_any(),
