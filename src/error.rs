@@ -47,8 +47,8 @@ impl fmt::Display for TaskError {
             Self::WrongAccount => f.write_str("Your wallet's account is not the one that created this task. Switch back to that account to go on."),
             Self::RawSignaturesOnly => f.write_str(
                 "This network's relay only accepts raw-hash signatures, which browser wallets \
-                 such as MetaMask cannot make. Create a session wallet (Session wallet, \
-                 above): it signs them, and pays for tasks without a prompt.",
+                 such as MetaMask cannot make. Create a session wallet (Wallet & settings): \
+                 it signs them, and pays for tasks without a prompt.",
             ),
             Self::RelayUnavailable => f.write_str("The relay kept failing. Your task is safe on chain; press Retry when the relay is back."),
             Self::Unexpected(what) => write!(f, "Something unexpected happened: {what}."),

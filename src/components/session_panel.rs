@@ -379,7 +379,7 @@ fn Fund(
     });
     let blocker = move || {
         match (wallet.account.get(), wallet.chain_id.get()) {
-        (None, _) => Some("Connect your wallet above to fund it from there, or send CNX and ETH to its address from anywhere.".to_owned()),
+        (None, _) => Some("Connect your wallet (at the top) to fund it from there, or send CNX and ETH to its address from anywhere.".to_owned()),
         (Some(_), id) if id != Some(chain_id) => Some("Switch your wallet to this network to fund it.".to_owned()),
         _ => None,
     }
