@@ -57,7 +57,9 @@ test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and d
   const seed = `${JSON.parse(args).task_config.seed}`;
 
   const callsBefore = (await walletCalls(page)).length;
-  await page.getByTestId('create').click();
+  // Approved: the button generates, with the fee on it; the results have their region.
+  await page.getByRole('button', { name: 'Generate · 30 CNX', exact: true }).click();
+  await page.getByRole('region', { name: 'Results' }).waitFor();
   await app.stageDone('Arguments sent to the relay');
   assert.match(await app.text('nodes'), /^Selected nodes: 0x\w{4}…\w{4}, 0x\w{4}…\w{4}, 0x\w{4}…\w{4}$/);
   await app.stageDone('Succeeded');
@@ -386,6 +388,9 @@ test('the studio: one press approves and generates, 9 images fit one desktop scr
     await page.reload();
     await app.reconnected();
     assert.equal(await page.getByRole('link', { name, exact: true }).getAttribute('aria-current'), 'page');
+    if (name === 'Images') {
+      assert.equal(await page.getByTestId('approval-amount').inputValue(), '1', 'the approval amount is remembered');
+    }
     if (name === 'History') await page.getByTestId('history-row').first().waitFor();
     for (const scheme of ['light', 'dark']) {
       await page.emulateMedia({ colorScheme: scheme });
