@@ -11,7 +11,7 @@ import { launchBrowser } from './lib/browser.mjs';
 import { startDevnet } from './lib/devnet.mjs';
 import { serveDir } from './lib/static-server.mjs';
 import { assertAccessible, createTaskSends, makeImage, openApp as open, placeOf } from './lib/app.mjs';
-import { walletCalls } from './lib/wallet.mjs';
+import { refuseNext, walletCalls } from './lib/wallet.mjs';
 
 const dist = fileURLToPath(new URL('../dist', import.meta.url));
 const out = fileURLToPath(new URL('./out', import.meta.url));
@@ -22,9 +22,6 @@ let server;
 let browser;
 
 const openApp = (n, wallet) => open({ browser, devnet, server }, n, wallet);
-
-/** A chat bubble's own text: without the hidden "You: "/"Model: " and the view's markers. */
-const bubbleText = (p) => [...p.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent).join('');
 
 function metric(line) {
   metrics.push(line);
@@ -89,35 +86,6 @@ test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and d
   await app.approveOneTask();
   await page.waitForFunction(() => !document.querySelector('[data-testid="create"]').disabled);
   await page.screenshot({ path: `${out}/dapp-sd-3-images.png`, fullPage: true });
-  assert.deepEqual(errors, []);
-  await context.close();
-});
-
-test('a GPT task: the reply is shown as text, with token usage', async () => {
-  const { context, page, errors, app } = await openApp(1);
-  await app.connect();
-  await app.approveOneTask();
-  await app.chooseType('Chat');
-  // HTML and script in the message and the model id; the simulated model quotes the question
-  // in its reply, so the reply carries them too. All are shown as text, none runs.
-  const message = '<img src=x onerror="window.__owned=1"> What is a GPU?';
-  const model = '<script>window.__owned=2</script><b>gpt2</b>';
-  await page.getByLabel('Model', { exact: true }).fill(model);
-  await page.getByLabel('Message 1', { exact: true }).fill(message);
-  await page.getByTestId('create').click();
-  await page.getByTestId('reply').waitFor();
-  assert.ok((await app.text('reply')).includes(`You asked: ${message}.`), await app.text('reply'));
-  assert.match(await app.text('usage'), /prompt \+ \d+ reply tokens = \d+/);
-  assert.equal(await page.locator('.chat .user').evaluate(bubbleText), message);
-  assert.ok((await page.locator('main').textContent()).includes(model));
-  assert.equal(await page.locator('main img[src="x"], main b, main script').count(), 0);
-  assert.equal(await page.evaluate(() => window.__owned), undefined);
-  const sends = createTaskSends(await walletCalls(page));
-  assert.equal(sends.length, 1);
-  await page.screenshot({ path: `${out}/dapp-gpt.png`, fullPage: true });
-  // The same page on a 360 px phone in dark mode: nothing overflows sideways.
-  await app.asPhoneInDarkMode();
-  await page.screenshot({ path: `${out}/dapp-gpt-phone-dark.png`, fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -208,39 +176,93 @@ test('an SD task with an uploaded ControlNet image and a preprocess method runs 
   await context.close();
 });
 
-test('a two-turn chat: the reply is taken on and answered again; the last arguments are remembered', async () => {
+test('a conversation: two turns sent with Enter, a refused payment keeps the message, regenerate, edit and send again, back after a reload and from the chain', async () => {
   const { context, page, errors, app } = await openApp(6);
+  await page.setViewportSize({ width: 1280, height: 800 });
   await app.connect();
-  await app.approveOneTask();
-  await app.chooseType('Chat');
+  await app.waitForText('cnx', /^1000 CNX$/);
+  await app.goTo('Chat');
+  // HTML and script in the model id, a message and (the simulated model quotes the question)
+  // the replies: all shown as text, none runs.
+  const model = '<script>window.__owned=2</script><b>gpt2</b>';
+  await page.getByLabel('Model', { exact: true }).fill(model);
   await page.getByTestId('system-prompt').fill('You answer in one line.');
-  await app.chat({ label: 'Message 1', text: 'What is a GPU?' });
-  await page.getByTestId('create').click();
-  await page.getByTestId('reply').waitFor();
-  const first = await page.getByTestId('reply').evaluate(bubbleText);
+  const composer = page.getByRole('textbox', { name: 'Message', exact: true });
+  const send = page.getByRole('button', { name: /^Send/ });
+  const words = () => page.locator('.thread .bubble .words').allTextContents();
+  const replies = page.locator('.thread [data-testid="reply"]');
 
-  await page.getByTestId('continue-chat').click();
-  assert.equal(await page.getByLabel('Message 2', { exact: true }).inputValue(), first);
-  await app.chat({ label: 'Message 3', text: 'And a <b>TPU</b>?' });
-  await app.approveOneTask();
-  await page.getByTestId('create').click();
-  await app.stageDone('Succeeded');
-  await page.getByTestId('reply').waitFor();
-  // The conversation sent (system, question, first reply, second question) and the new reply.
-  const bubbles = await page.locator('.chat .bubble').allTextContents();
-  assert.deepEqual(bubbles.slice(0, 4), [
-    'System: You answer in one line.', 'You: What is a GPU?', `Model: ${first}`, 'You: And a <b>TPU</b>?',
-  ]);
-  assert.equal(bubbles.length, 5);
-  assert.notEqual(await page.getByTestId('reply').evaluate(bubbleText), first);
-  assert.equal(createTaskSends(await walletCalls(page)).length, 2);
-  await app.waitForText('cnx', /^940 CNX$/);
-  await page.screenshot({ path: `${out}/dapp-chat-two-turns.png`, fullPage: true });
-  // The Chat view with a reply: nothing for axe-core, light and dark.
-  await assertAccessible(page, 'Chat with a reply, light');
-  await page.emulateMedia({ colorScheme: 'dark' });
-  await assertAccessible(page, 'Chat with a reply, dark');
+  // Turn 1: the allowance is short, so the one Enter approves (five fees), then pays.
+  assert.equal(await send.textContent(), 'Send (approve first) · 30 CNX');
+  await composer.fill('What is a GPU?');
+  const before = (await walletCalls(page)).length;
+  await composer.press('Enter');
+  await replies.first().getByTestId('verified').waitFor();
+  const first = await replies.first().locator('.words').textContent();
+  assert.ok(first.startsWith('You asked: What is a GPU?.'), first);
+  const calls = (await walletCalls(page)).slice(before).filter((c) => c.method === 'eth_sendTransaction');
+  assert.equal(calls.length, 2, 'the approval, then createTask');
+  assert.equal(await composer.inputValue(), '', 'the sent message left the composer');
+  assert.equal(await send.textContent(), 'Send · 30 CNX');
+
+  // Turn 2: the payment is refused; the message stays in the composer, the thread as it was.
+  const second = 'And a <b>TPU</b>? <img src=x onerror="window.__owned=1">\nIn one line.';
+  await composer.fill(second);
+  await refuseNext(page, 'eth_sendTransaction');
+  await composer.press('Enter');
+  await app.waitForText('send-error', /You declined the request/);
+  assert.equal(await composer.inputValue(), second);
+  assert.deepEqual(await words(), ['What is a GPU?', first]);
+  await composer.press('Enter');
+  await replies.nth(1).getByTestId('verified').waitFor();
+  const thread = await words();
+  assert.equal(thread.length, 4, JSON.stringify(thread));
+  assert.deepEqual(thread.slice(0, 3), ['What is a GPU?', first, second]);
+  assert.ok(thread[3].startsWith('You asked: And a <b>TPU</b>?'), thread[3]);
+  assert.match(await page.locator('.thread .system-note').textContent(), /System prompt\s*You answer in one line\./);
+  assert.equal(await page.locator('.thread [data-testid="verified"]').count(), 2, 'each reply has its badge');
+  assert.match(await replies.nth(1).getByTestId('usage').textContent(), /^Task \d+ · .*gpt2.* model · \d+ prompt \+ \d+ reply tokens = \d+$/);
+  // The second task sent the whole conversation.
+  const args = JSON.parse(await app.argsText());
+  assert.deepEqual(args.messages.map((m) => m.role), ['system', 'user', 'assistant', 'user', 'assistant']);
+  assert.equal(args.model, model);
+  assert.equal(await page.locator('main img[src="x"], main b, main script').count(), 0);
+  assert.equal(await page.evaluate(() => window.__owned), undefined);
+  await page.screenshot({ path: `${out}/chat-desktop-light.png` });
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await assertAccessible(page, `Chat with a conversation, ${scheme}`);
+  }
+  await page.screenshot({ path: `${out}/chat-desktop-dark.png` });
   await page.emulateMedia({ colorScheme: 'light' });
+
+  // Regenerate: a new task replaces the last reply.
+  const lastTask = await replies.nth(1).getByTestId('usage').textContent();
+  await replies.nth(1).getByTestId('regenerate').click();
+  await page.waitForFunction((old) => {
+    const usage = [...document.querySelectorAll('.thread [data-testid="reply"] [data-testid="usage"]')];
+    return usage.length === 2 && usage[1].textContent !== old;
+  }, lastTask);
+  const regenerated = await words();
+  assert.equal(regenerated.length, 4);
+  assert.deepEqual(regenerated.slice(0, 3), thread.slice(0, 3));
+
+  // On a 360 px phone: edit the first message and send again from there.
+  await app.asPhoneInDarkMode();
+  await page.getByRole('button', { name: 'Edit message 1' }).click();
+  await page.getByRole('textbox', { name: 'Edit message 1' }).fill('What is a CPU?');
+  await page.getByRole('button', { name: /^Send from here/ }).click();
+  await page.waitForFunction(() => document.querySelectorAll('.thread [data-testid="reply"] [data-testid="verified"]').length === 1
+    && document.querySelectorAll('.thread .bubble').length === 2);
+  const edited = await words();
+  assert.equal(edited[0], 'What is a CPU?');
+  assert.ok(edited[1].startsWith('You asked: What is a CPU?.'), edited[1]);
+  assert.equal(createTaskSends(await walletCalls(page)).length, 5, 'four paid, one refused');
+  await app.waitForText('cnx', /^880 CNX$/);
+  await page.screenshot({ path: `${out}/chat-phone-dark.png`, fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.screenshot({ path: `${out}/chat-phone-light.png`, fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 800 });
 
   // The blocks the history reads for the account's tasks (eth_getLogs on the creator topic).
   const deployment = JSON.parse(devnet.profile).deployment_block;
@@ -251,43 +273,37 @@ test('a two-turn chat: the reply is taken on and answered again; the last argume
     if (body.method === 'eth_getLogs' && body.params[0].topics.length === 2) scans.push(Number(body.params[0].fromBlock));
   });
 
-  // A reload brings back the account's last chat arguments, and the wallet with no press.
+  // A reload: the conversation is back from this browser, the wallet with no press.
   await page.reload();
   await app.reconnected();
-  await app.chooseType('Chat');
-  assert.equal(await page.getByLabel('Message 3', { exact: true }).inputValue(), 'And a <b>TPU</b>?');
+  await page.locator('.thread .bubble').nth(1).waitFor();
+  assert.deepEqual(await words(), edited);
+  await page.locator('.thread [data-testid="verified"]').waitFor();
 
-  // The history lists both chats with the reply's first words, reading only blocks it had
-  // not read; with the browser's storage cleared, the chain still lists both.
+  // The history lists the four chats, reading only blocks it had not read; with the
+  // browser's storage cleared, the chain still lists them.
   await app.goTo('History');
   const rows = page.getByTestId('history-row');
-  await rows.nth(1).waitFor();
-  assert.equal(await rows.count(), 2);
+  await rows.nth(3).waitFor();
+  assert.equal(await rows.count(), 4);
   assert.ok(scans.every((from) => from > deployment), `history scans from ${scans}`);
   scans = [];
-  assert.match(await rows.nth(0).textContent(), /Chat .*What is a GPU\?.*Succeeded/);
-  assert.equal(await page.locator('.history .reply-words').count(), 2);
   await page.evaluate(() => localStorage.clear());
   await page.reload();
   await app.reconnected();
-  await rows.nth(1).waitFor();
-  assert.equal(await rows.count(), 2);
+  await rows.nth(3).waitFor();
   assert.deepEqual(scans, [deployment], 'read from the deployment block again');
   for (const row of await rows.all()) assert.match(await row.textContent(), /Arguments only on the relay.*Succeeded/);
-  await page.screenshot({ path: `${out}/dapp-history-from-chain.png`, fullPage: true });
-  // The newest opens; its reply is downloaded again and checked against the chain.
-  await page.getByRole('button', { name: /^Open Task \d+$/ }).first().click();
-  const past = page.getByTestId('past-task');
-  await past.getByTestId('args-elsewhere').waitFor();
-  await past.getByTestId('go-on').click();
-  await past.getByTestId('reply').waitFor();
-  await past.getByTestId('verified').waitFor();
-  // Read again after the download: still the same two tasks, now with the reply's words.
-  await page.locator('.history .reply-words').waitFor();
-  assert.equal(await rows.count(), 2);
-  await app.asPhoneInDarkMode();
-  await page.locator('#history-title').scrollIntoViewIfNeeded();
-  await page.screenshot({ path: `${out}/dapp-past-task-phone-dark.png`, fullPage: true });
+
+  // ...and the newest opens back into the thread: its messages from the relay (checked
+  // against the chain's hash), its reply downloaded and checked.
+  await app.goTo('Chat');
+  assert.equal(await page.locator('.thread .bubble').count(), 0);
+  await page.getByTestId('past-chats').locator('summary').click();
+  await page.getByTestId('past-chats').getByRole('button').first().click();
+  await page.locator('.thread [data-testid="reply"] [data-testid="verified"]').waitFor();
+  assert.deepEqual(await words(), edited);
+  assert.equal(await page.locator('.thread .system-note').count(), 1);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -5,6 +5,7 @@
 use crynux_protocol::profile::NetworkProfile;
 use leptos::prelude::*;
 
+use crate::chat::provide_chat;
 use crate::components::{ErrorList, Header};
 use crate::network::load_profile;
 use crate::route::View;
@@ -36,7 +37,8 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Session(profile: NetworkProfile) -> impl IntoView {
     let state = provide_app(&profile);
-    provide_studio(state);
+    let studio = provide_studio(state);
+    provide_chat(state, studio);
     let view = state.view;
     view! {
         <Header />

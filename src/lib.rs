@@ -6,6 +6,7 @@ mod app;
 pub mod approval;
 pub mod browser;
 pub mod chain;
+pub mod chat;
 pub mod components;
 pub mod error;
 pub mod network;

@@ -146,6 +146,24 @@ impl RelayClient {
         checked(response).await.map(drop)
     }
 
+    /// `GET /v1/inference_tasks/{task_id}`: the arguments the creator uploaded.
+    pub async fn task_args(
+        &self,
+        task_id: u64,
+        timestamp: u64,
+        signature: &Signature,
+    ) -> Result<Option<String>, RelayError> {
+        let request = RelayRequest::GetTask { task_id };
+        let url = format!(
+            "{}{}",
+            self.base,
+            request.signed_get_path(timestamp, signature)
+        );
+        let response = get(&url).await.map_err(unreachable)?;
+        let body: Value = checked(response).await?.json().await.map_err(unreachable)?;
+        Ok(body["data"]["task_args"].as_str().map(str::to_owned))
+    }
+
     /// `GET /v1/inference_tasks/{task_id}/results/{image_num}`: one result file's bytes.
     pub async fn result_file(
         &self,

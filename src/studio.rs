@@ -3,7 +3,6 @@
 //! where it stopped after a reload), what stands in the way of paying, "Approve and
 //! generate", the account's history, and taking a past task back into the builder.
 
-use crynux_protocol::args::form::{field, splice};
 use crynux_protocol::args::{GptTaskArgs, Message, Role, SdTaskArgs, TaskArgs, TaskType};
 use crynux_protocol::args::{DEFAULT_BASE_MODEL, DEFAULT_GPT_MODEL};
 use crynux_protocol::units::format_cnx;
@@ -36,11 +35,13 @@ pub struct Studio {
     pub flow: StoredValue<Flow, LocalStorage>,
     /// Runs the current task's next steps.
     pub advance: Action<(), Result<(), TaskError>>,
-    /// Pays for a new task with the form's arguments (approving first when the wallet's
-    /// allowance is short).
-    pub generate: Action<(), Result<(), TaskError>>,
+    /// Pays for a new task with the form's arguments, or the arguments given (approving
+    /// first when the wallet's allowance is short).
+    pub generate: Action<Option<String>, Result<(), TaskError>>,
     /// Why a new task cannot be paid for now, in words.
     pub blocker: Memo<Option<String>>,
+    /// The same, the arguments aside (a chat checks its message itself).
+    pub account_blocker: Memo<Option<String>>,
     /// Whether the wallet must approve CNX before the next task.
     pub needs_approval: Memo<bool>,
     /// The account's tasks, read again as the current one moves on.
@@ -134,19 +135,14 @@ pub fn provide_studio(state: AppState) -> Studio {
             && matches!(info.get(), Some(Some(Ok(info))) if info.allowance < fee && info.cnx >= fee)
     });
     let network = profile.name.clone();
-    let blocker = Memo::new(move |_| -> Option<String> {
+    // What stands in the way besides the arguments: the account, its chain, its CNX, and
+    // an unfinished task.
+    let account_blocker = Memo::new(move |_| -> Option<String> {
         if payer.account().is_none() {
             return Some("Connect your wallet or unlock the session wallet first.".into());
         }
         if !payer.on_chain(chain_id) {
             return Some(format!("Switch your wallet to {network} first."));
-        }
-        if form.parsed.with(Result::is_err) {
-            return Some(if form.pristine.get() {
-                "Fill in the form first.".into()
-            } else {
-                "Fix the arguments first.".into()
-            });
         }
         if let Some(Some(Ok(info))) = info.get() {
             if info.cnx < fee {
@@ -160,19 +156,32 @@ pub fn provide_studio(state: AppState) -> Studio {
         let unfinished = run.with(|run| run.as_ref().is_some_and(TaskRun::is_running));
         unfinished.then(|| "Your current task is not finished yet.".into())
     });
+    let blocker = Memo::new(move |_| {
+        let connected = payer.account().is_some() && payer.on_chain(chain_id);
+        if connected && form.parsed.with(Result::is_err) {
+            return Some(if form.pristine.get() {
+                "Fill in the form first.".into()
+            } else {
+                "Fix the arguments first.".into()
+            });
+        }
+        account_blocker.get()
+    });
 
     let create_profile = profile.clone();
     let create = {
         let flow = flow.clone();
-        move || {
-            let (Some(account), Ok(args)) =
-                (payer.account_untracked(), form.parsed.get_untracked())
-            else {
+        move |given: Option<String>| {
+            let kind = form.kind.get_untracked();
+            let text = given.unwrap_or_else(|| form.text().get_untracked());
+            let (Some(account), Ok(args)) = (
+                payer.account_untracked(),
+                TaskArgs::parse_checked(kind, &text),
+            ) else {
                 return;
             };
             flow.clear_files();
             let vram = untrack(|| form.vram_gb()).unwrap_or_else(|| args.default_vram_gb());
-            let (kind, text) = (form.kind.get_untracked(), form.text().get_untracked());
             remember_last(account, kind, &text);
             let started_ms = unix_millis();
             save(
@@ -183,14 +192,14 @@ pub fn provide_studio(state: AppState) -> Studio {
             advance.dispatch(());
         }
     };
-    let generate = Action::new_local(move |_: &()| {
+    let generate = Action::new_local(move |given: &Option<String>| {
         let approve_first = needs_approval.get_untracked();
-        let create = create.clone();
+        let (create, given) = (create.clone(), given.clone());
         async move {
             if approve_first {
                 approval.approve_chosen(fee).await?;
             }
-            create();
+            create(given);
             Ok(())
         }
     });
@@ -220,6 +229,7 @@ pub fn provide_studio(state: AppState) -> Studio {
         advance,
         generate,
         blocker,
+        account_blocker,
         needs_approval,
         history,
         opened: RwSignal::new(None),
@@ -246,19 +256,6 @@ impl Studio {
     pub fn last_seed(&self) -> Signal<Option<u32>> {
         let run = self.run;
         Signal::derive(move || run.with(|run| run.as_ref()?.seed()))
-    }
-
-    /// A finished chat goes on: its messages, `reply`, and a new message to write.
-    pub fn continue_chat(&self, args: &str, reply: String) {
-        let count = field(args, "/messages").and_then(|m| m.as_array().map(Vec::len));
-        let turn = vec![
-            serde_json::json!({"role": "assistant", "content": reply}),
-            serde_json::json!({"role": "user", "content": ""}),
-        ];
-        if let Some(text) = count.and_then(|count| splice(args, "/messages", count, turn)) {
-            self.form.text_of(TaskType::Gpt).set(text);
-            go(View::Chat);
-        }
     }
 
     /// A past task's arguments back in the builder of its view, with a new seed if asked.

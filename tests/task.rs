@@ -16,7 +16,6 @@ use crynux_protocol::results::GptResponse;
 use crynux_protocol::signing::SignScheme;
 use crynux_protocol::Address;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 mod common;
@@ -56,18 +55,13 @@ fn flow_for(profile: NetworkProfile, run: TaskRun, files: Vec<ResultFile>) -> Fl
     flow
 }
 
-/// Mounts the view of `run`; a finished chat's "continue" hands its reply to `continued`.
-fn mount_view(
-    run: TaskRun,
-    files: Vec<ResultFile>,
-    continued: RwSignal<Option<String>>,
-) -> (web_sys::HtmlElement, impl Drop) {
+/// Mounts the view of `run`.
+fn mount_view(run: TaskRun, files: Vec<ResultFile>) -> (web_sys::HtmlElement, impl Drop) {
     let root = container();
     let handle = leptos::mount::mount_to(root.clone(), move || {
         let flow = flow_for(devnet_profile(), run, files);
         let advance = Action::new_local(|_: &()| async { Ok(()) });
-        let continue_chat = Some(Callback::new(move |reply| continued.set(Some(reply))));
-        view! { <TaskView flow advance continue_chat /> }
+        view! { <TaskView flow advance /> }
     });
     (root, handle)
 }
@@ -87,8 +81,7 @@ async fn a_finished_chat_task_shows_its_stages_and_html_as_text() {
         content: ResultContent::Reply(GptResponse::parse(reply.as_bytes()).unwrap()),
         verified: Ok(()),
     }];
-    let continued = RwSignal::new(None);
-    let (root, _mounted) = mount_view(run, files, continued);
+    let (root, _mounted) = mount_view(run, files);
     let text = root.text_content().unwrap();
     assert!(text.contains("Task 7"), "{text}");
     for stage in [
@@ -106,20 +99,11 @@ async fn a_finished_chat_task_shows_its_stages_and_html_as_text() {
     );
     assert!(text.contains("3 prompt + 5 reply tokens = 8 · cut at the token limit"));
     assert!(root.query_selector("script, b, i").unwrap().is_none());
-    // Nothing left to do: no button to go on, but the chat can be taken on with its reply.
+    // Nothing left to do: no button to go on.
     assert!(root
         .query_selector("[data-testid=go-on]")
         .unwrap()
         .is_none());
-    root.query_selector("[data-testid=continue-chat]")
-        .unwrap()
-        .expect("a continue button")
-        .unchecked_into::<web_sys::HtmlElement>()
-        .click();
-    assert_eq!(
-        continued.get_untracked().as_deref(),
-        Some("<script>window.owned=1</script><b>bold?</b>")
-    );
 }
 
 #[wasm_bindgen_test]
@@ -130,7 +114,7 @@ fn aborted_and_refused_tasks_say_what_happened_to_the_fee() {
         block: 20,
         reason: "Task result illegal".into(),
     });
-    let (root, _mounted) = mount_view(run, vec![], RwSignal::new(None));
+    let (root, _mounted) = mount_view(run, vec![]);
     let text = root.text_content().unwrap();
     assert!(text.contains("Aborted: block 20"), "{text}");
     assert!(text.contains("three different results"), "{text}");
@@ -145,7 +129,7 @@ fn aborted_and_refused_tasks_say_what_happened_to_the_fee() {
         block: 9,
         reason: "No GPU node with at least 8 GB is free right now.".into(),
     });
-    let (root, _mounted) = mount_view(run, vec![], RwSignal::new(None));
+    let (root, _mounted) = mount_view(run, vec![]);
     let text = root.text_content().unwrap();
     assert!(text.contains("Refused by the contract: block 9"), "{text}");
     assert!(
@@ -187,7 +171,7 @@ fn results_say_whether_they_match_the_chain_and_a_cancel_shows_its_refund() {
             Err("its perceptual hash is 9 bits away from the one on chain".into()),
         ),
     ];
-    let (root, _mounted) = mount_view(run, files, RwSignal::new(None));
+    let (root, _mounted) = mount_view(run, files);
     let text = root.text_content().unwrap();
     assert!(text.contains("✓ Verified against the chain"), "{text}");
     assert!(
@@ -215,7 +199,7 @@ fn results_say_whether_they_match_the_chain_and_a_cancel_shows_its_refund() {
         before: cnx(970),
         after: cnx(980),
     });
-    let (root, _mounted) = mount_view(run, vec![], RwSignal::new(None));
+    let (root, _mounted) = mount_view(run, vec![]);
     let text = root.text_content().unwrap();
     assert!(
         text.contains("Refunded 10 CNX: your balance went from 970 CNX to 980 CNX."),
@@ -237,12 +221,12 @@ fn a_paid_task_past_its_deadline_offers_cancel_and_refund() {
     let mut run = created_run();
     run.uploaded = true;
     run.deadline = Some(1);
-    let (root, _mounted) = mount_view(run.clone(), vec![], RwSignal::new(None));
+    let (root, _mounted) = mount_view(run.clone(), vec![]);
     let cancel = root.query_selector("[data-testid=cancel]").unwrap();
     assert_eq!(cancel.unwrap().text_content().unwrap(), "Cancel and refund");
     // Before the deadline: not offered.
     run.deadline = Some(u64::MAX);
-    let (root, _mounted) = mount_view(run, vec![], RwSignal::new(None));
+    let (root, _mounted) = mount_view(run, vec![]);
     assert!(root
         .query_selector("[data-testid=cancel]")
         .unwrap()

@@ -98,9 +98,6 @@ export class AppPage {
     await this.page.getByTestId('json').waitFor({ state: 'detached' });
     return text;
   }
-  async chat(message) {
-    await this.page.getByLabel(message.label, { exact: true }).fill(message.text);
-  }
   /** Waits until the current task's timeline shows `label` done. */
   async stageDone(label) {
     await this.page.locator('.studio-results [data-testid="task"] [data-testid="timeline"] li.done', { hasText: label }).waitFor();

@@ -17,9 +17,9 @@ use crate::state::use_app;
 use crate::studio::use_studio;
 
 /// The options of a `kind` task, the JSON editor and saved arguments; Ctrl/Cmd+Enter in
-/// any of them presses the generate button.
+/// any of them runs `submit` (the view's button that pays).
 #[component]
-pub fn Builder(kind: TaskType) -> impl IntoView {
+pub fn Builder(kind: TaskType, submit: Callback<()>) -> impl IntoView {
     let app = use_app();
     let studio = use_studio();
     let form = studio.form;
@@ -32,9 +32,7 @@ pub fn Builder(kind: TaskType) -> impl IntoView {
         <div class="builder" data-testid="builder" on:keydown=move |e: leptos::ev::KeyboardEvent| {
             if e.key() == "Enter" && (e.ctrl_key() || e.meta_key()) {
                 e.prevent_default();
-                if untrack(|| studio.can_generate()) {
-                    studio.generate.dispatch(());
-                }
+                submit.run(());
             }
         }>
             {match kind {
@@ -62,56 +60,82 @@ pub fn Builder(kind: TaskType) -> impl IntoView {
                 // Lines move with every edit of the text, even when the problems stay.
                 let text = form.text();
                 text.track();
-                form.problems().map(|error| view! { <Problems error text /> })
+                form.problems()
+                    .and_then(|error| outside_the_thread(kind, error))
+                    .map(|error| view! { <Problems error text /> })
             }}
         </div>
     }
 }
 
-/// The primary action: the number of images (image tasks), the button that pays with the
-/// fee on it, the approval when the wallet's allowance is short, and why it cannot be
-/// pressed, if it cannot.
+/// The image studio's primary action: the number of images, the button that pays with the
+/// fee on it, and the notes under it.
 #[component]
-pub fn GenerateBar(kind: TaskType) -> impl IntoView {
-    let app = use_app();
+pub fn GenerateBar() -> impl IntoView {
     let studio = use_studio();
-    let fee = format_cnx(app.profile.with_value(|p| p.task_fee));
-    let (generate, advance, blocker, needs_approval) = (
-        studio.generate,
-        studio.advance,
-        studio.blocker,
-        studio.needs_approval,
-    );
-    let busy = move || generate.pending().get() || advance.pending().get();
-    let label = move || {
-        let action = match (kind, needs_approval.get()) {
-            (TaskType::StableDiffusion, false) => "Generate",
-            (TaskType::StableDiffusion, true) => "Approve and generate",
-            (TaskType::Gpt, false) => "Get a reply",
-            (TaskType::Gpt, true) => "Approve and get a reply",
-        };
-        format!("{action} · {fee}")
-    };
-    let approving = move || generate.pending().get() && app.approval.busy();
-    let failure = move || generate.value().get().and_then(Result::err);
+    let label = pay_label("Generate", "Approve and generate");
     view! {
         <div class="generate-bar" data-testid="generate-bar">
             <div class="generate-row">
-                {(kind == TaskType::StableDiffusion).then(|| view! {
-                    <ArgField form=studio.form pointer="/task_config/num_images" label="Images" kind=Kind::Integer />
-                })}
-                <button class="primary" data-testid="create" on:click=move |_| drop(generate.dispatch(()))
+                <ArgField form=studio.form pointer="/task_config/num_images" label="Images" kind=Kind::Integer />
+                <button class="primary" data-testid="create" on:click=move |_| drop(studio.generate.dispatch(None))
                     disabled=move || !studio.can_generate()>
                     {label}
                 </button>
             </div>
-            {move || (needs_approval.get() && !busy()).then(|| view! { <ApprovalChoice /> })}
-            {move || approving().then(|| view! {
-                <ApprovingNote />
-            })}
-            {move || blocker.get().map(|why| view! { <p class="hint" data-testid="blocked">{why}</p> })}
-            {move || failure().map(|e| view! { <p class="alert" role="alert" data-testid="generate-error">{e.to_string()}</p> })}
+            <PayNotes blocker=studio.blocker />
         </div>
+    }
+}
+
+/// The words of a button that pays: `action` (or `approving` when the wallet's allowance
+/// is short) and the fee.
+pub fn pay_label(action: &'static str, approving: &'static str) -> impl Fn() -> String + Copy {
+    let app = use_app();
+    let needs_approval = use_studio().needs_approval;
+    let fee = app.profile.with_value(|p| p.task_fee);
+    move || {
+        let action = if needs_approval.get() {
+            approving
+        } else {
+            action
+        };
+        format!("{action} · {}", format_cnx(fee))
+    }
+}
+
+/// What goes with a button that pays: the approval amount when the wallet's allowance is
+/// short, the approval under way, why the button cannot be pressed (`blocker`), and why
+/// the last payment failed.
+#[component]
+pub fn PayNotes(#[prop(into)] blocker: Signal<Option<String>>) -> impl IntoView {
+    let app = use_app();
+    let studio = use_studio();
+    let (generate, advance, needs_approval) =
+        (studio.generate, studio.advance, studio.needs_approval);
+    let busy = move || generate.pending().get() || advance.pending().get();
+    let approving = move || generate.pending().get() && app.approval.busy();
+    let failure = move || generate.value().get().and_then(Result::err);
+    view! {
+        {move || (needs_approval.get() && !busy()).then(|| view! { <ApprovalChoice /> })}
+        {move || approving().then(|| view! { <ApprovingNote /> })}
+        {move || blocker.get().map(|why| view! { <p class="hint" data-testid="blocked">{why}</p> })}
+        {move || failure().map(|e| view! { <p class="alert" role="alert" data-testid="generate-error">{e.to_string()}</p> })}
+    }
+}
+
+/// The problems the builder reports: a chat's messages are the conversation's, whose
+/// composer speaks for them.
+fn outside_the_thread(kind: TaskType, error: ArgsError) -> Option<ArgsError> {
+    match (kind, error) {
+        (TaskType::Gpt, ArgsError::Invalid(issues)) => {
+            let issues: Vec<_> = issues
+                .into_iter()
+                .filter(|issue| !issue.pointer.starts_with("/messages"))
+                .collect();
+            (!issues.is_empty()).then_some(ArgsError::Invalid(issues))
+        }
+        (_, error) => Some(error),
     }
 }
 

@@ -21,16 +21,7 @@ pub fn CurrentTask(kind: TaskType, empty: &'static str) -> impl IntoView {
     };
     move || match shown_kind.get() {
         Some(of) if of == kind => {
-            let continue_chat = (kind == TaskType::Gpt).then(|| {
-                Callback::new(move |reply: String| {
-                    let args = run.with_untracked(|run| run.as_ref().map(|run| run.args.clone()));
-                    if let Some(args) = args {
-                        studio.continue_chat(&args, reply);
-                    }
-                })
-            });
-            view! { <TaskView flow=studio.flow.get_value() advance=studio.advance continue_chat /> }
-                .into_any()
+            view! { <TaskView flow=studio.flow.get_value() advance=studio.advance /> }.into_any()
         }
         other => {
             let elsewhere = other.filter(|_| running_elsewhere()).map(view_of);

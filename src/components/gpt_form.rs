@@ -1,32 +1,17 @@
-//! The GPT form: a chat composer (system prompt, the conversation with edit, delete and
-//! regenerate-from-here) and every generation setting of the era schema.
+//! The chat settings: the model, the system prompt and every generation setting of the era
+//! schema (the messages are the Chat view's conversation).
 
-use crynux_protocol::args::form::{set_item, splice, with_field};
+use crynux_protocol::args::form::{set_item, with_field};
 use crynux_protocol::args::options::GPT_MODELS;
 use leptos::prelude::*;
 use serde_json::{json, Value};
 
 use super::args_form::{control_id, ArgChoice, ArgField, ArgsForm, Kind, PresetList};
 
-/// Who said a message, as the conversation shows it.
-fn role_of(message: &Value) -> &str {
-    message.get("role").and_then(Value::as_str).unwrap_or("")
-}
-
-/// The GPT form.
+/// The chat settings.
 #[component]
 pub fn GptForm(form: ArgsForm) -> impl IntoView {
-    // The shape of the conversation (who speaks, in order), not the words: typing in a
-    // message does not rebuild the list.
-    let roles = Memo::new(move |_| {
-        form.value("/messages")
-            .and_then(|m| m.as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .map(|m| role_of(m).to_owned())
-            .collect::<Vec<_>>()
-    });
-    let has_system = move || roles.with(|r| r.first().is_some_and(|r| r == "system"));
+    let has_system = move || form.value("/messages/0/role") == Some(json!("system"));
     let system_id = control_id("/system");
     let on_system = move |e: leptos::ev::Event| {
         let input = event_target_value(&e);
@@ -50,28 +35,6 @@ pub fn GptForm(form: ArgsForm) -> impl IntoView {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
     };
-    let add = move |_| {
-        let next = match roles.with(|r| r.last().cloned()).as_deref() {
-            Some("user") => "assistant",
-            _ => "user",
-        };
-        let count = roles.with(Vec::len);
-        form.edit(|text| {
-            splice(
-                text,
-                "/messages",
-                count,
-                vec![json!({"role": next, "content": ""})],
-            )
-        });
-    };
-    let turns = move || {
-        let first = usize::from(has_system());
-        let count = roles.with(Vec::len);
-        (first..count)
-            .map(|i| view! { <Turn form index=i number=i + 1 - first /> })
-            .collect_view()
-    };
     view! {
         <PresetList id="gpt-models" presets=GPT_MODELS family=None />
         <ArgField form pointer="/model" label="Model" list="gpt-models"
@@ -82,15 +45,6 @@ pub fn GptForm(form: ArgsForm) -> impl IntoView {
             <textarea id=system_id rows="2" prop:value=system_text on:input=on_system
                 disabled=move || !form.is_json() data-testid="system-prompt" />
         </div>
-        <fieldset class="section conversation">
-            <legend>"Conversation"</legend>
-            <p class="field-error">{move || form.problem_at("/messages")}</p>
-            {turns}
-            <div class="actions">
-                <button type="button" class="secondary" on:click=add disabled=move || !form.is_json()
-                    data-testid="add-message">"Add a message"</button>
-            </div>
-        </fieldset>
         <details class="more">
             <summary>"Generation settings"</summary>
             <p class="field-hint">"Empty fields use the model's defaults."</p>
@@ -118,30 +72,5 @@ pub fn GptForm(form: ArgsForm) -> impl IntoView {
                     options=vec![("None", Some(Value::Null)), ("8 bit", Some(json!(8))), ("4 bit", Some(json!(4)))] />
             </div>
         </details>
-    }
-}
-
-/// One message of the conversation.
-#[component]
-fn Turn(form: ArgsForm, index: usize, number: usize) -> impl IntoView {
-    let is_reply =
-        move || form.value(&format!("/messages/{index}/role")) == Some(json!("assistant"));
-    let delete = move |_| form.edit(|text| set_item(text, "/messages", index, None));
-    let regenerate = move |_| form.edit(|text| splice(text, "/messages", index, vec![]));
-    view! {
-        <div class="turn" class:reply=is_reply data-testid="turn">
-            <ArgChoice form pointer=format!("/messages/{index}/role") label=format!("Message {number} from")
-                options=vec![("You", Some(json!("user"))), ("The model", Some(json!("assistant"))), ("System", Some(json!("system")))] />
-            <ArgField form pointer=format!("/messages/{index}/content") label=format!("Message {number}") kind=Kind::Multiline />
-            <div class="actions">
-                <button type="button" class="secondary" on:click=delete>{format!("Delete message {number}")}</button>
-                {move || is_reply().then(|| view! {
-                    <button type="button" class="secondary" on:click=regenerate
-                        title="Removes this reply and what follows; the next task writes a new one.">
-                        {format!("Regenerate from message {number}")}
-                    </button>
-                })}
-            </div>
-        </div>
     }
 }

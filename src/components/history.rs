@@ -1,7 +1,7 @@
 //! The account's past tasks, from the chain and this browser: a card each (type, what it
 //! asked, time, fee, final state, a thumbnail or the reply's first words), filtered by type
 //! and state and paged; a task opens with its arguments, its results downloaded again, "Run
-//! again", "Use seed", "Continue this conversation" and "Cancel and refund" when due.
+//! again", "Use seed", "Open in Chat" and "Cancel and refund" when due.
 
 use crynux_protocol::args::TaskType;
 use crynux_protocol::to_checksum;
@@ -10,6 +10,7 @@ use leptos::prelude::*;
 
 use super::TaskView;
 use crate::browser::focus_by_id;
+use crate::chat::use_chat;
 use crate::state::use_app;
 use crate::studio::use_studio;
 use crate::task::flow::Flow;
@@ -241,10 +242,11 @@ fn PastTask(run: TaskRun) -> impl IntoView {
     let seed = run.seed();
     let is_image = run.task_type == TaskType::StableDiffusion;
     let args = run.args_known().then(|| run.args.clone());
-    let continue_chat = args
-        .clone()
-        .filter(|_| !is_image)
-        .map(|args| Callback::new(move |reply: String| studio.continue_chat(&args, reply)));
+    let chat = use_chat();
+    let open_in_chat = {
+        let flow = flow.clone();
+        Action::new_local(move |_: &()| chat.open(flow.clone()))
+    };
     let run = StoredValue::new(run);
     let again = move |new_seed: bool| run.with_value(|run| studio.run_again(run, new_seed));
     // The reader is taken to the opened task.
@@ -256,16 +258,25 @@ fn PastTask(run: TaskRun) -> impl IntoView {
     });
     view! {
         <div class="past-task" data-testid="past-task">
-            <TaskView flow advance continue_chat title_id=PAST_TASK_TITLE />
+            <TaskView flow advance title_id=PAST_TASK_TITLE />
             <section class="card" aria-label="What to do with this task">
+                {(!is_image).then(|| view! {
+                    <div class="actions">
+                        <button data-testid="open-in-chat" disabled=move || open_in_chat.pending().get()
+                            on:click=move |_| drop(open_in_chat.dispatch(()))>"Open in Chat"</button>
+                        {move || open_in_chat.value().get().and_then(Result::err).map(|e| view! {
+                            <p class="alert" role="alert">{e.to_string()}</p>
+                        })}
+                    </div>
+                })}
                 {args.map(|args| view! {
                     <details>
                         <summary>"Arguments"</summary>
                         <pre class="args" data-testid="past-args">{args}</pre>
                     </details>
                     <div class="actions">
-                        <button data-testid="run-again" on:click=move |_| again(false)>"Run again"</button>
                         {is_image.then(|| view! {
+                            <button data-testid="run-again" on:click=move |_| again(false)>"Run again"</button>
                             <button data-testid="run-again-new-seed" on:click=move |_| again(true)>"Run again with a new seed"</button>
                         })}
                         {seed.map(|seed| view! {

@@ -13,16 +13,14 @@ mod network_panel;
 pub(crate) mod saved_args;
 pub(crate) mod sd_form;
 mod session_panel;
-mod studio_layout;
 mod task_view;
 
 pub use account_panel::AccountPanel;
-pub use builder::{Builder, GenerateBar};
+pub use builder::{pay_label, Builder, GenerateBar, PayNotes};
 pub use current_task::CurrentTask;
 pub use error_list::ErrorList;
 pub use header::Header;
 pub use history::History;
 pub use network_panel::NetworkPanel;
 pub use session_panel::SessionPanel;
-pub use studio_layout::StudioLayout;
-pub use task_view::TaskView;
+pub use task_view::{TaskView, Verified};

@@ -17,7 +17,7 @@ use crate::browser::{png_data_url, random_u31, MAX_IMAGE_FILE_BYTES};
 
 /// Whether the screen is wide enough for the options beside the results (the stylesheet's
 /// two-column width).
-fn is_wide() -> bool {
+pub(crate) fn is_wide() -> bool {
     window()
         .inner_width()
         .ok()

@@ -22,9 +22,9 @@ pub fn TaskView(
     flow: Flow,
     /// Runs the task's next steps.
     advance: Action<(), Result<(), TaskError>>,
-    /// Takes a finished chat on with its reply, as the next task's conversation.
-    #[prop(default = None)]
-    continue_chat: Option<Callback<String>>,
+    /// Whether to show its results (the Chat view shows a reply in its thread).
+    #[prop(default = true)]
+    results: bool,
     /// The id of the view's heading (unique on the page).
     #[prop(default = "task-title")]
     title_id: &'static str,
@@ -220,9 +220,9 @@ pub fn TaskView(
                     <button data-testid="cancel" on:click=move |_| drop(cancel.dispatch(()))>"Cancel and refund"</button>
                 </div>
             })}
-            {move || match kind() {
+            {move || match kind().filter(|_| results) {
                 Some(TaskType::StableDiffusion) => view! { <Gallery files task=title seed /> }.into_any(),
-                Some(TaskType::Gpt) => view! { <Chat files conversation continue_chat /> }.into_any(),
+                Some(TaskType::Gpt) => view! { <Chat files conversation /> }.into_any(),
                 None => ().into_any(),
             }}
         </section>
@@ -379,7 +379,6 @@ fn Chat(
     files: RwSignal<Vec<ResultFile>>,
     /// (role, content) of each message sent.
     conversation: impl Fn() -> Vec<(String, String)> + Send + Sync + 'static,
-    continue_chat: Option<Callback<String>>,
 ) -> impl IntoView {
     let sent = move || {
         conversation()
@@ -403,7 +402,6 @@ fn Chat(
             }).map(|(reply, verified)| {
                 let usage = reply.usage;
                 let cut = reply.choices.first().is_some_and(|c| c.finish_reason == "length");
-                let first = reply.choices.first().map(|c| c.message.content.clone());
                 view! {
                     {reply.choices.into_iter().map(|choice| view! {
                         <p class="bubble reply new" data-testid="reply"><span class="sr-only">"Model: "</span>{choice.message.content}</p>
@@ -413,13 +411,6 @@ fn Chat(
                         {cut.then_some(" · cut at the token limit")}
                     </p>
                     <Verified verified />
-                    {continue_chat.zip(first).map(|(go_on, first)| view! {
-                        <div class="actions">
-                            <button data-testid="continue-chat" on:click=move |_| go_on.run(first.clone())>
-                                "Continue this conversation"
-                            </button>
-                        </div>
-                    })}
                 }
             }).collect_view()}
         </div>
@@ -428,7 +419,7 @@ fn Chat(
 
 /// Whether a result is the one the chain agreed on.
 #[component]
-fn Verified(verified: Result<(), String>) -> impl IntoView {
+pub fn Verified(verified: Result<(), String>) -> impl IntoView {
     match verified {
         Ok(()) => view! {
             <span class="verified" data-testid="verified" title="The result the chain agreed on">

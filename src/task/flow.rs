@@ -8,7 +8,7 @@ use crynux_protocol::abi::event_signatures::{
     TASK_ABORTED, TASK_RESULT_COMMITMENTS_READY, TASK_SUCCESS,
 };
 use crynux_protocol::abi::{cancel_task_calldata, event_topic, gas_limit_with_margin, Revert};
-use crynux_protocol::args::TaskType;
+use crynux_protocol::args::{task_hash, TaskType};
 use crynux_protocol::phash::phash_grey;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::results::{verify_gpt_result, verify_image_hash, GptResponse};
@@ -17,7 +17,9 @@ use crynux_protocol::Log;
 use leptos::prelude::*;
 
 use super::history::{created_logs, make_room};
-use super::{explain_create_refusal, Outcome, Preview, Refund, Step, TaskRun, LOG_RANGE};
+use super::{
+    explain_create_refusal, found_tasks, Outcome, Preview, Refund, Step, TaskRun, LOG_RANGE,
+};
 use crate::browser::{
     grey_levels, object_url, revoke_object_url, save, sleep, thumbnail, unix_seconds, Backoff,
 };
@@ -459,6 +461,39 @@ impl Flow {
             });
         }
         self.update(|run| run.results_seen = true);
+        Ok(())
+    }
+
+    /// Asks the relay for the arguments of a task this browser did not create, checks them
+    /// against the hash the chain holds, and keeps them with the task.
+    pub async fn fetch_args(&self) -> Result<(), TaskError> {
+        let Some(run) = self.run.get_untracked() else {
+            return Ok(());
+        };
+        let task_id = run.task_id().unwrap_or_default();
+        let fetch = |timestamp, signature| async move {
+            self.relay.task_args(task_id, timestamp, &signature).await
+        };
+        let request = RelayRequest::GetTask { task_id };
+        let what = "the request for the task's arguments";
+        let args = self
+            .signed(&run, request, what, |_| false, fetch)
+            .await?
+            .ok_or_else(|| {
+                TaskError::Unexpected("the relay holds no arguments for this task".into())
+            })?;
+        let block = run.created.as_ref().map_or(0, |created| created.block);
+        let logs = created_logs(&self.chain, &self.profile, run.creator, block, block).await?;
+        let hash = task_hash(args.as_bytes());
+        let on_chain = found_tasks(&logs)
+            .into_iter()
+            .find(|found| Some(found.created.task_id) == run.task_id());
+        if on_chain.is_none_or(|found| found.task_hash.0 != hash) {
+            return Err(TaskError::Unexpected(
+                "the relay's arguments for this task do not match the hash on chain".into(),
+            ));
+        }
+        self.update(|run| run.args = args);
         Ok(())
     }
 

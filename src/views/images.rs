@@ -5,7 +5,7 @@
 use crynux_protocol::args::TaskType;
 use leptos::prelude::*;
 
-use crate::components::StudioLayout;
+use crate::components::{Builder, CurrentTask, GenerateBar};
 use crate::route::{go, View};
 use crate::studio::use_studio;
 use crate::task::Preview;
@@ -13,14 +13,30 @@ use crate::task::Preview;
 /// Recent image tasks shown under the results.
 const RECENT: usize = 8;
 
-/// The Images view.
+/// The Images view: the options and the button that pays beside the current task and its
+/// results (on a phone: above them).
 #[component]
 pub fn ImagesView() -> impl IntoView {
+    let studio = use_studio();
+    let submit = Callback::new(move |()| {
+        if untrack(|| studio.can_generate()) {
+            studio.generate.dispatch(None);
+        }
+    });
+    let kind = TaskType::StableDiffusion;
     view! {
-        <StudioLayout kind=TaskType::StableDiffusion title="Images" options="Image options" results="Results"
-            empty="Your images appear here. Describe one and press Generate.">
-            <RecentImages />
-        </StudioLayout>
+        <h1 class="sr-only">"Images"</h1>
+        <div class="studio">
+            <section class="studio-options" aria-label="Image options">
+                <Builder kind submit />
+                <GenerateBar />
+            </section>
+            <section class="studio-results" aria-labelledby="results-title">
+                <h2 id="results-title" class="sr-only">"Results"</h2>
+                <CurrentTask kind empty="Your images appear here. Describe one and press Generate." />
+                <RecentImages />
+            </section>
+        </div>
     }
 }
 
