@@ -207,8 +207,12 @@ pub fn provide_chat(state: AppState, studio: Studio) -> Chat {
         profile: state.profile,
     };
     let conversation = chat.conversation;
+    let account = Memo::new(move |_| payer.account());
     Effect::new(move |_| {
-        let account = payer.account();
+        let account = account.get();
+        if conversation.with_untracked(|(of, _)| *of == account) {
+            return;
+        }
         let loaded = account
             .and_then(|account| load(&chat.key(account)))
             .and_then(|text| serde_json::from_str(&text).ok())
@@ -355,11 +359,13 @@ impl Chat {
         self.change(|c| c.draft = draft);
     }
 
-    /// Shows choice `choice` of the reply at `index`, the one the next turn sends.
-    pub fn choose(&self, index: usize, choice: usize) {
+    /// Shows the next (`by` 1) or previous (`by` -1) choice of the reply at `index`, going
+    /// round: the one the next turn sends.
+    pub fn step_choice(&self, index: usize, by: isize) {
         self.change(|c| {
             if let Some(Said::Model(reply)) = c.said.get_mut(index) {
-                reply.chosen = choice.min(reply.choices.len().saturating_sub(1));
+                let count = reply.choices.len().max(1) as isize;
+                reply.chosen = (reply.chosen as isize + by).rem_euclid(count) as usize;
             }
         });
     }

@@ -3,7 +3,7 @@
 //! model's family, and problems are shown at their control and their JSON line.
 #![cfg(target_arch = "wasm32")]
 
-use crynux_dapp::chat::provide_chat;
+use crynux_dapp::chat::{provide_chat, Conversation, Reply, ReplyTask, Said};
 use crynux_dapp::components::{Builder, GenerateBar};
 use crynux_dapp::state::provide_app;
 use crynux_dapp::studio::provide_studio;
@@ -41,14 +41,19 @@ async fn mount_builder(kind: TaskType) -> (web_sys::HtmlElement, impl Drop) {
             }
         }
     });
-    element::<web_sys::HtmlElement>(&root, "details.json-editor")
+    open_json_editor(&root).await;
+    (root, handle)
+}
+
+/// Opens the JSON editor under `root` and waits for it.
+async fn open_json_editor(root: &web_sys::HtmlElement) {
+    element::<web_sys::HtmlElement>(root, "details.json-editor")
         .set_attribute("open", "")
         .unwrap();
     until("the JSON editor opens", || {
         root.query_selector("[data-testid=json]").unwrap().is_some()
     })
     .await;
-    (root, handle)
 }
 
 /// The builder's current arguments, as the JSON editor shows them.
@@ -456,4 +461,70 @@ async fn the_chat_composer_and_settings_write_the_arguments() {
     };
     assert_eq!(gpt.messages.len(), 1);
     assert_eq!(gpt.generation_config.unwrap().num_return_sequences, Some(3));
+}
+
+#[wasm_bindgen_test]
+async fn several_replies_are_choices_and_the_chosen_one_is_sent_on() {
+    let root = container();
+    let slot = std::rc::Rc::new(std::cell::Cell::new(None));
+    let mounted = slot.clone();
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        let state = provide_app(&devnet_profile());
+        mounted.set(Some(provide_chat(state, provide_studio(state))));
+        view! { <ChatView /> }
+    });
+    until("the empty thread", || {
+        text_of(&root, ".thread").contains("Ask anything")
+    })
+    .await;
+    {
+        let chat = slot.get().unwrap();
+        let reply = Reply {
+            choices: vec!["One <b>bold</b>".into(), "Two".into(), "Three".into()],
+            chosen: 0,
+            task: Some(ReplyTask {
+                task_id: 7,
+                usage: "gpt2 model · 3 prompt + 9 reply tokens = 12".into(),
+                cut: vec![false, true, false],
+                verified: Ok(()),
+            }),
+        };
+        let said = vec![Said::You("Count".into()), Said::Model(reply)];
+        chat.conversation.set((
+            None,
+            Conversation {
+                said,
+                ..Conversation::default()
+            },
+        ));
+    }
+    open_json_editor(&root).await;
+    until("the choices", || {
+        root.query_selector("[data-testid=choice]")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+    assert_eq!(text_of(&root, "[data-testid=choice]"), "1 of 3");
+    let reply = || text_of(&root, "[data-testid=reply]");
+    assert!(reply().contains("One <b>bold</b>"), "{}", reply());
+    assert!(root.query_selector(".thread b").unwrap().is_none());
+    assert!(reply().contains("✓ Verified"));
+    assert!(!reply().contains("cut at the token limit"));
+    let sent = |root: &web_sys::HtmlElement| args_in(root).pointer("/messages/1/content").cloned();
+    assert_eq!(sent(&root), Some(json!("One <b>bold</b>")));
+
+    element::<web_sys::HtmlElement>(&root, "[aria-label='Next reply']").click();
+    until("the second reply", || {
+        text_of(&root, "[data-testid=choice]") == "2 of 3" && sent(&root) == Some(json!("Two"))
+    })
+    .await;
+    assert!(reply()
+        .contains("Task 7 · gpt2 model · 3 prompt + 9 reply tokens = 12 · cut at the token limit"));
+    element::<web_sys::HtmlElement>(&root, "[aria-label='Previous reply']").click();
+    element::<web_sys::HtmlElement>(&root, "[aria-label='Previous reply']").click();
+    until("the third reply, going round", || {
+        text_of(&root, "[data-testid=choice]") == "3 of 3" && sent(&root) == Some(json!("Three"))
+    })
+    .await;
 }

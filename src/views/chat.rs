@@ -71,10 +71,19 @@ fn Thread(chat: Chat) -> impl IntoView {
     };
     // The user's message being edited: (its place, the words so far).
     let editing = RwSignal::new(None::<(usize, String)>);
-    // A message sent again from its place ends the editing once paid.
+    // A message sent again from its place ends the editing once paid; the newest part (or
+    // the placeholder) comes into view, above the composer.
     Effect::new(move |_| {
         said.track();
+        waiting.track();
         editing.set(None);
+        request_animation_frame(|| {
+            if let Ok(Some(last)) = document().query_selector(".thread > :last-child") {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+                last.scroll_into_view_with_scroll_into_view_options(&options);
+            }
+        });
     });
     let parts = move || {
         let said = said.get();
@@ -193,10 +202,10 @@ fn ModelReply(chat: Chat, index: usize, reply: Reply, last: bool) -> impl IntoVi
             {(count > 1).then(|| view! {
                 <div class="choices" role="group" aria-label="Replies">
                     <button type="button" class="secondary small" aria-label="Previous reply"
-                        on:click=move |_| chat.choose(index, (chosen + count - 1) % count)>"←"</button>
+                        on:click=move |_| chat.step_choice(index, -1)>"←"</button>
                     <span data-testid="choice">{format!("{} of {count}", chosen + 1)}</span>
                     <button type="button" class="secondary small" aria-label="Next reply"
-                        on:click=move |_| chat.choose(index, (chosen + 1) % count)>"→"</button>
+                        on:click=move |_| chat.step_choice(index, 1)>"→"</button>
                 </div>
             })}
             <p class="reply-meta">
