@@ -196,13 +196,23 @@ test('a conversation: two turns sent with Enter, a refused payment keeps the mes
   assert.equal(await send.textContent(), 'Send (approve first) · 30 CNX');
   await composer.fill('What is a GPU?');
   const before = (await walletCalls(page)).length;
+  // The signature of the upload is refused: paid, the message is in the thread, and the
+  // reply's place shows the task's stage, what went wrong and how to go on.
+  await refuseNext(page, 'personal_sign');
   await composer.press('Enter');
+  const pending = page.getByTestId('pending');
+  await pending.getByTestId('task-error').waitFor();
+  assert.match(await pending.getByTestId('task-error').textContent(), /declined.*paid for and saved/s);
+  assert.deepEqual(await words(), ['What is a GPU?']);
+  assert.equal(await composer.inputValue(), '', 'the sent message left the composer');
+  assert.ok(await pending.locator('[data-testid="timeline"] li.done', { hasText: 'Paid and created on chain' }).isVisible());
+  await page.screenshot({ path: `${out}/chat-reply-placeholder.png` });
+  await pending.getByTestId('go-on').click();
   await replies.first().getByTestId('verified').waitFor();
   const first = await replies.first().locator('.words').textContent();
   assert.ok(first.startsWith('You asked: What is a GPU?.'), first);
   const calls = (await walletCalls(page)).slice(before).filter((c) => c.method === 'eth_sendTransaction');
   assert.equal(calls.length, 2, 'the approval, then createTask');
-  assert.equal(await composer.inputValue(), '', 'the sent message left the composer');
   assert.equal(await send.textContent(), 'Send · 30 CNX');
 
   // Turn 2: the payment is refused; the message stays in the composer, the thread as it was.
@@ -304,6 +314,10 @@ test('a conversation: two turns sent with Enter, a refused payment keeps the mes
   await page.locator('.thread [data-testid="reply"] [data-testid="verified"]').waitFor();
   assert.deepEqual(await words(), edited);
   assert.equal(await page.locator('.thread .system-note').count(), 1);
+  // New chat: an empty thread.
+  await page.getByRole('button', { name: 'New chat' }).click();
+  await page.locator('.thread .bubble').first().waitFor({ state: 'detached' });
+  assert.match(await page.getByTestId('thread').textContent(), /Ask anything/);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -1,14 +1,18 @@
 //! The task view in headless Chromium: stages with blocks, results with HTML in them shown
-//! as text, a chat taken on, and what happened to the fee.
+//! as text, a chat task joining the Chat view's thread, and what happened to the fee.
 #![cfg(target_arch = "wasm32")]
 
 use crynux_dapp::browser::grey_levels;
+use crynux_dapp::chat::provide_chat;
 use crynux_dapp::components::TaskView;
 use crynux_dapp::error::TaskError;
 use crynux_dapp::payer::use_payer;
+use crynux_dapp::state::provide_app;
+use crynux_dapp::studio::provide_studio;
 use crynux_dapp::task::flow::{Flow, ResultContent, ResultFile};
 use crynux_dapp::task::{Created, Outcome, Refund, TaskRun};
-use crynux_protocol::abi::abort_reasons::CANCELLED;
+use crynux_dapp::views::ChatView;
+use crynux_protocol::abi::abort_reasons::{CANCELLED, ERROR_REPORTED};
 use crynux_protocol::args::TaskType;
 use crynux_protocol::phash::{encode_png, phash_grey, phash_png};
 use crynux_protocol::profile::NetworkProfile;
@@ -20,7 +24,7 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::{container, devnet_profile};
+use common::{container, devnet_profile, element, text_of, until};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -263,4 +267,99 @@ async fn the_browser_reads_a_result_image_as_the_nodes_hash_it() {
     // The same grey levels, hence the same pHash, as the nodes' and the relay's decoder.
     assert_eq!(phash_grey(&grey, width, height), phash_png(&png).unwrap());
     assert!(grey_levels(b"not a png").await.is_none());
+}
+
+/// A GPT reply file of `words`.
+fn reply_file(words: &str) -> ResultFile {
+    let reply = serde_json::json!({"model": "gpt2", "choices": [{"finish_reason": "stop",
+        "message": {"role": "assistant", "content": words}, "index": 0}],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}});
+    ResultFile {
+        index: 0,
+        content: ResultContent::Reply(GptResponse::parse(reply.to_string().as_bytes()).unwrap()),
+        verified: Ok(()),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_chat_task_joins_the_thread_once_paid_and_its_end_is_said_there() {
+    let root = container();
+    let slot = std::rc::Rc::new(std::cell::Cell::new(None));
+    let mounted = slot.clone();
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        let state = provide_app(&devnet_profile());
+        let studio = provide_studio(state);
+        mounted.set(Some((provide_chat(state, studio), studio, state.payer)));
+        view! { <ChatView /> }
+    });
+    until("the empty thread", || {
+        text_of(&root, ".thread").contains("Ask anything")
+    })
+    .await;
+    let (chat, studio, payer) = slot.get().unwrap();
+    let mut run = created_run();
+    // The session wallet of the task's creator pays; the account's (empty) chat is loaded.
+    payer.session.unlocked.set(Some(run.creator));
+    until("the account's chat", || {
+        chat.conversation
+            .with_untracked(|(account, _)| *account == Some(run.creator))
+    })
+    .await;
+    chat.set_draft("<i>hi</i>".into());
+
+    // Paid: the message moves from the composer into the thread, and the reply's place
+    // shows the task's stages.
+    studio.run.set(Some(run.clone()));
+    until("the message and the placeholder", || {
+        text_of(&root, ".thread .bubble.user .words") == "<i>hi</i>"
+            && root
+                .query_selector("[data-testid=pending] [data-testid=timeline]")
+                .unwrap()
+                .is_some()
+    })
+    .await;
+    let composer: web_sys::HtmlTextAreaElement = element(&root, "#message");
+    assert_eq!(composer.value(), "");
+    assert!(root.query_selector(".thread i").unwrap().is_none());
+
+    // It ends without a reply: the thread says so, and where the fee went.
+    run.outcome = Some(Outcome::Aborted {
+        block: 20,
+        reason: ERROR_REPORTED.into(),
+    });
+    studio.run.set(Some(run.clone()));
+    until("the end in the thread", || {
+        root.query_selector("[data-testid=pending]")
+            .unwrap()
+            .is_none()
+            && text_of(&root, "[data-testid=no-reply]").contains("The fee paid the nodes")
+    })
+    .await;
+    assert!(text_of(&root, "[data-testid=no-reply]").contains("Try again"));
+
+    // Sent again and answered: the reply joins the thread with its check and its task.
+    run.started_ms = 2_000;
+    run.outcome = Some(Outcome::Success {
+        block: 30,
+        result: vec![0; 32],
+    });
+    studio
+        .flow
+        .with_value(|flow| flow.files.set(vec![reply_file("<b>Hello</b>")]));
+    studio.run.set(Some(run));
+    until("the reply", || {
+        text_of(&root, "[data-testid=reply] .words") == "<b>Hello</b>"
+    })
+    .await;
+    let reply = text_of(&root, "[data-testid=reply]");
+    assert!(
+        reply.contains("✓ Verified")
+            && reply.contains("Task 7 · gpt2 model · 1 prompt + 2 reply tokens = 3"),
+        "{reply}"
+    );
+    assert_eq!(chat.conversation.with_untracked(|(_, c)| c.said.len()), 2);
+    assert!(root
+        .query_selector(".thread b, [data-testid=no-reply]")
+        .unwrap()
+        .is_none());
 }
