@@ -248,11 +248,15 @@ test('a conversation: two turns sent with Enter, a refused payment keeps the mes
 
   // Regenerate: a new task replaces the last reply.
   const lastTask = await replies.nth(1).getByTestId('usage').textContent();
+  const callsBefore = (await walletCalls(page)).length;
   await replies.nth(1).getByTestId('regenerate').click();
   await page.waitForFunction((old) => {
     const usage = [...document.querySelectorAll('.thread [data-testid="reply"] [data-testid="usage"]')];
     return usage.length === 2 && usage[1].textContent !== old;
   }, lastTask);
+  const turn = (await walletCalls(page)).slice(callsBefore).map((c) => c.method);
+  metric(`wallet_requests_per_chat_turn ${turn.length} (${turn.join(', ')})`);
+  assert.deepEqual(turn, ['eth_sendTransaction', 'personal_sign', 'personal_sign'], 'createTask, then the upload and the download');
   const regenerated = await words();
   assert.equal(regenerated.length, 4);
   assert.deepEqual(regenerated.slice(0, 3), thread.slice(0, 3));

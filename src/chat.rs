@@ -254,9 +254,7 @@ pub fn provide_chat(state: AppState, studio: Studio) -> Chat {
                         verified,
                     )))
                 }
-                (Some(Outcome::Aborted { reason, .. }), _) => changed.end_wait(Said::NoReply(
-                    format!("No reply: {}", explain_abort(reason)),
-                )),
+                (Some(Outcome::Aborted { .. }), _) => changed.end_wait(no_reply(&run)),
                 _ => {}
             }
         } else if changed.waiting.is_some_and(|w| run.started_ms > w) {
@@ -420,6 +418,20 @@ impl Chat {
     }
 }
 
+/// What the thread says of the chat task `run` that was aborted: why, and where its fee
+/// went.
+fn no_reply(run: &TaskRun) -> Said {
+    let why = match &run.outcome {
+        Some(Outcome::Aborted { reason, .. }) => explain_abort(reason),
+        _ => String::new(),
+    };
+    let refund = run
+        .refund_words()
+        .map(|r| format!(" {r}"))
+        .unwrap_or_default();
+    Said::NoReply(format!("No reply: {why}{refund}"))
+}
+
 /// The conversation of the past chat task `run` with its `reply`, if any.
 fn opened(run: &TaskRun, reply: Option<Reply>, seen: u64) -> Conversation {
     let mut conversation = Conversation {
@@ -429,9 +441,7 @@ fn opened(run: &TaskRun, reply: Option<Reply>, seen: u64) -> Conversation {
     conversation.said = conversation.parts_of(&run.args);
     match (reply, &run.outcome) {
         (Some(reply), _) => conversation.said.push(Said::Model(reply)),
-        (None, Some(Outcome::Aborted { reason, .. })) => conversation.said.push(Said::NoReply(
-            format!("No reply: {}", explain_abort(reason)),
-        )),
+        (None, Some(Outcome::Aborted { .. })) => conversation.said.push(no_reply(run)),
         _ => {}
     }
     conversation

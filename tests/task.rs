@@ -12,7 +12,7 @@ use crynux_dapp::studio::provide_studio;
 use crynux_dapp::task::flow::{Flow, ResultContent, ResultFile};
 use crynux_dapp::task::{Created, Outcome, Refund, TaskRun};
 use crynux_dapp::views::ChatView;
-use crynux_protocol::abi::abort_reasons::{CANCELLED, ERROR_REPORTED};
+use crynux_protocol::abi::abort_reasons::CANCELLED;
 use crynux_protocol::args::TaskType;
 use crynux_protocol::phash::{encode_png, phash_grey, phash_png};
 use crynux_protocol::profile::NetworkProfile;
@@ -322,17 +322,26 @@ async fn a_chat_task_joins_the_thread_once_paid_and_its_end_is_said_there() {
     assert_eq!(composer.value(), "");
     assert!(root.query_selector(".thread i").unwrap().is_none());
 
-    // It ends without a reply: the thread says so, and where the fee went.
+    // It is cancelled after its deadline: the thread says so, and where the fee went.
     run.outcome = Some(Outcome::Aborted {
         block: 20,
-        reason: ERROR_REPORTED.into(),
+        reason: CANCELLED.into(),
+    });
+    let cnx = |n: u64| crynux_protocol::U256::from(n) * crynux_protocol::U256::exp10(18);
+    run.refund = Some(Refund {
+        before: cnx(940),
+        after: cnx(970),
     });
     studio.run.set(Some(run.clone()));
     until("the end in the thread", || {
         root.query_selector("[data-testid=pending]")
             .unwrap()
             .is_none()
-            && text_of(&root, "[data-testid=no-reply]").contains("The fee paid the nodes")
+            && text_of(&root, "[data-testid=no-reply]").contains(
+                "No reply: The task was cancelled after its deadline. The part of the fee no \
+                 node had earned yet was refunded to your account. Refunded 30 CNX: your \
+                 balance went from 940 CNX to 970 CNX.",
+            )
     })
     .await;
     assert!(text_of(&root, "[data-testid=no-reply]").contains("Try again"));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crynux_protocol::args::form::{field, field_text};
 use crynux_protocol::args::TaskType;
-use crynux_protocol::units::{format_cnx, short_address};
+use crynux_protocol::units::short_address;
 
 use leptos::prelude::*;
 
@@ -49,16 +49,7 @@ pub fn TaskView(
                     .is_some_and(|run| run.may_cancel(now.get(), downloaded))
             })
     };
-    let refund = move || {
-        run.with(|run| run.as_ref()?.refund).map(|refund| {
-            format!(
-                "Refunded {}: your balance went from {} to {}.",
-                format_cnx(refund.after.saturating_sub(refund.before)),
-                format_cnx(refund.before),
-                format_cnx(refund.after)
-            )
-        })
-    };
+    let refund = move || run.with(|run| run.as_ref()?.refund_words());
     let args_elsewhere = move || {
         run.with(|run| run.as_ref().is_some_and(|run| !run.args_known()))
             .then_some(

@@ -346,6 +346,18 @@ impl TaskRun {
         }
     }
 
+    /// What its cancellation gave back, in words, once it was cancelled.
+    pub fn refund_words(&self) -> Option<String> {
+        self.refund.map(|refund| {
+            format!(
+                "Refunded {}: your balance went from {} to {}.",
+                format_cnx(refund.after.saturating_sub(refund.before)),
+                format_cnx(refund.before),
+                format_cnx(refund.after)
+            )
+        })
+    }
+
     /// Whether `cancelTask` is worth offering at `now` (Unix seconds): paid, past its
     /// deadline, and without results to show.
     pub fn may_cancel(&self, now: u64, downloaded: usize) -> bool {
