@@ -17,8 +17,8 @@ use wasm_bindgen_test::*;
 mod common;
 
 use common::{
-    choose, container, devnet_profile, element, text_of, tick, type_into, type_utf16_into, until,
-    value_of,
+    choose, container, devnet_profile, element, mount_chat, text_of, tick, type_into,
+    type_utf16_into, until, value_of,
 };
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -466,19 +466,8 @@ async fn the_chat_composer_and_settings_write_the_arguments() {
 #[wasm_bindgen_test]
 async fn several_replies_are_choices_and_the_chosen_one_is_sent_on() {
     let root = container();
-    let slot = std::rc::Rc::new(std::cell::Cell::new(None));
-    let mounted = slot.clone();
-    let _mounted = leptos::mount::mount_to(root.clone(), move || {
-        let state = provide_app(&devnet_profile());
-        mounted.set(Some(provide_chat(state, provide_studio(state))));
-        view! { <ChatView /> }
-    });
-    until("the empty thread", || {
-        text_of(&root, ".thread").contains("Ask anything")
-    })
-    .await;
+    let (chat, _, _, _mounted) = mount_chat(&root).await;
     {
-        let chat = slot.get().unwrap();
         let reply = Reply {
             choices: vec!["One <b>bold</b>".into(), "Two".into(), "Three".into()],
             chosen: 0,

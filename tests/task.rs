@@ -3,15 +3,11 @@
 #![cfg(target_arch = "wasm32")]
 
 use crynux_dapp::browser::grey_levels;
-use crynux_dapp::chat::provide_chat;
 use crynux_dapp::components::TaskView;
 use crynux_dapp::error::TaskError;
 use crynux_dapp::payer::use_payer;
-use crynux_dapp::state::provide_app;
-use crynux_dapp::studio::provide_studio;
 use crynux_dapp::task::flow::{Flow, ResultContent, ResultFile};
 use crynux_dapp::task::{Created, Outcome, Refund, TaskRun};
-use crynux_dapp::views::ChatView;
 use crynux_protocol::abi::abort_reasons::CANCELLED;
 use crynux_protocol::args::TaskType;
 use crynux_protocol::phash::{encode_png, phash_grey, phash_png};
@@ -24,7 +20,7 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::{container, devnet_profile, element, text_of, until};
+use common::{container, devnet_profile, element, mount_chat, text_of, until};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -51,6 +47,19 @@ fn created_run() -> TaskRun {
         ],
     });
     run
+}
+
+/// Ends `run` as cancelled in `block`, the account's CNX going from `before` to `after`.
+fn cancel(run: &mut TaskRun, block: u64, before: u64, after: u64) {
+    let cnx = |n: u64| crynux_protocol::U256::from(n) * crynux_protocol::U256::exp10(18);
+    run.outcome = Some(Outcome::Aborted {
+        block,
+        reason: CANCELLED.into(),
+    });
+    run.refund = Some(Refund {
+        before: cnx(before),
+        after: cnx(after),
+    });
 }
 
 fn flow_for(profile: NetworkProfile, run: TaskRun, files: Vec<ResultFile>) -> Flow {
@@ -194,15 +203,7 @@ fn results_say_whether_they_match_the_chain_and_a_cancel_shows_its_refund() {
     run.args = String::new();
     run.uploaded = true;
     run.deadline = Some(1);
-    run.outcome = Some(Outcome::Aborted {
-        block: 30,
-        reason: CANCELLED.into(),
-    });
-    let cnx = |n: u64| crynux_protocol::U256::from(n) * crynux_protocol::U256::exp10(18);
-    run.refund = Some(Refund {
-        before: cnx(970),
-        after: cnx(980),
-    });
+    cancel(&mut run, 30, 970, 980);
     let (root, _mounted) = mount_view(run, vec![]);
     let text = root.text_content().unwrap();
     assert!(
@@ -284,19 +285,7 @@ fn reply_file(words: &str) -> ResultFile {
 #[wasm_bindgen_test]
 async fn a_chat_task_joins_the_thread_once_paid_and_its_end_is_said_there() {
     let root = container();
-    let slot = std::rc::Rc::new(std::cell::Cell::new(None));
-    let mounted = slot.clone();
-    let _mounted = leptos::mount::mount_to(root.clone(), move || {
-        let state = provide_app(&devnet_profile());
-        let studio = provide_studio(state);
-        mounted.set(Some((provide_chat(state, studio), studio, state.payer)));
-        view! { <ChatView /> }
-    });
-    until("the empty thread", || {
-        text_of(&root, ".thread").contains("Ask anything")
-    })
-    .await;
-    let (chat, studio, payer) = slot.get().unwrap();
+    let (chat, studio, payer, _mounted) = mount_chat(&root).await;
     let mut run = created_run();
     // The session wallet of the task's creator pays; the account's (empty) chat is loaded.
     payer.session.unlocked.set(Some(run.creator));
@@ -323,15 +312,7 @@ async fn a_chat_task_joins_the_thread_once_paid_and_its_end_is_said_there() {
     assert!(root.query_selector(".thread i").unwrap().is_none());
 
     // It is cancelled after its deadline: the thread says so, and where the fee went.
-    run.outcome = Some(Outcome::Aborted {
-        block: 20,
-        reason: CANCELLED.into(),
-    });
-    let cnx = |n: u64| crynux_protocol::U256::from(n) * crynux_protocol::U256::exp10(18);
-    run.refund = Some(Refund {
-        before: cnx(940),
-        after: cnx(970),
-    });
+    cancel(&mut run, 20, 940, 970);
     studio.run.set(Some(run.clone()));
     until("the end in the thread", || {
         root.query_selector("[data-testid=pending]")

@@ -97,3 +97,32 @@ pub fn value_of(field: &web_sys::HtmlElement) -> String {
         .as_string()
         .unwrap()
 }
+
+/// The Chat view of the devnet profile mounted in `root`, once its effects have run, with
+/// its chat, studio and payer; unmounted when the handle drops.
+pub async fn mount_chat(
+    root: &web_sys::HtmlElement,
+) -> (
+    crynux_dapp::chat::Chat,
+    crynux_dapp::studio::Studio,
+    crynux_dapp::payer::Payer,
+    impl Drop,
+) {
+    let slot = std::rc::Rc::new(std::cell::Cell::new(None));
+    let mounted = slot.clone();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let state = crynux_dapp::state::provide_app(&devnet_profile());
+        let studio = crynux_dapp::studio::provide_studio(state);
+        let chat = crynux_dapp::chat::provide_chat(state, studio);
+        mounted.set(Some((chat, studio, state.payer)));
+        view! { <crynux_dapp::views::ChatView /> }
+    });
+    let (chat, studio, payer) = slot.get().unwrap();
+    // The arguments' messages follow the (empty) thread: the effects have run.
+    let gpt = studio.form.text_of(crynux_protocol::args::TaskType::Gpt);
+    until("the thread's messages", || {
+        gpt.with_untracked(|text| text.contains(r#""messages": []"#))
+    })
+    .await;
+    (chat, studio, payer, handle)
+}
