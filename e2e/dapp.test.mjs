@@ -273,9 +273,9 @@ test('a conversation: two turns sent with Enter, a refused payment keeps the mes
   assert.ok(edited[1].startsWith('You asked: What is a CPU?.'), edited[1]);
   assert.equal(createTaskSends(await walletCalls(page)).length, 5, 'four paid, one refused');
   await app.waitForText('cnx', /^880 CNX$/);
-  await page.screenshot({ path: `${out}/chat-phone-dark.png`, fullPage: true });
+  await page.screenshot({ path: `${out}/chat-phone-dark.png` });
   await page.emulateMedia({ colorScheme: 'light' });
-  await page.screenshot({ path: `${out}/chat-phone-light.png`, fullPage: true });
+  await page.screenshot({ path: `${out}/chat-phone-light.png` });
   await page.setViewportSize({ width: 1280, height: 800 });
 
   // The blocks the history reads for the account's tasks (eth_getLogs on the creator topic).
@@ -354,7 +354,8 @@ test('the studio: one press approves and generates, 9 images fit one desktop scr
   assert.equal(sends.length, 2, 'the approval, then createTask');
   assert.equal(createTaskSends(sends).length, 1);
   await page.waitForFunction(() => document.title === 'Crynux');
-  assert.match(await generate.textContent(), /^Approve and generate · 30 CNX$/, 'the one-task approval is spent');
+  // The one-task approval is spent, once the balances are read again after the task.
+  await page.waitForFunction(() => /^Approve and generate · 30 CNX$/.test(document.querySelector('[data-testid="create"]').textContent));
 
   // 1280×800: Generate and the gallery's whole first row in the first screen; at most two
   // screens tall.

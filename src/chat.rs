@@ -327,6 +327,13 @@ impl Chat {
         self.studio.can_generate() && self.conversation.with(|(_, c)| c.waiting.is_none())
     }
 
+    /// Whether a task of this conversation is being paid for or awaited (tracked).
+    pub fn busy(&self) -> bool {
+        self.conversation.with(|(_, c)| c.waiting.is_some())
+            || self.studio.generate.pending().get()
+            || self.studio.advance.pending().get()
+    }
+
     /// Sends the draft, with the whole conversation before it.
     pub fn send(&self) {
         let (all, draft) = self

@@ -33,7 +33,7 @@ pub fn ChatView() -> impl IntoView {
                 <div class="chat-bar">
                     <h2 id="conversation-title">"Conversation"</h2>
                     <button type="button" class="secondary" data-testid="new-chat"
-                        disabled=move || chat.conversation.with(|(_, c)| c.waiting.is_some())
+                        disabled=move || chat.busy()
                         on:click=move |_| chat.start_anew()>"New chat"</button>
                 </div>
                 <Thread chat />
