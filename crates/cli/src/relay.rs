@@ -25,6 +25,10 @@ pub struct RelayArgs {
     /// Signature schemes accepted: raw (the era relay's), eip191 (what MetaMask signs).
     #[arg(long, value_delimiter = ',', default_value = "raw,eip191")]
     signature_schemes: Vec<SignScheme>,
+    /// An app origin that may sign in (Sign-In with Ethereum), `http://127.0.0.1:8080`;
+    /// repeat for more. None: sign-in is not offered.
+    #[arg(long = "app-origin", value_name = "ORIGIN")]
+    app_origins: Vec<String>,
 }
 
 impl RelayArgs {
@@ -42,6 +46,7 @@ impl RelayArgs {
             listen: self.listen,
             data_dir: self.data_dir,
             schemes: self.signature_schemes,
+            app_origins: self.app_origins,
         };
         runtime
             .block_on(async {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crynux_protocol::abi::TaskEvent;
 use crynux_protocol::signing::{sign_request, PrivateKey, RelayRequest, SignScheme};
 use crynux_protocol::H256;
-use crynux_relay::{app, AppState, Store};
+use crynux_relay::{app, AppState, SignInRules, Store};
 
 const CREATOR: &str = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 const FILES: u32 = 4;
@@ -53,10 +53,11 @@ async fn main() {
         .await
         .expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
-    let state = AppState {
-        store,
-        schemes: vec![SignScheme::Raw, SignScheme::Eip191],
+    let sign_in = SignInRules {
+        app_origins: Vec::new(),
+        chain_id: 31337,
     };
+    let state = AppState::new(store, vec![SignScheme::Raw, SignScheme::Eip191], sign_in);
     tokio::spawn(async move { axum::serve(listener, app(state)).await });
 
     // Signed URLs, one per file, made before the clock starts (signing is the client's cost).

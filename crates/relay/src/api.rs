@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_http::cors::CorsLayer;
 
+use crate::auth::{check_sign_in, new_token, token_hash, Nonces, SignInRules};
 use crate::store::{Status, Store, StoreError, TaskRecord};
 
 /// Largest request body: a result upload of 10 images.
@@ -29,10 +30,26 @@ pub const TIMESTAMP_WINDOW_SECS: u64 = 60;
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// Tasks and results.
+    /// Tasks, results and sessions.
     pub store: Store,
     /// Signature schemes accepted.
     pub schemes: Vec<SignScheme>,
+    /// What a sign-in must match (no app origin: sign-in is not offered).
+    pub sign_in: SignInRules,
+    /// Nonces handed out for sign-ins.
+    pub nonces: Nonces,
+}
+
+impl AppState {
+    /// The state of a relay over `store` accepting `schemes` and the sign-ins of `sign_in`.
+    pub fn new(store: Store, schemes: Vec<SignScheme>, sign_in: SignInRules) -> Self {
+        Self {
+            store,
+            schemes,
+            sign_in,
+            nonces: Nonces::default(),
+        }
+    }
 }
 
 /// The relay's routes, CORS open as the era relay's.
@@ -40,6 +57,9 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/", get(health))
         .route("/openapi.json", get(openapi))
+        .route("/v1/auth/nonce", get(nonce))
+        .route("/v1/auth/siwe", post(sign_in))
+        .route("/v1/auth/logout", post(logout))
         .route("/v1/inference_tasks", post(upload_args))
         .route("/v1/inference_tasks/{task_id}", get(get_task))
         .route(
@@ -65,6 +85,10 @@ pub enum ApiError {
         /// What is wrong with it.
         message: String,
     },
+    /// 401: no session under the token (unknown, ended or expired).
+    Unauthorized,
+    /// 403: the session's account may not use this task.
+    Forbidden,
     /// 500: the relay's own fault; the details go to the log, not to the client.
     Internal(String),
 }
@@ -94,6 +118,12 @@ impl IntoResponse for ApiError {
                 eprintln!("relay: internal error: {detail}");
                 (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"message": "Internal error"}))).into_response()
             }
+            Self::Unauthorized => {
+                (StatusCode::UNAUTHORIZED, Json(json!({"message": "Unauthorized: sign in again"}))).into_response()
+            }
+            Self::Forbidden => {
+                (StatusCode::FORBIDDEN, Json(json!({"message": "This account may not use this task"}))).into_response()
+            }
         }
     }
 }
@@ -104,9 +134,102 @@ fn success(data: Value) -> Json<Value> {
 
 async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let last_block = state.store.last_block().await?;
+    let sign_in = !state.sign_in.app_origins.is_empty();
     Ok(success(
-        json!({"name": "crynux-relay", "last_block": last_block}),
+        json!({"name": "crynux-relay", "last_block": last_block, "sign_in": sign_in}),
     ))
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `GET /v1/auth/nonce`: a fresh single-use nonce for a sign-in message.
+async fn nonce(State(state): State<AppState>) -> Json<Value> {
+    success(json!({"nonce": state.nonces.issue(unix_now())}))
+}
+
+#[derive(Deserialize)]
+struct SignInBody {
+    message: String,
+    signature: String,
+}
+
+/// `POST /v1/auth/siwe`: an EIP-4361 message and its `personal_sign` for a session token.
+async fn sign_in(
+    State(state): State<AppState>,
+    body: Result<Json<SignInBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| invalid("body", e.body_text()))?;
+    let now = unix_now();
+    let grant = check_sign_in(
+        &body.message,
+        &body.signature,
+        &state.sign_in,
+        &state.nonces,
+        now,
+    )
+    .map_err(|refusal| invalid(refusal.field, refusal.message))?;
+    let (token, hash) = new_token();
+    state
+        .store
+        .start_session(hash, grant.address, grant.expires_at, now)
+        .await?;
+    Ok(success(json!({
+        "token": token,
+        "expires_at": grant.expires_at,
+        "address": format!("{:?}", grant.address),
+    })))
+}
+
+/// `POST /v1/auth/logout`: ends the session of the bearer token.
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = bearer(&headers)?.ok_or(ApiError::Unauthorized)?;
+    state.store.end_session(token_hash(token)).await?;
+    Ok(success(Value::Null))
+}
+
+/// The token of an `Authorization: Bearer` header, if there is such a header.
+fn bearer(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .map(|value| {
+            value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .filter(|t| !t.is_empty())
+                .ok_or(ApiError::Unauthorized)
+        })
+        .transpose()
+}
+
+/// Who calls: the accounts that could have signed an era request, or a session's account.
+enum Caller {
+    Signers(Vec<Address>),
+    Session(Address),
+}
+
+/// The caller of `request`: the session of a bearer token, else the era's signature.
+async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: &RelayRequest<'_>,
+    timestamp: Option<u64>,
+    signature: Option<&str>,
+) -> Result<Caller, ApiError> {
+    if let Some(token) = bearer(headers)? {
+        let address = state.store.session(token_hash(token), unix_now()).await?;
+        return address.map(Caller::Session).ok_or(ApiError::Unauthorized);
+    }
+    let signature = signature.ok_or_else(|| invalid("signature", INVALID_SIGNATURE))?;
+    let timestamp = timestamp.ok_or_else(|| invalid("timestamp", "Invalid timestamp"))?;
+    signers(state, request, timestamp, signature).map(Caller::Signers)
 }
 
 async fn openapi() -> impl IntoResponse {
@@ -120,14 +243,15 @@ async fn openapi() -> impl IntoResponse {
 struct UploadArgsBody {
     task_args: String,
     task_id: u64,
-    timestamp: u64,
-    signature: String,
+    timestamp: Option<u64>,
+    signature: Option<String>,
 }
 
 /// `POST /v1/inference_tasks`: checks in the era's order — signature, task known, schema,
 /// signer is the creator, not yet uploaded, hash.
 async fn upload_args(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Json<UploadArgsBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|e| invalid("body", e.body_text()))?;
@@ -135,7 +259,14 @@ async fn upload_args(
         task_id: body.task_id,
         task_args: &body.task_args,
     };
-    let signers = signers(&state, &request, body.timestamp, &body.signature)?;
+    let signers = caller(
+        &state,
+        &headers,
+        &request,
+        body.timestamp,
+        body.signature.as_deref(),
+    )
+    .await?;
     let task = known_task(&state, body.task_id).await?;
     let task_type =
         TaskType::from_id(task.task_type).ok_or_else(|| invalid("task_id", "Unknown task type"))?;
@@ -176,24 +307,37 @@ async fn upload_args(
 
 #[derive(Deserialize)]
 struct SignedQuery {
-    timestamp: u64,
-    signature: String,
+    timestamp: Option<u64>,
+    signature: Option<String>,
+    token: Option<String>,
+}
+
+impl SignedQuery {
+    /// Its timestamp and signature; a token in the address is refused (addresses are logged
+    /// and kept in histories).
+    fn signed(&self) -> Result<(Option<u64>, Option<&str>), ApiError> {
+        if self.token.is_some() {
+            return Err(invalid(
+                "token",
+                "A token goes in the Authorization header, never in the address",
+            ));
+        }
+        Ok((self.timestamp, self.signature.as_deref()))
+    }
 }
 
 /// `GET /v1/inference_tasks/{task_id}`: for the creator and the selected nodes.
 async fn get_task(
     State(state): State<AppState>,
+    headers: HeaderMap,
     task_id: Result<Path<u64>, PathRejection>,
     query: Result<Query<SignedQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Path(task_id) = task_id.map_err(|_| invalid("task_id", "Invalid task id"))?;
     let Query(query) = query.map_err(|e| invalid("signature", e.body_text()))?;
-    let signers = signers(
-        &state,
-        &RelayRequest::GetTask { task_id },
-        query.timestamp,
-        &query.signature,
-    )?;
+    let (timestamp, signature) = query.signed()?;
+    let request = RelayRequest::GetTask { task_id };
+    let signers = caller(&state, &headers, &request, timestamp, signature).await?;
     let task = known_task(&state, task_id).await?;
     let mut allowed = vec![task.creator];
     allowed.extend(&task.selected_nodes);
@@ -205,6 +349,7 @@ async fn get_task(
 /// the result the chain agreed on (pHash per PNG for SD, sha256 for GPT).
 async fn upload_results(
     State(state): State<AppState>,
+    headers: HeaderMap,
     task_id: Result<Path<u64>, PathRejection>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -232,14 +377,8 @@ async fn upload_results(
             _ => {}
         }
     }
-    let timestamp = timestamp.ok_or_else(|| invalid("timestamp", "Invalid timestamp"))?;
-    let signature = signature.ok_or_else(|| invalid("signature", INVALID_SIGNATURE))?;
-    let signers = signers(
-        &state,
-        &RelayRequest::UploadResults { task_id },
-        timestamp,
-        &signature,
-    )?;
+    let request = RelayRequest::UploadResults { task_id };
+    let signers = caller(&state, &headers, &request, timestamp, signature.as_deref()).await?;
     let task = known_task(&state, task_id).await?;
     allow(&signers, &task.result_node.into_iter().collect::<Vec<_>>())?;
     match task.status {
@@ -302,6 +441,7 @@ fn check_results(task_type: u64, onchain: &[u8], files: &[Vec<u8>]) -> Result<()
 /// `GET /v1/inference_tasks/{task_id}/results/{image_num}`: raw bytes, for the creator.
 async fn get_result(
     State(state): State<AppState>,
+    headers: HeaderMap,
     path: Result<Path<(u64, String)>, PathRejection>,
     query: Result<Query<SignedQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -318,7 +458,8 @@ async fn get_result(
         task_id,
         image_num: number,
     };
-    let signers = signers(&state, &request, query.timestamp, &query.signature)?;
+    let (timestamp, signature) = query.signed()?;
+    let signers = caller(&state, &headers, &request, timestamp, signature).await?;
     let task = known_task(&state, task_id).await?;
     allow(&signers, &[task.creator])?;
     let count = match (task.status, task.result_count) {
@@ -340,10 +481,7 @@ fn signers(
     timestamp: u64,
     signature: &str,
 ) -> Result<Vec<Address>, ApiError> {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    if now.abs_diff(timestamp) > TIMESTAMP_WINDOW_SECS {
+    if unix_now().abs_diff(timestamp) > TIMESTAMP_WINDOW_SECS {
         return Err(invalid("timestamp", TIMESTAMP_EXPIRED));
     }
     let signature = Signature::from_hex(signature)
@@ -361,11 +499,14 @@ fn signers(
     Ok(signers)
 }
 
-fn allow(signers: &[Address], allowed: &[Address]) -> Result<(), ApiError> {
-    if signers.iter().any(|s| allowed.contains(s)) {
-        Ok(())
-    } else {
-        Err(invalid("signature", SIGNER_NOT_ALLOWED))
+/// Lets `caller` through when it is one of `allowed`: else the era's signer error, or 403
+/// for a session.
+fn allow(caller: &Caller, allowed: &[Address]) -> Result<(), ApiError> {
+    match caller {
+        Caller::Signers(signers) if signers.iter().any(|s| allowed.contains(s)) => Ok(()),
+        Caller::Signers(_) => Err(invalid("signature", SIGNER_NOT_ALLOWED)),
+        Caller::Session(address) if allowed.contains(address) => Ok(()),
+        Caller::Session(_) => Err(ApiError::Forbidden),
     }
 }
 

@@ -3,6 +3,7 @@
 //! tasks by following the Task contract's events.
 
 pub mod api;
+pub mod auth;
 pub mod follower;
 pub mod store;
 
@@ -14,6 +15,7 @@ use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::signing::SignScheme;
 
 pub use api::{app, AppState};
+pub use auth::SignInRules;
 pub use store::Store;
 
 /// How a relay is set up.
@@ -26,6 +28,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Signature schemes accepted.
     pub schemes: Vec<SignScheme>,
+    /// The app origins that may sign in (`http://127.0.0.1:8080`); none: no sign-in.
+    pub app_origins: Vec<String>,
 }
 
 /// A relay bound to its address, not yet serving.
@@ -75,10 +79,11 @@ impl Relay {
             config.profile.contracts.task,
             config.profile.deployment_block,
         ));
-        let state = AppState {
-            store,
-            schemes: config.schemes,
+        let sign_in = SignInRules {
+            app_origins: config.app_origins,
+            chain_id: config.profile.chain_id,
         };
+        let state = AppState::new(store, config.schemes, sign_in);
         let served = axum::serve(listener, app(state))
             .with_graceful_shutdown(shutdown)
             .await

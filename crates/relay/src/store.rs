@@ -89,7 +89,8 @@ pub struct Store {
     results_dir: PathBuf,
 }
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE tasks (
         task_id INTEGER PRIMARY KEY,
         task_type INTEGER NOT NULL,
@@ -104,7 +105,16 @@ const MIGRATIONS: &[&str] = &[r#"
         abort_reason TEXT
     );
     CREATE TABLE sync (id INTEGER PRIMARY KEY CHECK (id = 1), last_block INTEGER NOT NULL);
-"#];
+"#,
+    r#"
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        address TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+"#,
+];
 
 impl Store {
     /// Opens (or creates) the store in `data_dir` and runs the migrations.
@@ -192,6 +202,63 @@ impl Store {
                     read_task,
                 )
                 .optional()?)
+        })
+        .await
+    }
+
+    /// Starts a session of `address` until `expires_at` under the token whose hash is
+    /// `token_hash`, deleting the sessions that have expired by `now`.
+    pub async fn start_session(
+        &self,
+        token_hash: String,
+        address: Address,
+        expires_at: u64,
+        now: u64,
+    ) -> Result<(), StoreError> {
+        self.run(move |db| {
+            let tx = db.transaction()?;
+            tx.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now as i64])?;
+            tx.execute(
+                "INSERT INTO sessions (token_hash, address, expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    token_hash,
+                    format!("{address:?}"),
+                    expires_at as i64,
+                    now as i64
+                ],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The account of the session under the token whose hash is `token_hash`, unless it has
+    /// ended by `now`.
+    pub async fn session(
+        &self,
+        token_hash: String,
+        now: u64,
+    ) -> Result<Option<Address>, StoreError> {
+        self.run(move |db| {
+            let address: Option<String> = db
+                .query_row(
+                    "SELECT address FROM sessions WHERE token_hash = ?1 AND expires_at > ?2",
+                    params![token_hash, now as i64],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(address.and_then(|a| a.parse().ok()))
+        })
+        .await
+    }
+
+    /// Ends the session under the token whose hash is `token_hash`.
+    pub async fn end_session(&self, token_hash: String) -> Result<(), StoreError> {
+        self.run(move |db| {
+            db.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+            Ok(())
         })
         .await
     }

@@ -14,7 +14,7 @@ use crynux_protocol::hash::{keccak256, sha256};
 use crynux_protocol::phash::{encode_png, phash_png};
 use crynux_protocol::signing::{sign_request, PrivateKey, RelayRequest, SignScheme};
 use crynux_protocol::H256;
-use crynux_relay::{app, AppState, Store};
+use crynux_relay::{app, AppState, SignInRules, Store};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
@@ -30,6 +30,9 @@ const CREATOR: usize = 0;
 const NODES: [usize; 3] = [1, 2, 3];
 const STRANGER: usize = 4;
 const SD: u64 = 1;
+/// The app that may sign in, and the network's chain.
+const APP: &str = "http://127.0.0.1:8080";
+const CHAIN_ID: u64 = 31337;
 const GPT: u64 = 2;
 const SD_ARGS: &str = r#"{"base_model":"runwayml/stable-diffusion-v1-5","prompt":"a <cat-toy> & co","task_config":{"num_images":2}}"#;
 const GPT_ARGS: &str = r#"{"model":"gpt2","messages":[{"role":"user","content":"hi"}]}"#;
@@ -70,13 +73,11 @@ async fn relay(schemes: Vec<SignScheme>) -> (Router, Store) {
         }
     }
     store.apply_events(events, 10).await.unwrap();
-    (
-        app(AppState {
-            store: store.clone(),
-            schemes,
-        }),
-        store,
-    )
+    let sign_in = SignInRules {
+        app_origins: vec![APP.into()],
+        chain_id: CHAIN_ID,
+    };
+    (app(AppState::new(store.clone(), schemes, sign_in)), store)
 }
 
 async fn both() -> (Router, Store) {
@@ -578,6 +579,7 @@ async fn health_and_openapi_answer() {
         (status, body["data"]["last_block"].as_u64()),
         (StatusCode::OK, Some(10))
     );
+    assert_eq!(body["data"]["sign_in"], true, "sign-in is offered");
     let (status, body) = send(
         &app,
         Request::get("/openapi.json").body(Body::empty()).unwrap(),
@@ -585,17 +587,31 @@ async fn health_and_openapi_answer() {
     .await;
     let spec: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(spec["paths"].as_object().unwrap().len(), 5);
+    assert_eq!(spec["paths"].as_object().unwrap().len(), 8);
+    assert!(spec["paths"]["/v1/auth/siwe"]["post"].is_object());
+    assert_eq!(
+        spec["components"]["securitySchemes"]["session"]["scheme"],
+        "bearer"
+    );
     // CORS is open, as the era relay's.
     let preflight = Request::options("/v1/inference_tasks")
         .header("origin", "http://127.0.0.1:8080")
         .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
         .body(Body::empty())
         .unwrap();
     let response = app.clone().oneshot(preflight).await.unwrap();
     assert!(response
         .headers()
         .contains_key("access-control-allow-origin"));
+    // ...and lets the app send its session token.
+    let allowed = response.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    assert!(allowed.contains("authorization"), "{allowed}");
 }
 
 /// Every route, hostile requests: stale, future and forged signatures, unknown or unreadable
@@ -709,4 +725,291 @@ async fn hostile_requests_get_4xx_on_every_route() {
             assert_ne!(envelope["message"], "success", "{what}: {envelope}");
         }
     }
+}
+
+/// An EIP-4361 message of account `signer` for `nonce`; `change` edits its lines first.
+fn siwe_message(signer: usize, nonce: &str, change: impl FnOnce(&mut Vec<String>)) -> String {
+    let time = |t: u64| {
+        time::OffsetDateTime::from_unix_timestamp(t as i64)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let mut lines = vec![
+        "127.0.0.1:8080 wants you to sign in with your Ethereum account:".to_owned(),
+        crynux_protocol::to_checksum(&key(signer).address(), None),
+        String::new(),
+        "Send task arguments and download results of your Crynux tasks from this relay".into(),
+        String::new(),
+        format!("URI: {APP}"),
+        "Version: 1".into(),
+        format!("Chain ID: {CHAIN_ID}"),
+        format!("Nonce: {nonce}"),
+        format!("Issued At: {}", time(now())),
+        format!("Expiration Time: {}", time(now() + 3600)),
+    ];
+    change(&mut lines);
+    lines.join("\n")
+}
+
+async fn new_nonce(app: &Router) -> String {
+    let (status, body) = send(
+        app,
+        Request::get("/v1/auth/nonce").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    body["data"]["nonce"].as_str().unwrap().to_owned()
+}
+
+/// `message` signed (EIP-191) by `signer`, posted to the sign-in route.
+fn sign_in_request(signer: usize, message: &str) -> Request<Body> {
+    let hash = SignScheme::Eip191.hash(message.as_bytes());
+    let signature = key(signer).sign_hash(&hash).to_hex();
+    json_post(
+        "/v1/auth/siwe",
+        json!({"message": message, "signature": signature}).to_string(),
+    )
+}
+
+/// Signs `signer` in; its session token.
+async fn token_of(app: &Router, signer: usize) -> String {
+    let nonce = new_nonce(app).await;
+    let (status, body) = send(
+        app,
+        sign_in_request(signer, &siwe_message(signer, &nonce, |_| {})),
+    )
+    .await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"]["address"],
+        format!("{:?}", key(signer).address())
+    );
+    assert_eq!(body["data"]["token"].as_str().unwrap().len(), 64);
+    body["data"]["token"].as_str().unwrap().to_owned()
+}
+
+fn with_bearer(mut request: Request<Body>, token: &str) -> Request<Body> {
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+#[tokio::test]
+async fn every_bad_sign_in_is_refused_with_its_field() {
+    let (app, _) = both().await;
+    let line = |n: usize, text: String| move |lines: &mut Vec<String>| lines[n] = text;
+    let at = |t: u64| {
+        time::OffsetDateTime::from_unix_timestamp(t as i64)
+            .unwrap()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    type Change = Box<dyn FnOnce(&mut Vec<String>)>;
+    let cases: Vec<(Change, usize, &str, &str)> = vec![
+        (
+            Box::new(|lines: &mut Vec<String>| lines.truncate(3)),
+            CREATOR,
+            "message",
+            "Not an EIP-4361 message",
+        ),
+        (
+            Box::new(line(
+                0,
+                "evil.example wants you to sign in with your Ethereum account:".into(),
+            )),
+            CREATOR,
+            "message",
+            "is not an app of this relay",
+        ),
+        (
+            Box::new(line(5, "URI: http://evil.example/".into())),
+            CREATOR,
+            "message",
+            "is not on http://127.0.0.1:8080",
+        ),
+        (
+            Box::new(line(7, "Chain ID: 1".into())),
+            CREATOR,
+            "message",
+            "Chain ID 1 is not this relay's network",
+        ),
+        (
+            Box::new(line(8, "Nonce: neverHandedOut1".into())),
+            CREATOR,
+            "message",
+            "Nonce unknown, used or expired",
+        ),
+        (
+            Box::new(line(9, format!("Issued At: {}", at(now() - 600)))),
+            CREATOR,
+            "message",
+            "Issued At is too far",
+        ),
+        (
+            Box::new(|lines: &mut Vec<String>| drop(lines.pop())),
+            CREATOR,
+            "message",
+            "Expiration Time is missing",
+        ),
+        (
+            Box::new(line(10, format!("Expiration Time: {}", at(now() - 1)))),
+            CREATOR,
+            "message",
+            "Expiration Time has passed",
+        ),
+        (
+            Box::new(line(
+                10,
+                format!("Expiration Time: {}", at(now() + 25 * 3600)),
+            )),
+            CREATOR,
+            "message",
+            "more than 24 hours ahead",
+        ),
+        (
+            Box::new(|_: &mut Vec<String>| {}),
+            STRANGER,
+            "signature",
+            "not the address's",
+        ),
+    ];
+    for (change, signer, field, words) in cases {
+        let nonce = new_nonce(&app).await;
+        let message = siwe_message(CREATOR, &nonce, change);
+        assert_invalid(
+            send(&app, sign_in_request(signer, &message)).await,
+            field,
+            words,
+        );
+    }
+    // A nonce is used once.
+    let nonce = new_nonce(&app).await;
+    let message = siwe_message(CREATOR, &nonce, |_| {});
+    assert_eq!(
+        send(&app, sign_in_request(CREATOR, &message)).await.0,
+        StatusCode::OK
+    );
+    assert_invalid(
+        send(&app, sign_in_request(CREATOR, &message)).await,
+        "message",
+        "Nonce unknown, used or expired",
+    );
+}
+
+#[tokio::test]
+async fn a_session_token_stands_in_for_the_signatures_of_its_account() {
+    let (app, store) = both().await;
+    let token = token_of(&app, CREATOR).await;
+    // Upload, read and download with the token alone.
+    let upload = json_post(
+        "/v1/inference_tasks",
+        json!({"task_args": GPT_ARGS, "task_id": GPT}).to_string(),
+    );
+    let (status, body) = send(&app, with_bearer(upload, &token)).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let task = |token: &str| {
+        with_bearer(
+            Request::get(format!("/v1/inference_tasks/{GPT}"))
+                .body(Body::empty())
+                .unwrap(),
+            token,
+        )
+    };
+    assert_eq!(send(&app, task(&token)).await.0, StatusCode::OK);
+    let reply = br#"{"model":"gpt2","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}"#.to_vec();
+    succeed(&store, GPT, sha256(&reply).to_vec()).await;
+    assert_eq!(
+        send(
+            &app,
+            results_upload(GPT, NODES[1], std::slice::from_ref(&reply))
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let download = |token: &str| {
+        with_bearer(
+            Request::get(format!("/v1/inference_tasks/{GPT}/results/0"))
+                .body(Body::empty())
+                .unwrap(),
+            token,
+        )
+    };
+    assert_eq!(send(&app, download(&token)).await, (StatusCode::OK, reply));
+
+    // Another account's session gets nothing of this task.
+    let stranger = token_of(&app, STRANGER).await;
+    let (status, body) = send(&app, download(&stranger)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(!body.starts_with(b"{\"model"));
+    assert_eq!(send(&app, task(&stranger)).await.0, StatusCode::FORBIDDEN);
+
+    // A token in the address is refused; an unknown one is 401.
+    let in_query = Request::get(format!("/v1/inference_tasks/{GPT}/results/0?token={token}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_invalid(send(&app, in_query).await, "token", "Authorization header");
+    assert_eq!(
+        send(&app, download("0123")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // After logout, and after its expiry, the token is refused.
+    let logout = with_bearer(
+        Request::post("/v1/auth/logout")
+            .body(Body::empty())
+            .unwrap(),
+        &token,
+    );
+    assert_eq!(send(&app, logout).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&app, download(&token)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (expired, hash) = crynux_relay::auth::new_token();
+    store
+        .start_session(hash, key(CREATOR).address(), now() - 1, now() - 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&app, download(&expired)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Neither a token nor a signature: the era's signature error; era signatures still work.
+    let bare = Request::get(format!("/v1/inference_tasks/{GPT}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_invalid(send(&app, bare).await, "signature", "Invalid signature");
+    assert_eq!(
+        send(&app, get_result(GPT, "0", CREATOR)).await.0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn ten_thousand_nonce_requests_keep_the_table_at_its_bound() {
+    let (app, _) = both().await;
+    let first = new_nonce(&app).await;
+    let mut last = String::new();
+    for _ in 0..10_000 {
+        last = new_nonce(&app).await;
+    }
+    // The oldest were dropped to make room; the newest still signs in.
+    let refused = send(
+        &app,
+        sign_in_request(CREATOR, &siwe_message(CREATOR, &first, |_| {})),
+    )
+    .await;
+    assert_invalid(refused, "message", "Nonce unknown, used or expired");
+    let accepted = send(
+        &app,
+        sign_in_request(CREATOR, &siwe_message(CREATOR, &last, |_| {})),
+    )
+    .await;
+    assert_eq!(accepted.0, StatusCode::OK);
 }

@@ -133,7 +133,8 @@ async fn up(args: UpArgs) -> Result<(), Failure> {
         );
         None
     } else {
-        Some(start_relay(&state_dir, &profile).await?)
+        let app = format!("http://127.0.0.1:{}", args.app_port);
+        Some(start_relay(&state_dir, &profile, app).await?)
     };
 
     let nodes = crate::node::start(&profile, nodes).await?;
@@ -166,10 +167,12 @@ async fn up(args: UpArgs) -> Result<(), Failure> {
     stopped
 }
 
-/// The relay on the profile's relay URL, with a new database (the chain is new too).
+/// The relay on the profile's relay URL, with a new database (the chain is new too),
+/// offering sign-in to the app at `app_origin`.
 async fn start_relay(
     state_dir: &Path,
     profile: &NetworkProfile,
+    app_origin: String,
 ) -> Result<tokio::task::JoinHandle<Result<(), String>>, Failure> {
     // The chain is new, so is the relay's database.
     let relay_dir = state_dir.join("relay");
@@ -189,11 +192,12 @@ async fn start_relay(
         listen,
         data_dir: relay_dir,
         schemes: vec![SignScheme::Raw, SignScheme::Eip191],
+        app_origins: vec![app_origin.clone()],
     })
     .await
     .map_err(Failure::unusable)?;
     println!(
-        "  relay      {}, signatures raw and eip191",
+        "  relay      {}, signatures raw and eip191, sign-in for {app_origin}",
         profile.relay_url
     );
     Ok(tokio::spawn(relay.run(std::future::pending())))
