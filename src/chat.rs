@@ -18,7 +18,7 @@ use crate::error::TaskError;
 use crate::route::{go, View};
 use crate::state::AppState;
 use crate::studio::Studio;
-use crate::task::flow::{Flow, ResultContent};
+use crate::task::flow::{Flow, ResultContent, ResultFile};
 use crate::task::{account_prefix, explain_abort, Outcome, TaskRun};
 
 /// One part of a conversation (the system prompt is a setting, not a part).
@@ -232,12 +232,7 @@ pub fn provide_chat(state: AppState, studio: Studio) -> Chat {
         let Some(run) = run.get().filter(|run| run.task_type == TaskType::Gpt) else {
             return;
         };
-        let reply = files.with(|files| {
-            files.iter().find_map(|file| match &file.content {
-                ResultContent::Reply(reply) => Some((reply.clone(), file.verified.clone())),
-                ResultContent::Image(_) => None,
-            })
-        });
+        let reply = files.with(|files| reply_of(files));
         let (account, mut changed) = conversation.get_untracked();
         if account != Some(run.creator) {
             return;
@@ -406,16 +401,12 @@ impl Chat {
         let Some(run) = flow.run.get_untracked() else {
             return Ok(());
         };
-        let reply = flow.files.with_untracked(|files| {
-            files.iter().find_map(|file| match &file.content {
-                ResultContent::Reply(reply) => Some(Reply::of_task(
-                    reply,
-                    run.task_id().unwrap_or_default(),
-                    file.verified.clone(),
-                )),
-                ResultContent::Image(_) => None,
-            })
-        });
+        let reply = flow
+            .files
+            .with_untracked(|files| reply_of(files))
+            .map(|(reply, verified)| {
+                Reply::of_task(&reply, run.task_id().unwrap_or_default(), verified)
+            });
         let current = self.current_started();
         self.change(|c| *c = opened(&run, reply, c.seen.max(current)));
         // Its model, system prompt and settings go on with it.
@@ -423,6 +414,14 @@ impl Chat {
         go(View::Chat);
         Ok(())
     }
+}
+
+/// The GPT reply among downloaded `files`, with its check.
+fn reply_of(files: &[ResultFile]) -> Option<(GptResponse, Result<(), String>)> {
+    files.iter().find_map(|file| match &file.content {
+        ResultContent::Reply(reply) => Some((reply.clone(), file.verified.clone())),
+        ResultContent::Image(_) => None,
+    })
 }
 
 /// What the thread says of the chat task `run` that was aborted: why, and where its fee

@@ -798,6 +798,10 @@ fn with_bearer(mut request: Request<Body>, token: &str) -> Request<Body> {
     request
 }
 
+fn bearer_get(path: &str, token: &str) -> Request<Body> {
+    with_bearer(Request::get(path).body(Body::empty()).unwrap(), token)
+}
+
 #[tokio::test]
 async fn every_bad_sign_in_is_refused_with_its_field() {
     let (app, _) = both().await;
@@ -911,14 +915,7 @@ async fn a_session_token_stands_in_for_the_signatures_of_its_account() {
     );
     let (status, body) = send(&app, with_bearer(upload, &token)).await;
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
-    let task = |token: &str| {
-        with_bearer(
-            Request::get(format!("/v1/inference_tasks/{GPT}"))
-                .body(Body::empty())
-                .unwrap(),
-            token,
-        )
-    };
+    let task = |token: &str| bearer_get(&format!("/v1/inference_tasks/{GPT}"), token);
     assert_eq!(send(&app, task(&token)).await.0, StatusCode::OK);
     let reply = br#"{"model":"gpt2","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":0,"total_tokens":1}}"#.to_vec();
     succeed(&store, GPT, sha256(&reply).to_vec()).await;
@@ -931,14 +928,7 @@ async fn a_session_token_stands_in_for_the_signatures_of_its_account() {
         .0,
         StatusCode::OK
     );
-    let download = |token: &str| {
-        with_bearer(
-            Request::get(format!("/v1/inference_tasks/{GPT}/results/0"))
-                .body(Body::empty())
-                .unwrap(),
-            token,
-        )
-    };
+    let download = |token: &str| bearer_get(&format!("/v1/inference_tasks/{GPT}/results/0"), token);
     assert_eq!(send(&app, download(&token)).await, (StatusCode::OK, reply));
 
     // Another account's session gets nothing of this task.
