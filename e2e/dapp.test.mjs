@@ -11,12 +11,14 @@ import { launchBrowser } from './lib/browser.mjs';
 import { startDevnet } from './lib/devnet.mjs';
 import { serveDir } from './lib/static-server.mjs';
 import { assertAccessible, createTaskSends, makeImage, openApp as open, placeOf } from './lib/app.mjs';
-import { refuseNext, walletCalls } from './lib/wallet.mjs';
+import { prompts, refuseNext, signedText, walletCalls } from './lib/wallet.mjs';
 
 const dist = fileURLToPath(new URL('../dist', import.meta.url));
 const out = fileURLToPath(new URL('./out', import.meta.url));
 const metricsFile = fileURLToPath(new URL('../target/tmp/e2e-metrics.txt', import.meta.url));
 const metrics = [];
+// The app's own port: the relay offers sign-in to this origin only.
+const appPort = 18082;
 let devnet;
 let server;
 let browser;
@@ -30,8 +32,8 @@ function metric(line) {
 
 before(async () => {
   await mkdir(out, { recursive: true });
-  devnet = await startDevnet({ chainPort: 18545, relayPort: 18081, users: 13 });
-  server = await serveDir(dist, { '/networks/e2e.json': devnet.profile });
+  devnet = await startDevnet({ chainPort: 18545, relayPort: 18081, users: 13, appOrigin: `http://127.0.0.1:${appPort}` });
+  server = await serveDir(dist, { '/networks/e2e.json': devnet.profile }, appPort);
   browser = await launchBrowser();
 });
 
@@ -47,7 +49,7 @@ test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and d
   const { context, page, errors, app } = await openApp(0);
   await app.connect();
   await app.waitForText('cnx', /^1000 CNX$/);
-  await app.approveOneTask();
+  await app.approveTasks(1);
   await app.chooseImage({ prompt: 'a <b>red</b> cat & "friends"', images: 3 });
   const args = await app.argsText();
   assert.match(args, /"num_images": 3/);
@@ -74,8 +76,10 @@ test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and d
 
   const calls = (await walletCalls(page)).slice(callsBefore);
   const methods = calls.map((c) => c.method);
-  metric(`wallet_requests_per_sd_task_of_3 ${methods.length} (${[...new Set(methods)].map((m) => `${m}×${methods.filter((x) => x === m).length}`).join(', ')})`);
-  assert.deepEqual(methods, ['eth_sendTransaction', 'personal_sign', 'personal_sign', 'personal_sign', 'personal_sign']);
+  metric(`wallet_requests_per_sd_task_of_3_signing_in ${methods.length} (${methods.join(', ')})`);
+  // createTask, then one sign-in for the upload and the three downloads.
+  assert.deepEqual(methods, ['eth_sendTransaction', 'personal_sign']);
+  assert.match(signedText(calls[1]), /wants you to sign in with your Ethereum account/);
   await app.waitForText('cnx', /^970 CNX$/);
   // Its seed can be taken for the next task.
   const seedField = page.getByLabel('Seed', { exact: true });
@@ -83,7 +87,7 @@ test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and d
   await page.getByTestId('last-seed').click();
   assert.equal(await seedField.inputValue(), seed);
   // A finished task does not hold back the next one.
-  await app.approveOneTask();
+  await app.approveTasks(1);
   await page.waitForFunction(() => !document.querySelector('[data-testid="create"]').disabled);
   await page.screenshot({ path: `${out}/dapp-sd-3-images.png`, fullPage: true });
   assert.deepEqual(errors, []);
@@ -118,7 +122,7 @@ for (const { name, known, expected } of [
 test('an SD task with an uploaded ControlNet image and a preprocess method runs to images', async () => {
   const { context, page, errors, app } = await openApp(5);
   await app.connect();
-  await app.approveOneTask();
+  await app.approveTasks(1);
   await app.chooseImage({ prompt: 'a dancer, (red dress)1.2', images: 2 });
   await page.getByLabel('ControlNet: guide the picture with an image').check();
   const file = page.getByTestId('controlnet-file');
@@ -196,8 +200,10 @@ test('a conversation: two turns sent with Enter, a refused payment keeps the mes
   assert.equal(await send.textContent(), 'Send (approve first) · 30 CNX');
   await composer.fill('What is a GPU?');
   const before = (await walletCalls(page)).length;
-  // The signature of the upload is refused: paid, the message is in the thread, and the
-  // reply's place shows the task's stage, what went wrong and how to go on.
+  // The sign-in is refused (this tab then signs each request, as on a relay without
+  // sign-in), and so is the signature of the upload: paid, the message is in the thread,
+  // and the reply's place shows the task's stage, what went wrong and how to go on.
+  await refuseNext(page, 'personal_sign');
   await refuseNext(page, 'personal_sign');
   await composer.press('Enter');
   const pending = page.getByTestId('pending');
@@ -211,8 +217,12 @@ test('a conversation: two turns sent with Enter, a refused payment keeps the mes
   await replies.first().getByTestId('verified').waitFor();
   const first = await replies.first().locator('.words').textContent();
   assert.ok(first.startsWith('You asked: What is a GPU?.'), first);
-  const calls = (await walletCalls(page)).slice(before).filter((c) => c.method === 'eth_sendTransaction');
+  const turnOne = (await walletCalls(page)).slice(before);
+  const calls = turnOne.filter((c) => c.method === 'eth_sendTransaction');
   assert.equal(calls.length, 2, 'the approval, then createTask');
+  const signed = turnOne.filter((c) => c.method === 'personal_sign').map(signedText);
+  assert.match(signed[0], /wants you to sign in/, 'the sign-in, refused');
+  assert.ok(signed.slice(1).every((text) => !/sign in/.test(text)), 'then per-request signatures');
   assert.equal(await send.textContent(), 'Send · 30 CNX');
 
   // Turn 2: the payment is refused; the message stays in the composer, the thread as it was.
@@ -255,7 +265,7 @@ test('a conversation: two turns sent with Enter, a refused payment keeps the mes
     return usage.length === 2 && usage[1].textContent !== old;
   }, lastTask);
   const turn = (await walletCalls(page)).slice(callsBefore).map((c) => c.method);
-  metric(`wallet_requests_per_chat_turn ${turn.length} (${turn.join(', ')})`);
+  metric(`wallet_requests_per_chat_turn_sign_in_refused ${turn.length} (${turn.join(', ')})`);
   assert.deepEqual(turn, ['eth_sendTransaction', 'personal_sign', 'personal_sign'], 'createTask, then the upload and the download');
   const regenerated = await words();
   assert.equal(regenerated.length, 4);
@@ -439,8 +449,8 @@ test('the studio: one press approves and generates, 9 images fit one desktop scr
   // nothing wider than the screen on any view.
   await page.setViewportSize({ width: 360, height: 780 });
   await app.goTo('Images');
-  // After the reload the wallet's results wait for a press (each download is a signature).
-  await page.getByTestId('go-on').click();
+  // After the reload the results come back with no press: this tab is signed in to the
+  // relay, so downloading them again asks nothing.
   await app.imagesShown(9);
   await page.evaluate(() => window.scrollTo(0, 0));
   const prompt = await placeOf(page.getByLabel('Prompt', { exact: true }));
@@ -457,6 +467,92 @@ test('the studio: one press approves and generates, 9 images fit one desktop scr
       await page.screenshot({ path: `${out}/studio-phone-${scheme}-${name.split(' ')[0].toLowerCase()}.png`, fullPage: name !== 'History' });
     }
   }
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// Last: it restarts the relay with a new database.
+test('sign-in: an SD task of 9 images costs 2 prompts on a fresh page, the next 1; a reload mid-task asks nothing; a relay with a new database gets one more sign-in; signing out ends the session; injected scripts do not run', async () => {
+  const { context, page, errors, app } = await openApp(10);
+  await app.connect();
+  await app.approveTasks(5);
+  const task = async (prompt) => {
+    await app.chooseImage({ prompt, images: 9 });
+    const before = (await walletCalls(page)).length;
+    await page.getByTestId('create').click();
+    await app.stageDone('Succeeded');
+    await app.imagesShown(9);
+    await page.getByTestId('verified').nth(8).waitFor();
+    return (await walletCalls(page)).slice(before);
+  };
+
+  // A fresh page with the allowance set: createTask, then one sign-in for the upload and the
+  // nine downloads.
+  const first = await task('one prompt per task');
+  assert.deepEqual(first.map((c) => c.method), ['eth_sendTransaction', 'personal_sign']);
+  metric(`wallet_prompts_per_sd_task_of_9_first_with_sign_in ${prompts(first)}`);
+  const origin = `http://127.0.0.1:${appPort}`;
+  const lines = signedText(first[1]).split('\n');
+  assert.equal(lines[1].toLowerCase(), devnet.accounts.users[10].address.toLowerCase());
+  assert.deepEqual(lines.slice(0, 9).map((line, i) => (i === 1 ? 'ADDRESS' : line.replace(/^(Nonce: )\w{24}$/, '$1N'))), [
+    `127.0.0.1:${appPort} wants you to sign in with your Ethereum account:`,
+    'ADDRESS',
+    '',
+    'Send task arguments and download results of your Crynux tasks from this relay',
+    '',
+    `URI: ${origin}`,
+    'Version: 1',
+    'Chain ID: 31337',
+    'Nonce: N',
+  ]);
+  const [issued, expires] = lines.slice(9).map((line) => Date.parse(line.split(': ')[1]));
+  assert.equal(expires - issued, 24 * 3600 * 1000, 'a session of 24 hours');
+
+  // The next task: createTask only. A reload while the nodes work asks nothing.
+  await app.chooseImage({ prompt: 'the second task', images: 9 });
+  let before = (await walletCalls(page)).length;
+  await page.getByTestId('create').click();
+  await app.stageDone('Arguments sent to the relay');
+  const second = (await walletCalls(page)).slice(before);
+  assert.deepEqual(second.map((c) => c.method), ['eth_sendTransaction']);
+  metric(`wallet_prompts_per_sd_task_of_9_signed_in ${prompts(second)}`);
+  await page.reload();
+  await app.reconnected();
+  await app.stageDone('Succeeded');
+  await app.imagesShown(9);
+  assert.equal(prompts(await walletCalls(page)), 0, 'no prompt after the reload');
+
+  // The relay restarts with a new database: its sessions are gone. The upload is refused
+  // (401), the app signs in once more and the task completes.
+  await devnet.resetRelay();
+  const third = await task('after the relay forgot us');
+  assert.deepEqual(third.map((c) => c.method), ['eth_sendTransaction', 'personal_sign']);
+  assert.match(signedText(third[1]), /wants you to sign in/);
+
+  // "Sign out of the relay" in the wallet menu: the relay no longer takes the token.
+  const kept = await page.evaluate(() => Object.entries(sessionStorage).filter(([key]) => key.startsWith('crynux/relay-session/')));
+  assert.equal(kept.length, 1);
+  const { token } = JSON.parse(kept[0][1]).Session;
+  const id = (await app.text('task')).match(/Task (\d+)/)[1];
+  const asRelay = () => fetch(`${devnet.relayUrl}/v1/inference_tasks/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await asRelay()).status, 200);
+  await page.getByTestId('account-chip').click();
+  await page.screenshot({ path: `${out}/sign-in-account-menu.png` });
+  await page.getByTestId('relay-sign-out').click();
+  await page.getByTestId('relay-sign-out').waitFor({ state: 'detached' });
+  assert.equal((await asRelay()).status, 401);
+  assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage).filter((key) => key.startsWith('crynux/relay-session/'))), []);
+
+  // The Content-Security-Policy: an injected inline script does not run.
+  const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+  assert.match(policy, /script-src 'self' 'wasm-unsafe-eval' 'sha256-[^']+'; object-src 'none'; base-uri 'none'/);
+  const ran = await page.evaluate(() => {
+    const script = document.createElement('script');
+    script.textContent = 'window.__injected = true';
+    document.head.append(script);
+    return window.__injected;
+  });
+  assert.equal(ran, undefined);
   assert.deepEqual(errors, []);
   await context.close();
 });

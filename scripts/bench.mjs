@@ -9,7 +9,7 @@ import { makeImage, openApp, until } from '../e2e/lib/app.mjs';
 import { launchBrowser } from '../e2e/lib/browser.mjs';
 import { startDevnet } from '../e2e/lib/devnet.mjs';
 import { serveDir } from '../e2e/lib/static-server.mjs';
-import { installWallet, walletCalls } from '../e2e/lib/wallet.mjs';
+import { installWallet, prompts, refuseNext, walletCalls } from '../e2e/lib/wallet.mjs';
 import { folderSizes, total, transferSizes } from './sizes.mjs';
 
 const dist = fileURLToPath(new URL('../dist', import.meta.url));
@@ -25,13 +25,23 @@ function row(name, value, unit, limit, ok = value <= limit) {
   console.log(`bench ${name} ${shown} ${unit}${limit === undefined ? '' : ` (target ≤ ${limit}: ${ok ? 'met' : 'MISSED'})`}`);
 }
 
+/** The prompts of one image task of 9 images, from the press to the last image. */
+async function promptsOfTask(page, app) {
+  await app.chooseImage({ prompt: 'a lighthouse at dawn', images: 9 });
+  const before = (await walletCalls(page)).length;
+  await page.getByTestId('create').click();
+  await app.stageDone('Succeeded');
+  await app.imagesShown(9);
+  return prompts((await walletCalls(page)).slice(before));
+}
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-/** Provider requests that ask the user something: sends and signatures. */
-const prompts = (calls) => calls.filter((c) => /^eth_send|sign/.test(c.method)).length;
 
-const devnet = await startDevnet({ chainPort: 18575, relayPort: 18111, users: 4 });
-const server = await serveDir(dist, { '/networks/e2e.json': devnet.profile });
+// The relay offers sign-in to the app's own port.
+const appPort = 18112;
+const devnet = await startDevnet({ chainPort: 18575, relayPort: 18111, users: 5, appOrigin: `http://127.0.0.1:${appPort}` });
+const server = await serveDir(dist, { '/networks/e2e.json': devnet.profile }, appPort);
 const browser = await launchBrowser();
 const users = devnet.accounts.users;
 try {
@@ -110,13 +120,13 @@ try {
   // 4. The flow of an image task of 9 images, the wallet paying: click → arguments accepted,
   // TaskSuccess → first image, RPC requests per minute while the nodes work (mining paused
   // for 15 s right after the upload, so the task cannot end; the nodes wait up to 18 s for a
-  // receipt), and wallet prompts.
+  // receipt), and wallet prompts: signing in on the first task, signed in on the next.
   {
     const { context, page, app } = await openApp({ browser, devnet, server }, 1);
     const rpc = [];
     page.on('request', (r) => r.url().startsWith(devnet.rpcUrl) && rpc.push(Date.now()));
     await app.connect();
-    await app.approveOneTask();
+    await app.approveTasks(5);
     await app.chooseImage({ prompt: 'a lighthouse at night', images: 9 });
     const before = (await walletCalls(page)).length;
     const clicked = Date.now();
@@ -134,7 +144,19 @@ try {
     await page.locator('[data-testid="gallery"] img').first().waitFor();
     row('task_success_to_first_image', Date.now() - succeeded, 'ms', 1000);
     await app.imagesShown(9);
-    row('wallet_prompts_per_sd_task_of_9_wallet', prompts((await walletCalls(page)).slice(before)), 'prompts', undefined);
+    row('wallet_prompts_per_sd_task_of_9_wallet_signing_in', prompts((await walletCalls(page)).slice(before)), 'prompts', undefined);
+    row('wallet_prompts_per_sd_task_of_9_wallet_signed_in', await promptsOfTask(page, app), 'prompts', 1);
+    await context.close();
+  }
+  // A wallet that refused the sign-in (on its first task): a signature per upload and per
+  // download on the next, as on a relay without sign-in.
+  {
+    const { context, page, app } = await openApp({ browser, devnet, server }, 4);
+    await app.connect();
+    await app.approveTasks(5);
+    await refuseNext(page, 'personal_sign');
+    await promptsOfTask(page, app);
+    row('wallet_prompts_per_sd_task_of_9_wallet_without_sign_in', await promptsOfTask(page, app), 'prompts', undefined);
     await context.close();
   }
 

@@ -1,5 +1,5 @@
 //! The few browser services the app needs besides the wallet: waiting, the clock,
-//! `localStorage`, and object URLs for downloaded files.
+//! `localStorage` and `sessionStorage`, and object URLs for downloaded files.
 
 use crynux_protocol::phash::luma;
 use wasm_bindgen_futures::JsFuture;
@@ -83,6 +83,35 @@ pub fn load_all(prefix: &str) -> Vec<String> {
         .filter(|key| key.starts_with(prefix))
         .filter_map(|key| storage.get_item(&key).ok().flatten())
         .collect()
+}
+
+fn tab_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// The value this tab keeps under `key` (`sessionStorage`: a reload keeps it, a new tab
+/// starts without it).
+pub fn tab_load(key: &str) -> Option<String> {
+    tab_storage()?.get_item(key).ok()?
+}
+
+/// Keeps `value` under `key` for this tab; false when the browser refuses.
+pub fn tab_save(key: &str, value: &str) -> bool {
+    tab_storage().is_some_and(|s| s.set_item(key, value).is_ok())
+}
+
+/// Deletes what this tab keeps under keys that start with `prefix`.
+pub fn tab_remove_all(prefix: &str) {
+    let Some(storage) = tab_storage() else {
+        return;
+    };
+    let keys: Vec<String> = (0..storage.length().unwrap_or(0))
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|key| key.starts_with(prefix))
+        .collect();
+    for key in keys {
+        let _ = storage.remove_item(&key);
+    }
 }
 
 fn blob(bytes: &[u8], mime: &str) -> Option<web_sys::Blob> {
@@ -181,21 +210,25 @@ pub fn random_u31() -> u32 {
     (js_sys::Math::random() * f64::from(1u32 << 31)) as u32
 }
 
-/// POSTs `body` as JSON to `url`.
+/// POSTs `body` as JSON to `url`, with a bearer token if given.
 pub async fn post_json(
     url: &str,
     body: &serde_json::Value,
+    bearer: Option<&str>,
 ) -> Result<gloo_net::http::Response, gloo_net::Error> {
-    answered_in_time(gloo_net::http::Request::post(url))
+    answered_in_time(gloo_net::http::Request::post(url), bearer)
         .header("content-type", "application/json")
         .body(body.to_string())?
         .send()
         .await
 }
 
-/// GETs `url`.
-pub async fn get(url: &str) -> Result<gloo_net::http::Response, gloo_net::Error> {
-    answered_in_time(gloo_net::http::Request::get(url))
+/// GETs `url`, with a bearer token if given.
+pub async fn get(
+    url: &str,
+    bearer: Option<&str>,
+) -> Result<gloo_net::http::Response, gloo_net::Error> {
+    answered_in_time(gloo_net::http::Request::get(url), bearer)
         .send()
         .await
 }
@@ -204,10 +237,17 @@ pub async fn get(url: &str) -> Result<gloo_net::http::Response, gloo_net::Error>
 /// connection but never answers) before it fails as unreachable, and is tried again.
 pub const REQUEST_TIMEOUT_MS: u32 = 30_000;
 
-fn answered_in_time(request: gloo_net::http::RequestBuilder) -> gloo_net::http::RequestBuilder {
-    request.abort_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
+fn answered_in_time(
+    request: gloo_net::http::RequestBuilder,
+    bearer: Option<&str>,
+) -> gloo_net::http::RequestBuilder {
+    let request = request.abort_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
         REQUEST_TIMEOUT_MS,
-    )))
+    )));
+    match bearer {
+        Some(token) => request.header("authorization", &format!("Bearer {token}")),
+        None => request,
+    }
 }
 
 /// Why a request to a server failed, in plain words: no answer in time, no connection (the

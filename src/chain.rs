@@ -124,7 +124,7 @@ impl ChainReader {
         params: Value,
     ) -> Result<T, ChainError> {
         let unreachable = |e: gloo_net::Error| ChainError::Unreachable(request_failure(e));
-        let response = post_json(&self.url, &request_body(method, params))
+        let response = post_json(&self.url, &request_body(method, params), None)
             .await
             .map_err(unreachable)?;
         // A failing server (a gateway's 502, a 429 rate limit) is as good as down: try again.

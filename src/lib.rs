@@ -12,6 +12,7 @@ pub mod error;
 pub mod network;
 pub mod payer;
 pub mod relay;
+pub mod relay_auth;
 pub mod route;
 pub mod session;
 pub mod state;

@@ -98,7 +98,7 @@ pub async fn load_profile(search: String) -> Result<NetworkProfile, ProfileLoadE
         path: path.clone(),
         reason: request_failure(e),
     };
-    let response = get(&path).await.map_err(unreachable)?;
+    let response = get(&path, None).await.map_err(unreachable)?;
     if !response.ok() {
         return Err(ProfileLoadError::Http {
             path,

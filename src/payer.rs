@@ -1,5 +1,5 @@
 //! Who pays for tasks and signs their relay requests: the session wallet while it is
-//! unlocked, else the user's wallet.
+//! unlocked, else the user's wallet (signed in to the relay once when the relay offers it).
 
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::signing::{RelayRequest, SignScheme, Signature};
@@ -7,6 +7,7 @@ use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
 
 use crate::error::TaskError;
+use crate::relay_auth::RelayAuth;
 use crate::session::{use_session_wallet, SessionError, SessionWallet};
 use crate::wallet::{use_wallet, Wallet};
 
@@ -17,13 +18,28 @@ pub struct Payer {
     pub wallet: Wallet,
     /// The session wallet.
     pub session: SessionWallet,
+    /// The wallet's sign-in sessions with the relay.
+    pub relay_auth: RelayAuth,
 }
 
-/// The wallet and the session wallet of `profile`'s network.
+/// The wallet and the session wallet of `profile`'s network. The relay sessions of this tab
+/// are dropped when the wallet's account or chain changes.
 pub fn use_payer(profile: &NetworkProfile) -> Payer {
+    let wallet = use_wallet(profile);
+    let relay_auth = RelayAuth::new(profile);
+    Effect::watch(
+        move || (wallet.account.get(), wallet.chain_id.get()),
+        move |now, before, _| {
+            if before.is_some_and(|before| before.0.is_some() && before != now) {
+                relay_auth.forget_all();
+            }
+        },
+        false,
+    );
     Payer {
-        wallet: use_wallet(profile),
+        wallet,
         session: use_session_wallet(profile),
+        relay_auth,
     }
 }
 
@@ -44,6 +60,12 @@ impl Payer {
     /// Whether the session wallet pays (tracked).
     pub fn is_session(&self) -> bool {
         self.session.unlocked.get().is_some()
+    }
+
+    /// Whether relay requests for `account` need no prompt: the session wallet pays, or the
+    /// wallet is signed in to the relay in this tab (untracked).
+    pub fn signs_silently(&self, account: Address) -> bool {
+        untrack(|| self.is_session()) || self.relay_auth.token(account).is_some()
     }
 
     /// Whether the payer can send on chain `chain_id` (tracked): the session wallet signs

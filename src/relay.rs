@@ -1,5 +1,6 @@
-//! The relay client: upload a task's arguments, download its results. Signing is the
-//! caller's; this module only speaks HTTP and turns the relay's answers into [`RelayError`].
+//! The relay client: upload a task's arguments, download its results, sign in and out.
+//! Signing is the caller's; this module only speaks HTTP and turns the relay's answers into
+//! [`RelayError`].
 
 use std::fmt;
 
@@ -59,6 +60,11 @@ impl RelayError {
         self.refused_with(TIMESTAMP_EXPIRED)
     }
 
+    /// The sign-in session is unknown to the relay or ended: sign in again.
+    pub fn session_ended(&self) -> bool {
+        matches!(self, Self::Failed { status: 401, .. })
+    }
+
     /// The relay is down or failing: the same request may succeed later.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -98,6 +104,10 @@ impl fmt::Display for RelayError {
                 "The signature is too old for the relay (or your computer's clock is off). \
                  Sign again.",
             ),
+            _ if self.session_ended() => f.write_str(
+                "The relay no longer knows this sign-in (it ended or the relay was reset). \
+                 Sign in again.",
+            ),
             Self::Refused { field, message } => {
                 write!(f, "The relay refused the request: {field}: {message}.")
             }
@@ -111,6 +121,29 @@ impl fmt::Display for RelayError {
 }
 
 impl std::error::Error for RelayError {}
+
+/// How a relay request shows who asks.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// The era's signature of the request at `timestamp`.
+    Signed {
+        /// Unix seconds signed with the request.
+        timestamp: u64,
+        /// The signature.
+        signature: Signature,
+    },
+    /// The token of a sign-in session (`Authorization: Bearer`).
+    Bearer(String),
+}
+
+/// A session the relay granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The bearer token.
+    pub token: String,
+    /// When it ends (Unix seconds).
+    pub expires_at: u64,
+}
 
 /// The relay at one base URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,36 +164,33 @@ impl RelayClient {
         &self,
         task_id: u64,
         task_args: &str,
-        timestamp: u64,
-        signature: &Signature,
+        auth: &Auth,
     ) -> Result<(), RelayError> {
         let request = RelayRequest::UploadArgs { task_id, task_args };
-        let body = json!({
-            "task_args": task_args,
-            "task_id": task_id,
-            "timestamp": timestamp,
-            "signature": signature.to_hex(),
-        });
+        let mut body = json!({"task_args": task_args, "task_id": task_id});
+        if let Auth::Signed {
+            timestamp,
+            signature,
+        } = auth
+        {
+            body["timestamp"] = (*timestamp).into();
+            body["signature"] = signature.to_hex().into();
+        }
         let url = format!("{}{}", self.base, request.path());
-        let response = post_json(&url, &body).await.map_err(unreachable)?;
+        let response = post_json(&url, &body, bearer(auth))
+            .await
+            .map_err(unreachable)?;
         checked(response).await.map(drop)
     }
 
     /// `GET /v1/inference_tasks/{task_id}`: the arguments the creator uploaded.
-    pub async fn task_args(
-        &self,
-        task_id: u64,
-        timestamp: u64,
-        signature: &Signature,
-    ) -> Result<Option<String>, RelayError> {
-        let request = RelayRequest::GetTask { task_id };
-        let url = format!(
-            "{}{}",
-            self.base,
-            request.signed_get_path(timestamp, signature)
-        );
-        let response = get(&url).await.map_err(unreachable)?;
-        let body: Value = checked(response).await?.json().await.map_err(unreachable)?;
+    pub async fn task_args(&self, task_id: u64, auth: &Auth) -> Result<Option<String>, RelayError> {
+        let body: Value = self
+            .authorized_get(RelayRequest::GetTask { task_id }, auth)
+            .await?
+            .json()
+            .await
+            .map_err(unreachable)?;
         Ok(body["data"]["task_args"].as_str().map(str::to_owned))
     }
 
@@ -169,17 +199,86 @@ impl RelayClient {
         &self,
         task_id: u64,
         image_num: u32,
-        timestamp: u64,
-        signature: &Signature,
+        auth: &Auth,
     ) -> Result<Vec<u8>, RelayError> {
         let request = RelayRequest::GetResult { task_id, image_num };
-        let url = format!(
-            "{}{}",
-            self.base,
-            request.signed_get_path(timestamp, signature)
-        );
-        let response = get(&url).await.map_err(unreachable)?;
-        checked(response).await?.binary().await.map_err(unreachable)
+        self.authorized_get(request, auth)
+            .await?
+            .binary()
+            .await
+            .map_err(unreachable)
+    }
+
+    async fn authorized_get(
+        &self,
+        request: RelayRequest<'_>,
+        auth: &Auth,
+    ) -> Result<Response, RelayError> {
+        let path = match auth {
+            Auth::Signed {
+                timestamp,
+                signature,
+            } => request.signed_get_path(*timestamp, signature),
+            Auth::Bearer(_) => request.path(),
+        };
+        let url = format!("{}{path}", self.base);
+        checked(get(&url, bearer(auth)).await.map_err(unreachable)?).await
+    }
+
+    /// `GET /v1/auth/nonce`: a fresh nonce for a sign-in message.
+    pub async fn nonce(&self) -> Result<String, RelayError> {
+        let url = format!("{}/v1/auth/nonce", self.base);
+        let response = checked(get(&url, None).await.map_err(unreachable)?).await?;
+        let body: Value = response.json().await.map_err(unreachable)?;
+        body["data"]["nonce"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| unreadable("nonce"))
+    }
+
+    /// `POST /v1/auth/siwe`: a signed EIP-4361 message for a session.
+    pub async fn sign_in(
+        &self,
+        message: &str,
+        signature: &Signature,
+    ) -> Result<Session, RelayError> {
+        let url = format!("{}/v1/auth/siwe", self.base);
+        let body = json!({"message": message, "signature": signature.to_hex()});
+        let response = post_json(&url, &body, None).await.map_err(unreachable)?;
+        let body: Value = checked(response).await?.json().await.map_err(unreachable)?;
+        match (
+            body["data"]["token"].as_str(),
+            body["data"]["expires_at"].as_u64(),
+        ) {
+            (Some(token), Some(expires_at)) => Ok(Session {
+                token: token.to_owned(),
+                expires_at,
+            }),
+            _ => Err(unreadable("session")),
+        }
+    }
+
+    /// `POST /v1/auth/logout`: ends the session of `token`.
+    pub async fn sign_out(&self, token: &str) -> Result<(), RelayError> {
+        let url = format!("{}/v1/auth/logout", self.base);
+        let response = post_json(&url, &Value::Null, Some(token))
+            .await
+            .map_err(unreachable)?;
+        checked(response).await.map(drop)
+    }
+}
+
+fn bearer(auth: &Auth) -> Option<&str> {
+    match auth {
+        Auth::Bearer(token) => Some(token),
+        Auth::Signed { .. } => None,
+    }
+}
+
+fn unreadable(what: &str) -> RelayError {
+    RelayError::Failed {
+        status: 200,
+        message: format!("an unreadable {what}"),
     }
 }
 
@@ -248,6 +347,7 @@ mod tests {
             refused("timestamp", "Timestamp expired"),
             refused("task_args", "/prompt: must be a string"),
             error_from_envelope(502, &Value::Null),
+            error_from_envelope(401, &Value::Null),
             RelayError::Unreachable("connection refused".into()),
         ] {
             let text = error.to_string();

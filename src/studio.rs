@@ -112,8 +112,11 @@ pub fn provide_studio(state: AppState) -> Studio {
             let resume = stored.as_ref().is_some_and(|run| match run.next_step(0) {
                 Step::Done => false,
                 Step::Send => run.asked_at_block.is_some(),
-                // Downloads again cost the wallet a signature each; the session wallet none.
-                Step::Download => !run.results_seen || untrack(|| payer.is_session()),
+                // Downloads again cost the wallet a signature each, unless it is signed in to
+                // the relay; the session wallet none.
+                Step::Download => {
+                    !run.results_seen || untrack(|| payer.signs_silently(run.creator))
+                }
                 Step::Mine | Step::Upload | Step::Follow => true,
             });
             run.set(stored);

@@ -152,9 +152,10 @@ fn aborted_and_refused_tasks_say_what_happened_to_the_fee() {
 }
 
 #[wasm_bindgen_test]
-async fn a_relay_that_only_accepts_raw_signatures_is_explained_before_any_popup() {
+async fn a_relay_without_sign_in_that_only_accepts_raw_signatures_is_explained_before_any_popup() {
     let mut profile = devnet_profile();
     profile.relay_signature_schemes = vec![SignScheme::Raw];
+    profile.relay_sign_in = false;
     let owner = Owner::new();
     let flow = owner.with(|| flow_for(profile, created_run(), vec![]));
     let error = flow.advance().await.unwrap_err();

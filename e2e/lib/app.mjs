@@ -51,13 +51,14 @@ export class AppPage {
       [id, pattern.source],
     );
   }
-  /** Approves one task's fee in Wallet & settings, then goes back to the view it was on. */
-  async approveOneTask() {
+  /** Approves the fees of `count` tasks (1, 5, 10 or 20) in Wallet & settings, then goes
+   * back to the view it was on. */
+  async approveTasks(count) {
     const back = await this.page.evaluate(() => location.hash);
     await this.goTo('Wallet & settings');
-    await this.page.getByTestId('approval-amount').selectOption('1');
+    await this.page.getByTestId('approval-amount').selectOption(`${count}`);
     await this.page.getByTestId('approve').click();
-    await this.waitForText('allowance', /^30 CNX$/);
+    await this.waitForText('allowance', new RegExp(`^${30 * count} CNX$`));
     await this.page.evaluate((hash) => { location.hash = hash || '#/images'; }, back);
   }
   /** Waits in the History view until the newest task's state matches `pattern`, then goes

@@ -39,16 +39,18 @@ function stop(child) {
  * Starts chain, nodes and relay on the given ports; resolves to the network's profile (as
  * text), its accounts, controls for the relay, and JSON-RPC calls to the chain. `nodes`
  * (`NAME:VRAM[:FAULT]`, default: the devnet's) and `taskTimeout` (seconds) shape the network;
- * `signatureSchemes` (e.g. `['raw']`) restricts the relay, and the profile says so.
+ * `signatureSchemes` (e.g. `['raw']`) restricts the relay, and the profile says so. With
+ * `appOrigin` (`http://127.0.0.1:PORT`) the relay offers sign-in to that app, and the profile
+ * says so. The nodes cancel a task left open `cancelGrace` seconds after its deadline.
  */
-export async function startDevnet({ chainPort, relayPort, users, nodes = [], taskTimeout = 900, signatureSchemes }) {
+export async function startDevnet({ chainPort, relayPort, users, nodes = [], taskTimeout = 900, signatureSchemes, appOrigin, cancelGrace = 60 }) {
   const stateDir = `${root}target/e2e-devnet-${chainPort}`;
   await rm(stateDir, { recursive: true, force: true });
   const relayUrl = `http://127.0.0.1:${relayPort}`;
   const network = await start(
     ['devnet', '--no-app', '--no-relay', '--compute-ms', '0', '--port', `${chainPort}`,
       '--users', `${users}`, '--relay-url', relayUrl, '--state-dir', stateDir,
-      '--task-timeout', `${taskTimeout}`, ...nodes.flatMap((node) => ['--node', node])],
+      '--task-timeout', `${taskTimeout}`, '--cancel-grace-secs', `${cancelGrace}`, ...nodes.flatMap((node) => ['--node', node])],
     /Crynux devnet ready/,
     'crynux devnet',
   );
@@ -59,6 +61,10 @@ export async function startDevnet({ chainPort, relayPort, users, nodes = [], tas
   if (signatureSchemes) {
     relayArgs.push('--signature-schemes', signatureSchemes.join(','));
     profile = JSON.stringify({ ...JSON.parse(profile), relay_signature_schemes: signatureSchemes });
+  }
+  if (appOrigin) {
+    relayArgs.push('--app-origin', appOrigin);
+    profile = JSON.stringify({ ...JSON.parse(profile), relay_sign_in: true });
   }
   const startRelay = () => start(relayArgs, /Relay ready/, 'crynux relay');
   let relay = await startRelay();
@@ -78,6 +84,7 @@ export async function startDevnet({ chainPort, relayPort, users, nodes = [], tas
     profile,
     accounts,
     rpcUrl,
+    relayUrl,
     rpc,
     /** Ids of the tasks `address` created, from the chain's TaskCreated logs. */
     async tasksCreatedBy(address) {
@@ -114,6 +121,12 @@ export async function startDevnet({ chainPort, relayPort, users, nodes = [], tas
       await stop(relay);
     },
     async restartRelay() {
+      relay = await startRelay();
+    },
+    /** Restarts the relay with a new database: its sessions are gone. */
+    async resetRelay() {
+      await stop(relay);
+      await rm(`${stateDir}/relay`, { recursive: true, force: true });
       relay = await startRelay();
     },
     async stop() {

@@ -13,8 +13,9 @@ const TYPES = {
   '.png': 'image/png',
 };
 
-// `extra` maps paths to contents served in addition (a test's own network profile).
-export async function serveDir(dir, extra = {}) {
+// `extra` maps paths to contents served in addition (a test's own network profile); `port` 0
+// picks a free one.
+export async function serveDir(dir, extra = {}, port = 0) {
   const root = resolve(dir);
   const server = createServer(async (request, response) => {
     const path = new URL(request.url, 'http://127.0.0.1').pathname;
@@ -35,7 +36,6 @@ export async function serveDir(dir, extra = {}) {
       response.writeHead(404).end('not found');
     }
   });
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((done) => server.close(done)) };
+  await new Promise((done) => server.listen(port, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((done) => server.close(done)) };
 }

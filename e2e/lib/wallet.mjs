@@ -29,6 +29,16 @@ export function walletCalls(page) {
   return page.evaluate(() => window.__wallet.calls);
 }
 
+/** How many of `calls` a person had to answer: transactions and signatures. */
+export function prompts(calls) {
+  return calls.filter((c) => /^eth_send|sign/.test(c.method)).length;
+}
+
+/** The text of a `personal_sign` request. */
+export function signedText(call) {
+  return Buffer.from(call.params[0].slice(2), 'hex').toString('utf8');
+}
+
 /** Makes the wallet refuse the next request of `method` (code 4001). */
 export function refuseNext(page, method) {
   return page.evaluate((m) => window.__wallet.refuse.push(m), method);

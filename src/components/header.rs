@@ -1,10 +1,11 @@
 //! The header on every view: the brand, the views, the network badge (a "Switch to …" button
 //! when the wallet is on another chain) and the account: "Connect wallet" (a picker when
 //! several wallets announce themselves) or a chip with the short address and the CNX
-//! balance, whose menu copies the address, shows the balances and says who pays.
+//! balance, whose menu copies the address, shows the balances, says who pays and signs out
+//! of the relay.
 
-use crynux_protocol::to_checksum;
 use crynux_protocol::units::{format_cnx, format_units_truncated, short_address, DECIMALS};
+use crynux_protocol::{to_checksum, Address};
 use leptos::prelude::*;
 
 use crate::route::View;
@@ -175,8 +176,37 @@ fn AccountChip() -> impl IntoView {
                 {move || (!payer.is_session()).then(|| view! {
                     <a href=View::Wallet.hash()>"Pay without prompts (session wallet)"</a>
                 })}
+                <RelaySignOut />
                 <a href=View::Wallet.hash()>"Wallet & settings"</a>
             </div>
         </details>
+    }
+}
+
+/// "Sign out of the relay" while the wallet's account has a relay session in this tab.
+#[component]
+fn RelaySignOut() -> impl IntoView {
+    let payer = use_app().payer;
+    let auth = payer.relay_auth;
+    let signed_in = move || {
+        payer
+            .wallet
+            .account
+            .get()
+            .filter(|account| !payer.is_session() && auth.signed_in(*account))
+    };
+    let sign_out = Action::new_local(move |account: &Address| {
+        let account = *account;
+        async move { auth.sign_out(account).await }
+    });
+    view! {
+        {move || signed_in().map(|account| view! {
+            <p>"Signed in to the relay in this tab: uploads and downloads need no signature."</p>
+            <button type="button" class="secondary" data-testid="relay-sign-out"
+                on:click=move |_| drop(sign_out.dispatch(account))>"Sign out of the relay"</button>
+        })}
+        {move || sign_out.value().get().and_then(Result::err).map(|e| view! {
+            <p class="alert" role="alert">{format!("Signed out here; the relay did not confirm it: {e}")}</p>
+        })}
     }
 }

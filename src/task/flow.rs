@@ -12,7 +12,7 @@ use crynux_protocol::args::{task_hash, TaskType};
 use crynux_protocol::phash::phash_grey;
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::results::{verify_gpt_result, verify_image_hash, GptResponse};
-use crynux_protocol::signing::{RelayRequest, Signature};
+use crynux_protocol::signing::RelayRequest;
 use crynux_protocol::Log;
 use leptos::prelude::*;
 
@@ -26,7 +26,7 @@ use crate::browser::{
 use crate::chain::{wait_for_receipt, wait_for_success, Call, ChainError, ChainReader};
 use crate::error::TaskError;
 use crate::payer::Payer;
-use crate::relay::{RelayClient, RelayError};
+use crate::relay::{Auth, RelayClient, RelayError};
 
 /// Side of the thumbnail the history shows of an image task, in pixels.
 const THUMBNAIL_SIDE: u32 = 96;
@@ -317,17 +317,13 @@ impl Flow {
             task_id,
             task_args: &run.args,
         };
-        let upload = |timestamp, signature| async move {
-            match self
-                .relay
-                .upload_args(task_id, &run.args, timestamp, &signature)
-                .await
-            {
+        let upload = |auth: Auth| async move {
+            match self.relay.upload_args(task_id, &run.args, &auth).await {
                 Err(e) if e.already_uploaded() => Ok(()),
                 other => other,
             }
         };
-        self.signed(
+        self.authorized(
             run,
             request,
             "the upload of the arguments",
@@ -414,13 +410,10 @@ impl Flow {
             }
             let request = RelayRequest::GetResult { task_id, image_num };
             let what = format!("the download of result {} of {count}", image_num + 1);
-            let fetch = |timestamp, signature| async move {
-                self.relay
-                    .result_file(task_id, image_num, timestamp, &signature)
-                    .await
-            };
+            let fetch =
+                |auth: Auth| async move { self.relay.result_file(task_id, image_num, &auth).await };
             let bytes = self
-                .signed(run, request, &what, RelayError::results_not_ready, fetch)
+                .authorized(run, request, &what, RelayError::results_not_ready, fetch)
                 .await?;
             let content = match run.task_type {
                 TaskType::Gpt => {
@@ -471,13 +464,11 @@ impl Flow {
             return Ok(());
         };
         let task_id = run.task_id().unwrap_or_default();
-        let fetch = |timestamp, signature| async move {
-            self.relay.task_args(task_id, timestamp, &signature).await
-        };
+        let fetch = |auth: Auth| async move { self.relay.task_args(task_id, &auth).await };
         let request = RelayRequest::GetTask { task_id };
         let what = "the request for the task's arguments";
         let args = self
-            .signed(&run, request, what, |_| false, fetch)
+            .authorized(&run, request, what, |_| false, fetch)
             .await?
             .ok_or_else(|| {
                 TaskError::Unexpected("the relay holds no arguments for this task".into())
@@ -549,22 +540,52 @@ impl Flow {
         Ok(())
     }
 
-    /// Signs `request` (the payer picks the scheme) and sends it with `send`, again while
-    /// the relay is down or answers what `wait_on` accepts; signs again when the signature
-    /// gets too old.
-    async fn signed<T, Fut>(
+    /// Sends `request` with `send` as `run`'s creator: with the relay session when the relay
+    /// offers sign-in (signing in first, and once more if the relay forgot the session), else
+    /// signed (the payer picks the scheme). Sends again while the relay is down or answers
+    /// what `wait_on` accepts.
+    async fn authorized<T, Fut>(
         &self,
         run: &TaskRun,
         request: RelayRequest<'_>,
         what: &str,
         wait_on: fn(&RelayError) -> bool,
-        send: impl Fn(u64, Signature) -> Fut,
+        send: impl Fn(Auth) -> Fut,
     ) -> Result<T, TaskError>
     where
         Fut: Future<Output = Result<T, RelayError>>,
     {
+        let auth = self.payer.relay_auth;
+        let wallet_signs = !untrack(|| self.payer.is_session());
+        if wallet_signs && !auth.declined(run.creator) {
+            self.payer.check_account(run.creator)?;
+            for _ in 0..2 {
+                let token = match auth.token(run.creator) {
+                    Some(token) => token,
+                    None => {
+                        self.say(
+                            "Sign in to the relay in your wallet: one signature lets this tab \
+                             send arguments and download results for 24 hours…",
+                        );
+                        match auth.sign_in(&self.payer.wallet, run.creator).await? {
+                            Some(token) => token,
+                            None => break,
+                        }
+                    }
+                };
+                match self
+                    .keep_sending(what, wait_on, None, || send(Auth::Bearer(token.clone())))
+                    .await
+                {
+                    Err(TaskError::Relay(e)) if e.session_ended() => auth.forget(run.creator),
+                    Ok(Some(value)) => return Ok(value),
+                    Ok(None) => return Err(TaskError::RelayUnavailable),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         for _ in 0..MAX_SIGNATURES {
-            if !untrack(|| self.payer.is_session()) {
+            if wallet_signs {
                 self.say(format!("Sign {what} in your wallet…"));
             }
             let timestamp = unix_seconds();
@@ -572,27 +593,53 @@ impl Flow {
                 .payer
                 .sign_relay(&self.profile, run.creator, &request, timestamp)
                 .await?;
-            let mut backoff = Backoff::new(500, 4_000);
-            loop {
-                self.say(format!("Waiting for the relay ({what})…"));
-                match send(timestamp, signature).await {
-                    Ok(value) => return Ok(value),
-                    Err(e) if e.signature_expired() => break,
-                    Err(e) if wait_on(&e) || e.is_transient() => {
-                        if self.ended() {
-                            return Err(TaskError::Ended);
-                        }
-                        if unix_seconds().saturating_sub(timestamp) > SIGNATURE_REUSE_SECS {
-                            break;
-                        }
-                        self.say(format!("{e} Next try in {} s.", backoff.seconds()));
-                        backoff.pause().await;
-                    }
-                    Err(e) => return Err(TaskError::Relay(e)),
-                }
+            let signed = Auth::Signed {
+                timestamp,
+                signature,
+            };
+            if let Some(value) = self
+                .keep_sending(what, wait_on, Some(timestamp), || send(signed.clone()))
+                .await?
+            {
+                return Ok(value);
             }
         }
         Err(TaskError::RelayUnavailable)
+    }
+
+    /// Sends with `send` until it succeeds, fails for good, or (`None`) a signature made at
+    /// `signed_at` is too old to send again.
+    async fn keep_sending<T, Fut>(
+        &self,
+        what: &str,
+        wait_on: fn(&RelayError) -> bool,
+        signed_at: Option<u64>,
+        send: impl Fn() -> Fut,
+    ) -> Result<Option<T>, TaskError>
+    where
+        Fut: Future<Output = Result<T, RelayError>>,
+    {
+        let too_old =
+            || signed_at.is_some_and(|t| unix_seconds().saturating_sub(t) > SIGNATURE_REUSE_SECS);
+        let mut backoff = Backoff::new(500, 4_000);
+        loop {
+            self.say(format!("Waiting for the relay ({what})…"));
+            match send().await {
+                Ok(value) => return Ok(Some(value)),
+                Err(e) if e.signature_expired() && signed_at.is_some() => return Ok(None),
+                Err(e) if wait_on(&e) || e.is_transient() => {
+                    if self.ended() {
+                        return Err(TaskError::Ended);
+                    }
+                    if too_old() {
+                        return Ok(None);
+                    }
+                    self.say(format!("{e} Next try in {} s.", backoff.seconds()));
+                    backoff.pause().await;
+                }
+                Err(e) => return Err(TaskError::Relay(e)),
+            }
+        }
     }
 }
 

@@ -64,6 +64,9 @@ pub struct NodeArgs {
     /// Simulated compute time per task, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     compute_ms: u64,
+    /// Seconds after a task's deadline before its first node cancels it if it is still open.
+    #[arg(long, default_value_t = 60)]
+    cancel_grace_secs: u64,
 }
 
 impl NodeArgs {
@@ -88,7 +91,7 @@ impl NodeArgs {
             let nodes = start(&profile, nodes).await?;
             println!("Nodes ready at {} ({} nodes). Ctrl-C stops them.", profile.rpc_url, self.nodes.len());
             tokio::select! {
-                result = crynux_node::run(profile, nodes, Duration::from_millis(self.compute_ms)) => result.map_err(Failure::unusable),
+                result = crynux_node::run(profile, nodes, Duration::from_millis(self.compute_ms), Duration::from_secs(self.cancel_grace_secs)) => result.map_err(Failure::unusable),
                 _ = crate::stop_signal() => Ok(()),
             }
         })

@@ -45,7 +45,7 @@ fn now() -> u64 {
 }
 
 impl Network {
-    /// `crynux devnet --no-app` with these nodes (empty: the default four), compute time 0.
+    /// `crynux devnet --no-app` with these nodes (empty: the default seven), compute time 0.
     fn start(nodes: &[&str], extra: &[&str]) -> Self {
         let state_dir: PathBuf = fresh_dir("network");
         let mut args: Vec<String> = vec![
@@ -94,7 +94,13 @@ impl Network {
 
     /// Pays for a task and uploads its arguments; returns its id and creation block.
     async fn create(&self, task_type: TaskType, args: &str) -> (u64, u64) {
-        TaskArgs::parse(task_type, args).unwrap();
+        let (task_id, block) = self.pay(task_type, args).await;
+        self.upload(task_id, args).await;
+        (task_id, block)
+    }
+
+    /// Pays for a task; returns its id and creation block.
+    async fn pay(&self, task_type: TaskType, args: &str) -> (u64, u64) {
         let c = self.profile.contracts;
         let me = self.user.address();
         self.chain
@@ -112,6 +118,11 @@ impl Network {
             .unwrap()
             .unwrap()
             .task_id();
+        (task_id, receipt.block_number.unwrap().as_u64())
+    }
+
+    /// Uploads a paid task's arguments.
+    async fn upload(&self, task_id: u64, args: &str) {
         // The relay learns the task from the chain: retry while it says "not found".
         let request = RelayRequest::UploadArgs {
             task_id,
@@ -126,7 +137,6 @@ impl Network {
             (answer["message"] == "success").then_some(())
         })
         .await;
-        (task_id, receipt.block_number.unwrap().as_u64())
     }
 
     /// The task's TaskSuccess or TaskAborted.
@@ -168,12 +178,17 @@ impl Network {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn sd_and_gpt_tasks_run_to_verified_results() {
+async fn sd_and_gpt_tasks_run_at_once_to_verified_results() {
     let net = Network::start(&[], &[]);
     let before = net.cnx(net.user.address()).await;
 
+    // Both paid before either can run (no arguments yet): the default nodes take two tasks
+    // at a time, the GPT task three of the same GPU.
     let started = Instant::now();
-    let (task_id, block) = net.create(TaskType::StableDiffusion, SD_ARGS).await;
+    let (task_id, block) = net.pay(TaskType::StableDiffusion, SD_ARGS).await;
+    let (gpt_id, gpt_block) = net.pay(TaskType::Gpt, GPT_ARGS).await;
+    net.upload(task_id, SD_ARGS).await;
+    net.upload(gpt_id, GPT_ARGS).await;
     let TaskEvent::Success { result, .. } = net.outcome(task_id, block).await else {
         panic!("SD task did not succeed")
     };
@@ -197,9 +212,7 @@ async fn sd_and_gpt_tasks_run_to_verified_results() {
         "each image differs"
     );
 
-    let started = Instant::now();
-    let (gpt_id, block) = net.create(TaskType::Gpt, GPT_ARGS).await;
-    let TaskEvent::Success { result, .. } = net.outcome(gpt_id, block).await else {
+    let TaskEvent::Success { result, .. } = net.outcome(gpt_id, gpt_block).await else {
         panic!("GPT task did not succeed")
     };
     let file = eventually("the GPT result upload", || net.result(gpt_id, 0)).await;
@@ -225,7 +238,7 @@ async fn sd_and_gpt_tasks_run_to_verified_results() {
         net.profile.task_fee * 2,
         "two fees paid"
     );
-    let report = format!("createTask sent → every result downloadable, compute time 0: SD 3×256² {sd_time:.2?}, GPT {gpt_time:.2?}\n");
+    let report = format!("both paid → every result downloadable, two tasks at once, compute time 0: SD 3×256² {sd_time:.2?}, GPT {gpt_time:.2?}\n");
     print!("{report}");
     std::fs::write(
         PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("network-times.txt"),
@@ -369,4 +382,19 @@ async fn without_an_upload_the_creator_cancels_after_the_deadline() {
         net.profile.task_fee / 3,
         "the result node's share"
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_task_abandoned_before_its_upload_is_cancelled_by_its_node() {
+    let net = Network::start(&[], &["--task-timeout", "2", "--cancel-grace-secs", "0"]);
+    let before = net.cnx(net.user.address()).await;
+    let (task_id, block) = net.pay(TaskType::StableDiffusion, SD_ARGS).await;
+    assert_eq!(
+        net.outcome(task_id, block).await,
+        TaskEvent::Aborted {
+            task_id,
+            reason: "Task Cancelled".into()
+        }
+    );
+    assert_eq!(net.cnx(net.user.address()).await, before, "all refunded");
 }

@@ -13,7 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crynux_chain::{Chain, ChainError};
 use crynux_protocol::abi::{
-    approve_calldata, encode_call, event_signatures, event_topic, TaskEvent, Token,
+    approve_calldata, cancel_task_calldata, encode_call, event_signatures, event_topic, TaskEvent,
+    Token,
 };
 use crynux_protocol::args::{TaskArgs, TaskType};
 use crynux_protocol::hash::keccak256;
@@ -136,6 +137,7 @@ struct Shared {
     profile: NetworkProfile,
     http: reqwest::Client,
     compute: Duration,
+    cancel_grace: Duration,
     tasks: Mutex<HashMap<u64, TaskState>>,
 }
 
@@ -147,11 +149,15 @@ const POLL: Duration = Duration::from_millis(100);
 const NODE_CALL_GAS: u64 = 2_000_000;
 
 /// Runs the nodes (already joined) until the future is dropped: follows the Task contract
-/// from the current block and works on every task one of them is selected for.
+/// from the current block and works on every task one of them is selected for, taking
+/// `compute` per task. A task still open `cancel_grace` after its deadline (its creator never
+/// uploaded the arguments, or its results never came) is cancelled by its first node, which
+/// frees the nodes and refunds the creator.
 pub async fn run(
     profile: NetworkProfile,
     nodes: Vec<NodeConfig>,
     compute: Duration,
+    cancel_grace: Duration,
 ) -> Result<(), String> {
     let chain = Chain::new(&profile.rpc_url);
     let shared = Arc::new(Shared {
@@ -159,6 +165,7 @@ pub async fn run(
         profile,
         http: reqwest::Client::new(),
         compute,
+        cancel_grace,
         tasks: Mutex::new(HashMap::new()),
     });
     let nodes: HashMap<Address, Arc<NodeConfig>> = nodes
@@ -202,6 +209,12 @@ pub async fn run(
                             ..
                         } = event
                         {
+                            if let Some(node) = nodes.get(&selected_node).filter(|_| round == 0) {
+                                let (shared, node) = (shared.clone(), node.clone());
+                                tokio::spawn(async move {
+                                    shared.cancel_when_abandoned(&node, task_id).await
+                                });
+                            }
                             if let Some(node) = nodes.get(&selected_node) {
                                 let (shared, node) = (shared.clone(), node.clone());
                                 tokio::spawn(async move {
@@ -253,6 +266,35 @@ impl Shared {
                 return Some(state);
             }
             tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Cancels the task once it is `cancel_grace` past its deadline, unless it ended. The
+    /// contract refuses a cancellation before the deadline (the chain's clock may lag a
+    /// little: tried again) and of a task that ended (nothing to do).
+    async fn cancel_when_abandoned(&self, node: &NodeConfig, task_id: u64) {
+        let timeout = Duration::from_secs(self.profile.task_timeout_secs);
+        tokio::time::sleep(timeout + self.cancel_grace).await;
+        let task = self.profile.contracts.task;
+        for _ in 0..10 {
+            let cancel = cancel_task_calldata(task_id);
+            match self
+                .chain
+                .transact(node.key.address(), Some(task), cancel)
+                .await
+            {
+                Err(ChainError::Reverted(revert)) if revert.to_string().contains("deadline") => {
+                    tokio::time::sleep(Duration::from_secs(1)).await
+                }
+                Ok(_) => {
+                    let who = to_checksum(&node.key.address(), None);
+                    return println!(
+                        "node {who}: cancelled task {task_id}, abandoned past its deadline"
+                    );
+                }
+                // It ended (or the chain is gone): nothing to cancel.
+                Err(_) => return,
+            }
         }
     }
 

@@ -13,6 +13,7 @@ pub mod profile;
 pub mod relay;
 pub mod results;
 pub mod rpc;
+pub mod sign_in;
 pub mod signing;
 pub mod transaction;
 pub mod units;

@@ -29,6 +29,10 @@ pub struct NetworkProfile {
     pub relay_url: String,
     /// Signature schemes the relay accepts.
     pub relay_signature_schemes: Vec<SignScheme>,
+    /// Whether the relay offers Sign-In with Ethereum (`/v1/auth/*`, bearer tokens). Absent
+    /// in the era's profiles: per-request signatures only.
+    #[serde(default)]
+    pub relay_sign_in: bool,
 }
 
 /// Contract addresses.

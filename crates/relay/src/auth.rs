@@ -16,7 +16,7 @@ pub const MAX_NONCES: usize = 4096;
 /// How far `Issued At` may be from the relay's clock.
 pub const ISSUED_AT_WINDOW_SECS: u64 = 5 * 60;
 /// The longest session a message may ask for.
-pub const MAX_SESSION_SECS: u64 = 24 * 60 * 60;
+pub const MAX_SESSION_SECS: u64 = crynux_protocol::sign_in::SESSION_SECS;
 /// Characters of a nonce (62 symbols: about 143 bits).
 const NONCE_CHARS: usize = 24;
 
@@ -155,10 +155,11 @@ pub fn check_sign_in(
     if expires_at <= now {
         return Err(refuse("message", "Expiration Time has passed"));
     }
-    if expires_at > now + MAX_SESSION_SECS {
+    // From Issued At, so that a clock a little behind the app's does not refuse a full day.
+    if expires_at > issued_at + MAX_SESSION_SECS {
         return Err(refuse(
             "message",
-            "Expiration Time is more than 24 hours ahead",
+            "Expiration Time is more than 24 hours ahead of Issued At",
         ));
     }
     let address = Address::from(message.address);
@@ -198,7 +199,41 @@ pub fn token_hash(token: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crynux_protocol::sign_in::SignIn;
+    use crynux_protocol::signing::PrivateKey;
+
     use super::*;
+
+    #[test]
+    fn the_dapps_message_parses_round_trips_and_is_accepted() {
+        let key = PrivateKey::from_bytes(&[7; 32]).unwrap();
+        let (nonces, now) = (Nonces::default(), 1_796_094_245);
+        let nonce = nonces.issue(now);
+        let rules = SignInRules {
+            app_origins: vec!["http://127.0.0.1:8080".into()],
+            chain_id: 31337,
+        };
+        let sign_in = SignIn {
+            domain: "127.0.0.1:8080",
+            uri: "http://127.0.0.1:8080",
+            address: key.address(),
+            chain_id: 31337,
+            nonce: &nonce,
+            issued_at: now,
+        };
+        let text = sign_in.message();
+        let parsed: siwe::Message = text.parse().unwrap();
+        assert_eq!(parsed.to_string(), text);
+        assert_eq!(
+            parsed.statement.as_deref(),
+            Some(crynux_protocol::sign_in::STATEMENT)
+        );
+        let signature = key.sign_hash(&SignScheme::Eip191.hash(text.as_bytes()));
+        let grant = check_sign_in(&text, &signature.to_hex(), &rules, &nonces, now + 1).unwrap();
+        assert_eq!(grant.address, key.address());
+        assert_eq!(grant.expires_at, sign_in.expires_at());
+        assert_eq!(grant.expires_at - now, MAX_SESSION_SECS);
+    }
 
     #[test]
     fn nonces_are_single_use_expire_and_stay_bounded() {

@@ -330,6 +330,7 @@ async fn set_up(chain: &Chain, args: &ChainArgs, keys: &[PrivateKey]) -> Result<
         task_timeout_secs: args.task_timeout,
         relay_url: args.relay_url.clone(),
         relay_signature_schemes: vec![SignScheme::Raw, SignScheme::Eip191],
+        relay_sign_in: false,
     };
     Ok(Setup { profile })
 }

@@ -41,14 +41,18 @@ enum DevnetPart {
 struct UpArgs {
     #[command(flatten)]
     chain: chain::ChainArgs,
-    /// A simulated node, NAME:VRAM[:FAULT]; repeat for more (at most 10). Default: three
-    /// "NVIDIA RTX 4090:24" and one "NVIDIA RTX 4070:12". Faults: honest, error, cheat,
-    /// no-upload, offline, slow.
+    /// A simulated node, NAME:VRAM[:FAULT]; repeat for more (at most 10). Default: six
+    /// "NVIDIA RTX 4090:24" and one "NVIDIA RTX 4070:12" (two tasks at a time). Faults:
+    /// honest, error, cheat, no-upload, offline, slow.
     #[arg(long = "node", value_name = "NAME:VRAM[:FAULT]")]
     nodes: Vec<NodeSpec>,
     /// Simulated compute time per task, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     compute_ms: u64,
+    /// Seconds after a task's deadline before its first node cancels it if it is still open
+    /// (its creator can cancel it first).
+    #[arg(long, default_value_t = 60)]
+    cancel_grace_secs: u64,
     /// Port of the app on 127.0.0.1.
     #[arg(long, default_value_t = 8080)]
     app_port: u16,
@@ -82,15 +86,11 @@ impl DevnetArgs {
 }
 
 fn default_nodes() -> Vec<NodeSpec> {
-    [
-        "NVIDIA RTX 4090:24",
-        "NVIDIA RTX 4090:24",
-        "NVIDIA RTX 4090:24",
-        "NVIDIA RTX 4070:12",
-    ]
-    .iter()
-    .filter_map(|spec| spec.parse().ok())
-    .collect()
+    ["NVIDIA RTX 4090:24"; 6]
+        .iter()
+        .chain(&["NVIDIA RTX 4070:12"])
+        .filter_map(|spec| spec.parse().ok())
+        .collect()
 }
 
 async fn up(args: UpArgs) -> Result<(), Failure> {
@@ -100,7 +100,7 @@ async fn up(args: UpArgs) -> Result<(), Failure> {
     }
     println!("Crynux devnet");
     let chain = chain::start(&args.chain).await?;
-    let profile = chain.profile.clone();
+    let mut profile = chain.profile.clone();
 
     let specs = if args.nodes.is_empty() {
         default_nodes()
@@ -134,12 +134,16 @@ async fn up(args: UpArgs) -> Result<(), Failure> {
         None
     } else {
         let app = format!("http://127.0.0.1:{}", args.app_port);
-        Some(start_relay(&state_dir, &profile, app).await?)
+        let relay = start_relay(&state_dir, &profile, app).await?;
+        // The app's profile says so: it signs in once instead of signing every request.
+        profile.relay_sign_in = true;
+        Some(relay)
     };
 
     let nodes = crate::node::start(&profile, nodes).await?;
     let compute = Duration::from_millis(args.compute_ms);
-    let nodes = tokio::spawn(crynux_node::run(profile.clone(), nodes, compute));
+    let grace = Duration::from_secs(args.cancel_grace_secs);
+    let nodes = tokio::spawn(crynux_node::run(profile.clone(), nodes, compute, grace));
 
     let app = if args.no_app {
         None

@@ -1,0 +1,165 @@
+//! Sign-In with Ethereum on a relay that offers it: one `personal_sign` per account and tab
+//! opens a session whose token stands in for the per-request signatures. The token is kept
+//! per relay and account in this tab's `sessionStorage` (a reload keeps it, a new tab signs
+//! in again), and so is a refusal (the per-request signatures then go on as before).
+
+use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::sign_in::SignIn;
+use crynux_protocol::Address;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::browser::{tab_load, tab_remove_all, tab_save, unix_seconds};
+use crate::error::TaskError;
+use crate::relay::{RelayClient, RelayError, Session};
+use crate::wallet::{Wallet, WalletError};
+
+/// Where this tab keeps its relay sessions.
+const PREFIX: &str = "crynux/relay-session/";
+/// A token this close to its end is not used (a task's requests may take that long).
+const END_MARGIN_SECS: u64 = 10 * 60;
+
+/// What this tab keeps for one relay and account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+enum Kept {
+    /// Signed in.
+    Session { token: String, expires_at: u64 },
+    /// The user refused to sign in, or the relay refused the sign-in.
+    Declined,
+}
+
+/// The relay sessions of this tab.
+#[derive(Clone, Copy)]
+pub struct RelayAuth {
+    /// Whether the profile says the relay offers sign-in.
+    pub offered: bool,
+    chain_id: u64,
+    relay: StoredValue<RelayClient>,
+    relay_url: StoredValue<String>,
+    /// Bumped on every change, for the views.
+    changed: RwSignal<u32>,
+}
+
+impl RelayAuth {
+    /// The sessions with `profile`'s relay.
+    pub fn new(profile: &NetworkProfile) -> Self {
+        Self {
+            offered: profile.relay_sign_in,
+            chain_id: profile.chain_id,
+            relay: StoredValue::new(RelayClient::new(&profile.relay_url)),
+            relay_url: StoredValue::new(profile.relay_url.clone()),
+            changed: RwSignal::new(0),
+        }
+    }
+
+    fn key(&self, account: Address) -> String {
+        format!("{PREFIX}{}/{account:?}", self.relay_url.get_value())
+    }
+
+    fn kept(&self, account: Address) -> Option<Kept> {
+        serde_json::from_str(&tab_load(&self.key(account))?).ok()
+    }
+
+    fn keep(&self, account: Address, kept: &Kept) {
+        if let Ok(text) = serde_json::to_string(kept) {
+            tab_save(&self.key(account), &text);
+        }
+        self.changed.update(|n| *n += 1);
+    }
+
+    /// The session token of `account`, if it has one that has not (nearly) ended.
+    pub fn token(&self, account: Address) -> Option<String> {
+        match self.kept(account)? {
+            Kept::Session { token, expires_at }
+                if expires_at > unix_seconds() + END_MARGIN_SECS =>
+            {
+                Some(token)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether `account` is signed in (tracked).
+    pub fn signed_in(&self, account: Address) -> bool {
+        self.changed.track();
+        self.token(account).is_some()
+    }
+
+    /// Whether this tab uses per-request signatures for `account`: sign-in not offered or
+    /// declined.
+    pub fn declined(&self, account: Address) -> bool {
+        !self.offered || self.kept(account) == Some(Kept::Declined)
+    }
+
+    /// Forgets every session of this tab (the account or the network changed).
+    pub fn forget_all(&self) {
+        tab_remove_all(PREFIX);
+        self.changed.update(|n| *n += 1);
+    }
+
+    /// Forgets the session of `account` (the relay no longer knows it).
+    pub fn forget(&self, account: Address) {
+        tab_remove_all(&self.key(account));
+        self.changed.update(|n| *n += 1);
+    }
+
+    /// Ends the session of `account` on the relay, and forgets it here.
+    pub async fn sign_out(&self, account: Address) -> Result<(), RelayError> {
+        let token = self.token(account);
+        self.forget(account);
+        match token {
+            Some(token) => self.relay.get_value().sign_out(&token).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Asks `wallet` to sign in `account` with one `personal_sign` of an EIP-4361 message
+    /// for this page and network; the token, or `None` when the user or the relay refused
+    /// (remembered: per-request signatures then).
+    pub async fn sign_in(
+        &self,
+        wallet: &Wallet,
+        account: Address,
+    ) -> Result<Option<String>, TaskError> {
+        let relay = self.relay.get_value();
+        let nonce = relay.nonce().await.map_err(TaskError::Relay)?;
+        let location = window().location();
+        let (domain, uri) = (
+            location.host().unwrap_or_default(),
+            location.origin().unwrap_or_default(),
+        );
+        let message = SignIn {
+            domain: &domain,
+            uri: &uri,
+            address: account,
+            chain_id: self.chain_id,
+            nonce: &nonce,
+            issued_at: unix_seconds(),
+        }
+        .message();
+        let signature = match wallet.personal_sign(account, message.as_bytes()).await {
+            Err(WalletError::UserRejected) => {
+                self.keep(account, &Kept::Declined);
+                return Ok(None);
+            }
+            other => other?,
+        };
+        match relay.sign_in(&message, &signature).await {
+            Ok(Session { token, expires_at }) => {
+                self.keep(
+                    account,
+                    &Kept::Session {
+                        token: token.clone(),
+                        expires_at,
+                    },
+                );
+                Ok(Some(token))
+            }
+            Err(RelayError::Refused { .. }) => {
+                self.keep(account, &Kept::Declined);
+                Ok(None)
+            }
+            Err(e) => Err(TaskError::Relay(e)),
+        }
+    }
+}
