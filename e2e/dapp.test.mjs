@@ -472,24 +472,29 @@ test('the studio: one press approves and generates, 9 images fit one desktop scr
 });
 
 // Last: it restarts the relay with a new database.
-test('sign-in: an SD task of 9 images costs 2 prompts on a fresh page, the next 1; a reload mid-task asks nothing; a relay with a new database gets one more sign-in; signing out ends the session; injected scripts do not run', async () => {
+test('sign-in: an SD task of 9 images costs 2 prompts on a fresh page, the next 1; a reload mid-task asks nothing; signing out ends the session; a relay with a new database gets one more sign-in; another network drops it; injected scripts do not run', async () => {
   const { context, page, errors, app } = await openApp(10);
   await app.connect();
   await app.approveTasks(5);
-  const task = async (prompt) => {
-    await app.chooseImage({ prompt, images: 9 });
+  const task = async (prompt, images) => {
+    await app.chooseImage({ prompt, images });
     const before = (await walletCalls(page)).length;
     await page.getByTestId('create').click();
     await app.stageDone('Succeeded');
-    await app.imagesShown(9);
-    await page.getByTestId('verified').nth(8).waitFor();
+    await app.imagesShown(images);
+    await page.getByTestId('verified').nth(images - 1).waitFor();
     return (await walletCalls(page)).slice(before);
+  };
+  const sessionKeys = () => page.evaluate(() => Object.keys(sessionStorage).filter((key) => key.startsWith('crynux/relay-session/')));
+  const signsIn = (calls) => {
+    assert.deepEqual(calls.map((c) => c.method), ['eth_sendTransaction', 'personal_sign']);
+    assert.match(signedText(calls[1]), /wants you to sign in/);
   };
 
   // A fresh page with the allowance set: createTask, then one sign-in for the upload and the
   // nine downloads.
-  const first = await task('one prompt per task');
-  assert.deepEqual(first.map((c) => c.method), ['eth_sendTransaction', 'personal_sign']);
+  const first = await task('one prompt per task', 9);
+  signsIn(first);
   metric(`wallet_prompts_per_sd_task_of_9_first_with_sign_in ${prompts(first)}`);
   const origin = `http://127.0.0.1:${appPort}`;
   const lines = signedText(first[1]).split('\n');
@@ -510,7 +515,7 @@ test('sign-in: an SD task of 9 images costs 2 prompts on a fresh page, the next 
 
   // The next task: createTask only. A reload while the nodes work asks nothing.
   await app.chooseImage({ prompt: 'the second task', images: 9 });
-  let before = (await walletCalls(page)).length;
+  const before = (await walletCalls(page)).length;
   await page.getByTestId('create').click();
   await app.stageDone('Arguments sent to the relay');
   const second = (await walletCalls(page)).slice(before);
@@ -522,17 +527,10 @@ test('sign-in: an SD task of 9 images costs 2 prompts on a fresh page, the next 
   await app.imagesShown(9);
   assert.equal(prompts(await walletCalls(page)), 0, 'no prompt after the reload');
 
-  // The relay restarts with a new database: its sessions are gone. The upload is refused
-  // (401), the app signs in once more and the task completes.
-  await devnet.resetRelay();
-  const third = await task('after the relay forgot us');
-  assert.deepEqual(third.map((c) => c.method), ['eth_sendTransaction', 'personal_sign']);
-  assert.match(signedText(third[1]), /wants you to sign in/);
-
-  // "Sign out of the relay" in the wallet menu: the relay no longer takes the token.
-  const kept = await page.evaluate(() => Object.entries(sessionStorage).filter(([key]) => key.startsWith('crynux/relay-session/')));
-  assert.equal(kept.length, 1);
-  const { token } = JSON.parse(kept[0][1]).Session;
+  // "Sign out of the relay" in the wallet menu: the relay no longer takes the token, and the
+  // next task signs in again.
+  const [key] = await sessionKeys();
+  const { token } = JSON.parse(await page.evaluate((k) => sessionStorage.getItem(k), key)).Session;
   const id = (await app.text('task')).match(/Task (\d+)/)[1];
   const asRelay = () => fetch(`${devnet.relayUrl}/v1/inference_tasks/${id}`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal((await asRelay()).status, 200);
@@ -540,12 +538,25 @@ test('sign-in: an SD task of 9 images costs 2 prompts on a fresh page, the next 
   await page.screenshot({ path: `${out}/sign-in-account-menu.png` });
   await page.getByTestId('relay-sign-out').click();
   await page.getByTestId('relay-sign-out').waitFor({ state: 'detached' });
+  await page.getByTestId('account-chip').click();
   assert.equal((await asRelay()).status, 401);
-  assert.deepEqual(await page.evaluate(() => Object.keys(sessionStorage).filter((key) => key.startsWith('crynux/relay-session/'))), []);
+  assert.deepEqual(await sessionKeys(), []);
+  signsIn(await task('signed out', 1));
+
+  // The relay restarts with a new database: its sessions are gone. The upload is refused
+  // (401), the app signs in once more and the task completes.
+  await devnet.resetRelay();
+  signsIn(await task('after the relay forgot us', 1));
+
+  // The wallet moves to another network: the session is dropped.
+  assert.equal((await sessionKeys()).length, 1);
+  await page.evaluate(() => window.__wallet.emit('chainChanged', '0x1'));
+  await page.getByTestId('wrong-chain').waitFor();
+  assert.deepEqual(await sessionKeys(), []);
 
   // The Content-Security-Policy: an injected inline script does not run.
   const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
-  assert.match(policy, /script-src 'self' 'wasm-unsafe-eval' 'sha256-[^']+'; object-src 'none'; base-uri 'none'/);
+  assert.match(policy, /^script-src 'self' 'wasm-unsafe-eval' 'sha256-[^']+'; object-src 'none'; base-uri 'none'$/);
   const ran = await page.evaluate(() => {
     const script = document.createElement('script');
     script.textContent = 'window.__injected = true';

@@ -18,7 +18,7 @@ use wasm_bindgen_test::*;
 
 mod common;
 
-use common::devnet_profile;
+use common::{devnet_profile, start_executor};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -162,6 +162,7 @@ async fn an_imported_key_must_be_a_private_key() {
 
 #[wasm_bindgen_test]
 async fn a_task_of_a_locked_session_wallet_asks_for_the_unlock_and_sends_nothing() {
+    start_executor();
     let mut profile = devnet_profile();
     // Only raw signatures: the session wallet's task must not be told to use another wallet.
     profile.relay_signature_schemes = vec![SignScheme::Raw];

@@ -3,9 +3,10 @@
 // MetaMask does. It records every request in `window.__wallet.calls`, refuses the methods
 // queued in `window.__wallet.refuse` (once each, as a user pressing "Reject" would), carries
 // out but never answers those queued in `window.__wallet.hold` (an answer lost to a reload),
-// and can start on another chain, known to it or not. Like MetaMask it remembers, across
-// reloads and cleared site storage, that the site was granted the account: `eth_accounts`
-// names it only after an `eth_requestAccounts`.
+// can start on another chain, known to it or not, and announces changes on demand
+// (`window.__wallet.emit`). Like MetaMask it remembers, across reloads and cleared site
+// storage, that the site was granted the account: `eth_accounts` names it only after an
+// `eth_requestAccounts`.
 import { readFile } from 'node:fs/promises';
 
 const ethers = await readFile(
@@ -127,6 +128,8 @@ function inPage({ privateKey, rpcUrl, chainId, knownChains }) {
         return rpc(method, params);
     }
   }
+  // A test can make the wallet announce an account or network change.
+  state.emit = emit;
   window.__wallet = state;
   window.ethereum = provider;
   const announce = () =>

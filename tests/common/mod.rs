@@ -126,3 +126,12 @@ pub async fn mount_chat(
     .await;
     (chat, studio, payer, handle)
 }
+
+/// Starts the browser's executor, which mounting starts, for a test whose effects (the
+/// payer's) run without mounting anything.
+pub fn start_executor() {
+    drop(leptos::mount::mount_to(
+        leptos::prelude::document().body().unwrap(),
+        || (),
+    ));
+}
