@@ -17,7 +17,7 @@ import { launchBrowser } from './lib/browser.mjs';
 import { startDevnet } from './lib/devnet.mjs';
 import { startFaultProxy } from './lib/fault-proxy.mjs';
 import { serveDir } from './lib/static-server.mjs';
-import { holdNext, refuseNext, walletCalls } from './lib/wallet.mjs';
+import { holdNext, refuseNext, signedText, walletCalls } from './lib/wallet.mjs';
 
 const dist = fileURLToPath(new URL('../dist', import.meta.url));
 const out = fileURLToPath(new URL('./out', import.meta.url));
@@ -30,8 +30,8 @@ let server;
 const cells = [];
 
 /** The app for user `n`; every wait allows for a fault of up to 35 s and the retries after it. */
-async function openApp(n, wallet) {
-  const opened = await open({ browser, devnet, server }, n, wallet);
+async function openApp(n, wallet, network) {
+  const opened = await open({ browser, devnet, server }, n, wallet, network);
   opened.page.setDefaultTimeout(90_000);
   return opened;
 }
@@ -41,12 +41,17 @@ let nextUser = 0;
 before(async () => {
   await mkdir(out, { recursive: true });
   browser = await launchBrowser();
-  devnet = await startDevnet({ chainPort: 18585, relayPort: 18121, users: 24 });
+  // The relay offers sign-in to the app (port 18123), but only the profile `e2e-sign-in`
+  // says so: the other cells sign every relay request, as with the era's relays.
+  devnet = await startDevnet({ chainPort: 18585, relayPort: 18121, users: 25, appOrigin: 'http://127.0.0.1:18123' });
   const profile = JSON.parse(devnet.profile);
   relay = await startFaultProxy({ port: 18122, target: profile.relay_url });
   rpc = await startFaultProxy({ port: 18586, target: devnet.rpcUrl });
   const proxied = { ...profile, relay_url: relay.url, rpc_url: rpc.url };
-  server = await serveDir(dist, { '/networks/e2e.json': JSON.stringify(proxied) });
+  server = await serveDir(dist, {
+    '/networks/e2e.json': JSON.stringify({ ...proxied, relay_sign_in: false }),
+    '/networks/e2e-sign-in.json': JSON.stringify(proxied),
+  }, 18123);
 });
 
 after(async () => {
@@ -129,6 +134,26 @@ for (const [stage, match] of [['upload', UPLOAD], ['download', DOWNLOAD]]) {
     });
   }
 }
+
+// The relay is down when the app signs in: said, tried again, one sign-in, completed once.
+cell('relay is down for 30 s at the sign-in', async () => {
+  const n = nextUser++;
+  const { context, page, errors, app } = await openApp(n, {}, 'e2e-sign-in');
+  await app.connect();
+  await app.approveTasks(1);
+  await app.chooseImage({ prompt: 'relay down at the sign-in', images: 1 });
+  const injected = relay.fail('down', (req) => req.url.startsWith('/v1/auth/'), 30_000);
+  await page.getByTestId('create').click();
+  await app.waitForText('activity', /relay does not answer \(cannot connect\)/);
+  const said = (await app.text('activity')).trim();
+  await completesOnce({ page, app, errors }, n, 2);
+  const signatures = (await walletCalls(page)).filter((c) => c.method === 'personal_sign');
+  assert.equal(signatures.length, 1, 'one signature: the sign-in');
+  assert.match(signedText(signatures[0]), /wants you to sign in/);
+  assert.ok(injected.hits > 0, 'the fault was met');
+  await context.close();
+  return `said "${said.slice(0, 60)}…", then signed in once and completed, paid once`;
+});
 
 // The RPC fails while the nodes work (mining paused meanwhile, so the task cannot end).
 for (const { fault, what, says } of [

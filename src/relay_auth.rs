@@ -9,7 +9,7 @@ use crynux_protocol::Address;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::browser::{tab_load, tab_remove_all, tab_save, unix_seconds};
+use crate::browser::{tab_load, tab_remove_all, tab_save, unix_seconds, Backoff};
 use crate::error::TaskError;
 use crate::relay::{RelayClient, RelayError, Session};
 use crate::wallet::{Wallet, WalletError};
@@ -115,14 +115,18 @@ impl RelayAuth {
 
     /// Asks `wallet` to sign in `account` with one `personal_sign` of an EIP-4361 message
     /// for this page and network; the token, or `None` when the user or the relay refused
-    /// (remembered: per-request signatures then).
+    /// (remembered: per-request signatures then). While the relay is down or failing, `say`
+    /// is told so and the request is made again.
     pub async fn sign_in(
         &self,
         wallet: &Wallet,
         account: Address,
+        say: impl Fn(String),
     ) -> Result<Option<String>, TaskError> {
         let relay = self.relay.get_value();
-        let nonce = relay.nonce().await.map_err(TaskError::Relay)?;
+        let nonce = again_while_down(&say, || relay.nonce())
+            .await
+            .map_err(TaskError::Relay)?;
         let location = window().location();
         let (domain, uri) = (
             location.host().unwrap_or_default(),
@@ -144,7 +148,7 @@ impl RelayAuth {
             }
             other => other?,
         };
-        match relay.sign_in(&message, &signature).await {
+        match again_while_down(&say, || relay.sign_in(&message, &signature)).await {
             Ok(Session { token, expires_at }) => {
                 self.keep(
                     account,
@@ -160,6 +164,27 @@ impl RelayAuth {
                 Ok(None)
             }
             Err(e) => Err(TaskError::Relay(e)),
+        }
+    }
+}
+
+/// Makes `request` until the relay answers it (a success or a refusal), telling `say`
+/// about each failure and the pause after it.
+async fn again_while_down<T, Fut>(
+    say: &impl Fn(String),
+    request: impl Fn() -> Fut,
+) -> Result<T, RelayError>
+where
+    Fut: std::future::Future<Output = Result<T, RelayError>>,
+{
+    let mut backoff = Backoff::new(500, 4_000);
+    loop {
+        match request().await {
+            Err(e) if e.is_transient() => {
+                say(format!("{e} Next try in {} s.", backoff.seconds()));
+                backoff.pause().await;
+            }
+            other => return other,
         }
     }
 }

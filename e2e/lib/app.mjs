@@ -7,10 +7,10 @@ import { installWallet } from './wallet.mjs';
 const TASK = '0x9fe46736679d2d9a65f0992f2272de9f3c7fa6e0';
 
 /**
- * Opens the app of `server` (network profile `e2e`) in a new browser context whose wallet
- * holds user `n`'s key of `devnet`.
+ * Opens the app of `server` (network profile `network`, `e2e` unless named) in a new browser
+ * context whose wallet holds user `n`'s key of `devnet`.
  */
-export async function openApp({ browser, devnet, server }, n, wallet = {}) {
+export async function openApp({ browser, devnet, server }, n, wallet = {}, network = 'e2e') {
   const user = devnet.accounts.users[n];
   assert.ok(user, `user ${n} exists: start the network with more --users`);
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
@@ -18,7 +18,7 @@ export async function openApp({ browser, devnet, server }, n, wallet = {}) {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${server.url}?network=e2e`);
+  await page.goto(`${server.url}?network=${network}`);
   return { context, page, errors, app: new AppPage(page) };
 }
 

@@ -567,7 +567,8 @@ impl Flow {
                             "Sign in to the relay in your wallet: one signature lets this tab \
                              send arguments and download results for 24 hours…",
                         );
-                        match auth.sign_in(&self.payer.wallet, run.creator).await? {
+                        let say = |words| self.say(words);
+                        match auth.sign_in(&self.payer.wallet, run.creator, say).await? {
                             Some(token) => token,
                             None => break,
                         }
