@@ -38,6 +38,11 @@ pub fn NetworkPanel(
                 <dd><code>{profile.relay_url}</code></dd>
                 <dt>"Relay signatures"</dt>
                 <dd>{schemes}</dd>
+                <dt>"Relay sign-in"</dt>
+                <dd data-testid="relay-sign-in">{match profile.relay_sign_in {
+                    true => "Offered: one signature per tab instead of one per request",
+                    false => "Not offered: each upload and download is signed",
+                }}</dd>
                 {contracts
                     .into_iter()
                     .map(|(label, address)| {

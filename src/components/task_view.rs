@@ -118,8 +118,12 @@ pub fn TaskView(
             && next_step().is_some_and(|step| step != Step::Done)
             && (failure().is_some() || advance.value().get().is_none())
     };
+    let creator = move || run.with(|run| run.as_ref().map(|run| run.creator));
     let go_on_label = move || match next_step() {
         Some(Step::Send) => "Try again",
+        Some(Step::Upload) if creator().is_some_and(|c| flow.payer.signs_silently(c)) => {
+            "Upload the arguments"
+        }
         Some(Step::Upload) => "Sign and upload the arguments",
         Some(Step::Download) => "Download the results",
         _ => "Continue",
