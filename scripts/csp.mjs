@@ -11,8 +11,14 @@ const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error('scripts/csp.mjs runs as a trunk post_build hook (TRUNK_STAGING_DIR)');
 const file = join(dir, 'index.html');
 const html = await readFile(file, 'utf8');
+// `trunk serve` fills its reload script's address in as it serves the page: hash what the
+// browser gets (the address from TRUNK_SERVE_ADDRESS and TRUNK_SERVE_PORT, as trunk reads
+// them, else Trunk.toml's 127.0.0.1:8080).
+const served = (body) => body
+  .replaceAll('{{__TRUNK_ADDRESS__}}', `${process.env.TRUNK_SERVE_ADDRESS ?? '127.0.0.1'}:${process.env.TRUNK_SERVE_PORT ?? 8080}`)
+  .replaceAll('{{__TRUNK_WS_BASE__}}', '/');
 const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map(
-  ([, body]) => `'sha256-${createHash('sha256').update(body, 'utf8').digest('base64')}'`,
+  ([, body]) => `'sha256-${createHash('sha256').update(served(body), 'utf8').digest('base64')}'`,
 );
 const policy = [
   `script-src 'self' 'wasm-unsafe-eval' ${inline.join(' ')}`.trim(),

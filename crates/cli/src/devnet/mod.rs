@@ -253,7 +253,10 @@ async fn start_app(
     let trunk_failed =
         |e: std::io::Error| Failure::unusable(format!("cannot run trunk ({e}): run scripts/setup"));
     if dev {
-        let child = trunk(&["serve", "--port", &port.to_string()])
+        // The port as an environment variable: the CSP hook (scripts/csp.mjs) reads it too,
+        // to allow the reload script trunk serves with it.
+        let child = trunk(&["serve"])
+            .env("TRUNK_SERVE_PORT", port.to_string())
             .spawn()
             .map_err(trunk_failed)?;
         println!("  app        {url} (trunk serve; the first build takes a minute)");
