@@ -1,6 +1,7 @@
 //! `crynux devnet`: the local Crynux network. With no subcommand it starts everything (chain,
 //! relay, simulated nodes, the app); `crynux devnet chain` starts only the chain.
 
+pub mod app_server;
 pub mod chain;
 
 use std::net::SocketAddr;
@@ -280,14 +281,19 @@ async fn start_app(
     let profile_json = serde_json::to_string_pretty(profile).unwrap_or_default();
     std::fs::write(dist.join("networks/devnet.json"), profile_json)
         .map_err(|e| Failure::unusable(format!("cannot write the app's profile: {e}")))?;
+    app_server::precompress(&dist)
+        .map_err(|e| Failure::unusable(format!("cannot compress the app: {e}")))?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .map_err(|e| Failure::unusable(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
-    let router = axum::Router::new().fallback_service(tower_http::services::ServeDir::new(&dist));
+    let router = app_server::router(&dist);
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });
-    println!("  app        {url} (release build in {})", dist.display());
+    println!(
+        "  app        {url} (release build in {}, brotli and gzip)",
+        dist.display()
+    );
     Ok(App {
         url,
         _server: AppServer::Static(server),
