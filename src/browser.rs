@@ -78,10 +78,17 @@ pub fn load_all(prefix: &str) -> Vec<String> {
     let Some(storage) = local_storage() else {
         return Vec::new();
     };
+    keys_with(&storage, prefix)
+        .into_iter()
+        .filter_map(|key| storage.get_item(&key).ok().flatten())
+        .collect()
+}
+
+/// The keys of `storage` that start with `prefix`.
+fn keys_with(storage: &web_sys::Storage, prefix: &str) -> Vec<String> {
     (0..storage.length().unwrap_or(0))
         .filter_map(|i| storage.key(i).ok().flatten())
         .filter(|key| key.starts_with(prefix))
-        .filter_map(|key| storage.get_item(&key).ok().flatten())
         .collect()
 }
 
@@ -102,15 +109,10 @@ pub fn tab_save(key: &str, value: &str) -> bool {
 
 /// Deletes what this tab keeps under keys that start with `prefix`.
 pub fn tab_remove_all(prefix: &str) {
-    let Some(storage) = tab_storage() else {
-        return;
-    };
-    let keys: Vec<String> = (0..storage.length().unwrap_or(0))
-        .filter_map(|i| storage.key(i).ok().flatten())
-        .filter(|key| key.starts_with(prefix))
-        .collect();
-    for key in keys {
-        let _ = storage.remove_item(&key);
+    if let Some(storage) = tab_storage() {
+        for key in keys_with(&storage, prefix) {
+            let _ = storage.remove_item(&key);
+        }
     }
 }
 

@@ -159,6 +159,11 @@ impl RelayClient {
         }
     }
 
+    /// Its base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// `POST /v1/inference_tasks`: uploads the exact arguments string that was hashed.
     pub async fn upload_args(
         &self,

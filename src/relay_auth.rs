@@ -35,7 +35,6 @@ pub struct RelayAuth {
     pub offered: bool,
     chain_id: u64,
     relay: StoredValue<RelayClient>,
-    relay_url: StoredValue<String>,
     /// Bumped on every change, for the views.
     changed: RwSignal<u32>,
 }
@@ -47,13 +46,13 @@ impl RelayAuth {
             offered: profile.relay_sign_in,
             chain_id: profile.chain_id,
             relay: StoredValue::new(RelayClient::new(&profile.relay_url)),
-            relay_url: StoredValue::new(profile.relay_url.clone()),
             changed: RwSignal::new(0),
         }
     }
 
     fn key(&self, account: Address) -> String {
-        format!("{PREFIX}{}/{account:?}", self.relay_url.get_value())
+        self.relay
+            .with_value(|relay| format!("{PREFIX}{}/{account:?}", relay.base()))
     }
 
     fn kept(&self, account: Address) -> Option<Kept> {
