@@ -49,6 +49,43 @@ for (const look of looks) {
   });
 }
 
+for (const look of looks) {
+  test(`the first paint is the app's header and studio, in place (${look.name})`, async () => {
+    const { context, page, errors } = await openPage(browser, 'about:blank', look);
+    // Hold the wasm back: what shows then is index.html's own first paint.
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.route('**/*_bg.wasm', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(server.url);
+    const boot = page.locator('.boot');
+    await boot.waitFor();
+    const boxes = async (selectors) => Promise.all(selectors.map((s) => page.locator(s).boundingBox()));
+    const first = await boxes(['.boot .top-bar', '.boot .brand', '.boot textarea', '.boot .placeholder']);
+    const shown = await boot.innerText();
+    await page.screenshot({ path: `${out}/first-paint-${look.name}.png` });
+    release();
+    await page.getByTestId('builder').waitFor();
+    assert.ok(await boot.isHidden(), 'the first paint is hidden once the app shows');
+    // The app's header, prompt and results placeholder are where the first paint drew them.
+    const app = await boxes(['body > header.top-bar', 'body > header .brand', '#field-prompt', 'body > main .placeholder']);
+    for (const [i, box] of app.entries()) {
+      for (const side of ['x', 'y', 'width', 'height']) {
+        assert.ok(Math.abs(box[side] - first[i][side]) <= 1, `box ${i} ${side}: ${first[i][side]} then ${box[side]}`);
+      }
+    }
+    // Every word of the first paint is on the app's page ("Generate" is "Generate · 30 CNX").
+    const pageText = await page.locator('body').innerText();
+    for (const line of shown.split('\n').map((l) => l.trim()).filter(Boolean)) {
+      assert.ok(pageText.includes(line), `"${line}" is not on the app's page`);
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
+
 test('an unknown network is explained on screen', async () => {
   const { context, page, errors } = await openPage(browser, `${server.url}?network=mainnet-x`);
   const alert = page.getByRole('alert');

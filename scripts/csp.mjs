@@ -27,5 +27,8 @@ const policy = [
 ].join('; ');
 const meta = `<meta http-equiv="Content-Security-Policy" content="${policy}" />`;
 if (html.includes('http-equiv="Content-Security-Policy"')) throw new Error('index.html already has a CSP');
-await writeFile(file, html.replace(/<meta charset="utf-8" \/>/, (charset) => `${charset}\n    ${meta}`));
+// After the charset, as written or as minified (`<meta charset=utf-8>`).
+const charset = /<meta charset="?utf-8"?\s*\/?>/i;
+if (!charset.test(html)) throw new Error('index.html has no <meta charset="utf-8">');
+await writeFile(file, html.replace(charset, (found) => `${found}${meta}`));
 console.log(`CSP: ${policy}`);

@@ -20,7 +20,8 @@ pub fn App() -> impl IntoView {
     let profile = LocalResource::new(move || load_profile(search.clone()));
     view! {
         <Transition fallback=|| {
-            view! { <main><p class="status" role="status">"Loading the network profile…"</p></main> }
+            // The first paint of index.html stays until the profile is read.
+            view! { <p class="sr-only" role="status">"Loading the network profile…"</p> }
         }>
             <ErrorBoundary fallback=|errors| view! {
                 <main><h1>"Crynux"</h1><ErrorList errors /></main>

@@ -35,6 +35,20 @@ enum DevnetPart {
     /// Start anvil, deploy CrynuxToken, Node and Task, fund test accounts and write the
     /// network profile; runs until Ctrl-C.
     Chain(chain::ChainArgs),
+    /// Serve a built app folder (`trunk build --release`) as the devnet serves its own:
+    /// compressed once at start, cached by name; runs until Ctrl-C.
+    App(AppArgs),
+}
+
+/// Options of `crynux devnet app`.
+#[derive(clap::Args)]
+struct AppArgs {
+    /// The built app (it gets a `.br` and a `.gz` beside each text and wasm file).
+    #[arg(long, default_value = "dist")]
+    dir: PathBuf,
+    /// Port on 127.0.0.1.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
 }
 
 /// Options of the whole local network.
@@ -81,6 +95,7 @@ impl DevnetArgs {
             .map_err(|e| Failure::unusable(format!("cannot start the async runtime: {e}")))?;
         match self.part {
             Some(DevnetPart::Chain(args)) => runtime.block_on(chain::run(args)),
+            Some(DevnetPart::App(args)) => runtime.block_on(serve_built_app(args)),
             None => runtime.block_on(up(self.all)),
         }
     }
@@ -208,6 +223,37 @@ async fn start_relay(
     Ok(tokio::spawn(relay.run(std::future::pending())))
 }
 
+/// Compresses the app in `dir` and serves it on 127.0.0.1:`port` until the task is aborted.
+async fn serve_app(dir: &Path, port: u16) -> Result<tokio::task::JoinHandle<()>, Failure> {
+    app_server::precompress(dir)
+        .map_err(|e| Failure::unusable(format!("cannot compress the app: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| Failure::unusable(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+    let router = app_server::router(dir);
+    Ok(tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    }))
+}
+
+async fn serve_built_app(args: AppArgs) -> Result<(), Failure> {
+    if !args.dir.join("index.html").is_file() {
+        return Err(Failure::unusable(format!(
+            "{} has no index.html: run trunk build --release first",
+            args.dir.display()
+        )));
+    }
+    let server = serve_app(&args.dir, args.port).await?;
+    println!(
+        "App ready at http://127.0.0.1:{} ({}, brotli and gzip). Ctrl-C stops it.",
+        args.port,
+        args.dir.display()
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    server.abort();
+    Ok(())
+}
+
 /// The app being served; stopped when dropped.
 struct App {
     url: String,
@@ -281,15 +327,7 @@ async fn start_app(
     let profile_json = serde_json::to_string_pretty(profile).unwrap_or_default();
     std::fs::write(dist.join("networks/devnet.json"), profile_json)
         .map_err(|e| Failure::unusable(format!("cannot write the app's profile: {e}")))?;
-    app_server::precompress(&dist)
-        .map_err(|e| Failure::unusable(format!("cannot compress the app: {e}")))?;
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .map_err(|e| Failure::unusable(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
-    let router = app_server::router(&dist);
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
+    let server = serve_app(&dist, port).await?;
     println!(
         "  app        {url} (release build in {}, brotli and gzip)",
         dist.display()
