@@ -41,6 +41,12 @@ fn Session(profile: NetworkProfile) -> impl IntoView {
     let studio = provide_studio(state);
     provide_chat(state, studio);
     let view = state.view;
+    // index.html's first paint, hidden by the style as this page shows, goes for good.
+    Effect::new(|_| {
+        if let Ok(Some(first_paint)) = document().query_selector(".boot") {
+            first_paint.remove();
+        }
+    });
     view! {
         <Header />
         <TaskNotice />

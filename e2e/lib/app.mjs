@@ -92,7 +92,7 @@ export class AppPage {
   }
   /** The arguments as the JSON editor shows them (the editor is opened, then closed). */
   async argsText() {
-    const summary = this.page.locator('details.json-editor summary');
+    const summary = this.page.getByTestId('builder').locator('details.json-editor summary');
     await summary.click();
     const text = await this.page.getByTestId('json').inputValue();
     await summary.click();

@@ -2,7 +2,7 @@
 // nodes) and `crynux relay` as its own process, so a test can stop and restart the relay.
 // Both listen on 127.0.0.1 and are stopped by their PID.
 import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -134,4 +134,18 @@ export async function startDevnet({ chainPort, relayPort, users, nodes = [], tas
       await stop(network);
     },
   };
+}
+
+/**
+ * Serves a copy of the built app `dir`, with the `extra` files written into it (a network
+ * profile), by the devnet's own app server (`crynux devnet app`: brotli and gzip, cache
+ * headers) on 127.0.0.1:`port`.
+ */
+export async function serveApp(dir, extra, port) {
+  const copy = `${root}target/app-${port}`;
+  await rm(copy, { recursive: true, force: true });
+  await cp(dir, copy, { recursive: true });
+  for (const [path, body] of Object.entries(extra)) await writeFile(`${copy}${path}`, body);
+  const server = await start(['devnet', 'app', '--dir', copy, '--port', `${port}`], /App ready/, 'crynux devnet app');
+  return { url: `http://127.0.0.1:${port}/`, close: () => stop(server) };
 }

@@ -4,7 +4,7 @@
 //! to its control.
 
 use crynux_protocol::args::form::{
-    field_text, set_field, to_text, typed_integer, typed_number, without_field,
+    field_text, set_field, to_text, typed_integer, typed_number, with_scalar, without_field,
 };
 use crynux_protocol::args::options::{weight_percent, ModelFamily, Preset};
 use crynux_protocol::args::{default_vram_gb, ArgsError, TaskArgs, TaskType};
@@ -29,6 +29,9 @@ pub struct ArgsForm {
     /// A GPU memory limit the user typed; `None` = the model's default.
     pub vram_override: RwSignal<Option<u64>>,
     initial: StoredValue<(String, String)>,
+    /// The arguments a field's edit just wrote as text: `json` takes them instead of reading
+    /// that text again.
+    edited: StoredValue<Option<Value>>,
 }
 
 impl ArgsForm {
@@ -40,23 +43,40 @@ impl ArgsForm {
         let gpt_text = RwSignal::new(gpt);
 
         let text = move || active_text(kind.get(), sd_text, gpt_text);
-        let json = Memo::new(move |_| text().with(|text| serde_json::from_str(text).ok()));
+        let edited = StoredValue::new(None::<Value>);
+        // A new text is new arguments: comparing the old and new (a 250 KB image each) would
+        // cost more than what it saves. So for `parsed`.
+        let json = Memo::new_with_compare(
+            move |_| {
+                let text = text();
+                text.track();
+                edited
+                    .try_update_value(Option::take)
+                    .flatten()
+                    .or_else(|| text.with_untracked(|text| serde_json::from_str(text).ok()))
+            },
+            |_, _| true,
+        );
         Self {
             kind,
             sd_text,
             gpt_text,
             json,
             // From the JSON already read; the text again only to say where it is broken.
-            parsed: Memo::new(move |_| match json.get() {
-                Some(value) => TaskArgs::from_value_checked(kind.get(), value),
-                None => text().with(|text| TaskArgs::parse_checked(kind.get(), text)),
-            }),
+            parsed: Memo::new_with_compare(
+                move |_| match json.get() {
+                    Some(value) => TaskArgs::from_value_checked(kind.get(), value),
+                    None => text().with(|text| TaskArgs::parse_checked(kind.get(), text)),
+                },
+                |_, _| true,
+            ),
             pristine: Memo::new(move |_| {
                 let kind = kind.get();
                 active_text(kind, sd_text, gpt_text).with(|text| is_initial(initial, kind, text))
             }),
             vram_override: RwSignal::new(None),
             initial,
+            edited,
         }
     }
 
@@ -84,15 +104,27 @@ impl ArgsForm {
         }
     }
 
-    /// Sets the value at `pointer` of the active text (from the JSON already read: typing
-    /// in a field does not read the whole text again).
+    /// Sets the value at `pointer` of the active text. Typing in a field neither writes nor
+    /// reads the whole text again: a scalar is replaced where it stands in the text, and the
+    /// arguments are edited as already read.
     pub fn set_field(&self, pointer: &str, value: Value) {
         let Some(mut root) = self.json.get_untracked() else {
             return;
         };
-        if set_field(&mut root, pointer, value).is_some() {
-            self.edit(|text| to_text(&root, text));
+        let text = self.text();
+        let in_place = text.with_untracked(|text| with_scalar(text, pointer, &value));
+        if set_field(&mut root, pointer, value).is_none() {
+            return;
         }
+        let Some(edited) = in_place.or_else(|| text.with_untracked(|text| to_text(&root, text)))
+        else {
+            return;
+        };
+        // `json` still tracks the text: it takes the arguments as it updates, at once here.
+        self.edited.set_value(Some(root));
+        text.set(edited);
+        self.json.with_untracked(|_| ());
+        self.edited.set_value(None);
     }
 
     /// The value at `pointer` of the active text (tracked).

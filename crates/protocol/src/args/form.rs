@@ -153,29 +153,54 @@ pub fn field_text(value: Option<Value>) -> String {
 /// nearest present ancestor. `None` when `text` is not JSON.
 pub fn pointer_line(text: &str, pointer: &str) -> Option<usize> {
     serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
-    let mut scanner = Scanner {
-        bytes: text.as_bytes(),
-        at: 0,
-    };
-    let tokens: Vec<String> = pointer.split('/').skip(1).map(unescape).collect();
-    let start = scanner.find(&tokens);
+    let start = Scanner::new(text)
+        .find(&path_of(pointer))
+        .unwrap_or_else(|ancestor| ancestor);
     Some(text[..start].matches('\n').count() + 1)
+}
+
+/// `text` with the value at `pointer` replaced by the scalar `value` in place: the rest of
+/// the text, its layout and its other values (a 250 KB image) are neither written again nor
+/// read as JSON. `None` when the value is not a scalar or `text` has no value at `pointer`.
+/// `text` must be JSON.
+pub fn with_scalar(text: &str, pointer: &str, value: &Value) -> Option<String> {
+    if value.is_object() || value.is_array() {
+        return None;
+    }
+    let mut scanner = Scanner::new(text);
+    let start = scanner.find(&path_of(pointer)).ok()?;
+    scanner.skip_value();
+    let value = serde_json::to_string(value).ok()?;
+    Some([&text[..start], &value, &text[scanner.at..]].concat())
+}
+
+fn path_of(pointer: &str) -> Vec<String> {
+    pointer.split('/').skip(1).map(unescape).collect()
 }
 
 /// Just enough of a JSON reader to find where a value starts (the text is known to be JSON).
 struct Scanner<'a> {
+    text: &'a str,
     bytes: &'a [u8],
     at: usize,
 }
 
-impl Scanner<'_> {
-    /// Skips to the value at `path` below the value here; returns where the deepest value
-    /// of `path` that exists starts.
-    fn find(&mut self, path: &[String]) -> usize {
+impl<'a> Scanner<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+        }
+    }
+
+    /// Skips to the value at `path` below the value here: `Ok` where it starts, else `Err`
+    /// where the deepest value of `path` that exists starts.
+    fn find(&mut self, path: &[String]) -> Result<usize, usize> {
         self.skip_space();
         let start = self.at;
         let Some((first, rest)) = path.split_first() else {
-            return start;
+            return Ok(start);
         };
         match self.bytes.get(self.at) {
             Some(b'{') => {
@@ -183,7 +208,7 @@ impl Scanner<'_> {
                 loop {
                     self.skip_space();
                     if self.bytes.get(self.at) != Some(&b'"') {
-                        return start;
+                        return Err(start);
                     }
                     let key_start = self.at;
                     self.skip_value();
@@ -202,27 +227,27 @@ impl Scanner<'_> {
             Some(b'[') => {
                 self.at += 1;
                 let Ok(index) = first.parse::<usize>() else {
-                    return start;
+                    return Err(start);
                 };
                 for _ in 0..index {
                     self.skip_space();
                     if self.bytes.get(self.at) == Some(&b']') {
-                        return start;
+                        return Err(start);
                     }
                     self.skip_value();
                     self.skip_space();
                     if self.bytes.get(self.at) != Some(&b',') {
-                        return start;
+                        return Err(start);
                     }
                     self.at += 1;
                 }
                 self.skip_space();
                 if self.bytes.get(self.at) == Some(&b']') {
-                    return start;
+                    return Err(start);
                 }
                 self.find(rest)
             }
-            _ => start,
+            _ => Err(start),
         }
     }
 
@@ -236,15 +261,23 @@ impl Scanner<'_> {
         self.skip_space();
         match self.bytes.get(self.at) {
             Some(b'"') => {
-                self.at += 1;
-                while let Some(&b) = self.bytes.get(self.at) {
-                    self.at += 1;
-                    match b {
-                        b'\\' => self.at += 1,
-                        b'"' => return,
-                        _ => {}
+                // To the next quote not escaped, by memchr (a base64 image has neither
+                // quotes nor backslashes: one call crosses it).
+                let mut from = self.at + 1;
+                self.at = loop {
+                    let Some(quote) = self.text[from..].find('"').map(|i| from + i) else {
+                        break self.text.len();
+                    };
+                    let backslashes = self.bytes[..quote]
+                        .iter()
+                        .rev()
+                        .take_while(|&&b| b == b'\\')
+                        .count();
+                    if backslashes % 2 == 0 {
+                        break quote + 1;
                     }
-                }
+                    from = quote + 1;
+                };
             }
             Some(b'{' | b'[') => {
                 let mut depth = 0usize;
@@ -284,6 +317,57 @@ impl Scanner<'_> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_scalar_is_replaced_in_place_and_the_rest_of_the_text_is_kept() {
+        let doc = json!({
+            "a/b": "x\\\"y\\",
+            "controlnet": {"image_dataurl": format!("data:image/png;base64,{}", "QUJD".repeat(5000)), "weight": 70},
+            "list": [1, {"k": "v\""}, [true, null]],
+            "prompt": "a \"quoted\" cat",
+            "zz": 1.5
+        });
+        let pointers = [
+            "/a~1b",
+            "/controlnet/weight",
+            "/controlnet/image_dataurl",
+            "/list/0",
+            "/list/1/k",
+            "/list/2/1",
+            "/prompt",
+            "/zz",
+        ];
+        for text in [doc.to_string(), serde_json::to_string_pretty(&doc).unwrap()] {
+            for pointer in pointers {
+                for value in [
+                    json!("new \"one\" \\"),
+                    json!(42),
+                    json!(null),
+                    json!(false),
+                ] {
+                    let edited = with_scalar(&text, pointer, &value).unwrap();
+                    let mut expected = doc.clone();
+                    set_field(&mut expected, pointer, value.clone()).unwrap();
+                    assert_eq!(
+                        serde_json::from_str::<Value>(&edited).unwrap(),
+                        expected,
+                        "{pointer}"
+                    );
+                    assert_eq!(
+                        edited.lines().count(),
+                        text.lines().count(),
+                        "layout kept at {pointer}"
+                    );
+                }
+            }
+            // Not in place: a missing value, a value inside a scalar, an object or an array.
+            assert_eq!(with_scalar(&text, "/missing", &json!(1)), None);
+            assert_eq!(with_scalar(&text, "/zz/deeper", &json!(1)), None);
+            assert_eq!(with_scalar(&text, "/list/3", &json!(1)), None);
+            assert_eq!(with_scalar(&text, "/prompt", &json!({"a": 1})), None);
+            assert_eq!(with_scalar(&text, "/prompt", &json!([1])), None);
+        }
+    }
 
     #[test]
     fn fields_read_and_write_one_pointer_and_keep_the_rest() {
