@@ -86,6 +86,17 @@ for (const look of looks) {
   });
 }
 
+test('the first paint of another view shows its tab, and no studio', async () => {
+  const { context, page, errors } = await openPage(browser, 'about:blank');
+  await page.route('**/*_bg.wasm', () => {});
+  await page.goto(`${server.url}#/history`);
+  await page.locator('.boot .top-bar').waitFor();
+  assert.equal(await page.locator('.boot .views a[aria-current="page"]').textContent(), 'History');
+  assert.ok(await page.locator('.boot main').isHidden());
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('an unknown network is explained on screen', async () => {
   const { context, page, errors } = await openPage(browser, `${server.url}?network=mainnet-x`);
   const alert = page.getByRole('alert');
