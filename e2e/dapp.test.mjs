@@ -339,6 +339,7 @@ test('a conversation: two turns sent with Enter, a refused payment keeps the mes
 test('the studio: one press approves and generates, 9 images fit one desktop screen, the lightbox and every view work by keyboard and pass axe', async () => {
   const { context, page, errors, app } = await openApp(8);
   await page.setViewportSize({ width: 1280, height: 800 });
+  await page.getByTestId('builder').waitFor();
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
     await assertAccessible(page, `Images before connecting, ${scheme}`);
