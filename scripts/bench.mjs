@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 import { makeImage, openApp, until } from '../e2e/lib/app.mjs';
-import { launchBrowser } from '../e2e/lib/browser.mjs';
+import { CHROMIUM, FLAGS, launchBrowser } from '../e2e/lib/browser.mjs';
 import { serveApp, startDevnet } from '../e2e/lib/devnet.mjs';
 import { installWallet, prompts, refuseNext, walletCalls } from '../e2e/lib/wallet.mjs';
 import { folderSizes, total, transferSizes } from './sizes.mjs';
@@ -40,14 +40,14 @@ async function promptsOfTask(page, app) {
 }
 
 /** One Lighthouse run (its default throttling) on `url` as `form` (mobile or desktop), in
- * the machine's Chromium with the flags that keep it off the network. */
+ * the tests' headless Chromium with their flags. */
 async function lighthouse(url, form) {
   const output = fileURLToPath(new URL(`../target/lighthouse-${form}.json`, import.meta.url));
-  const flags = '--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync';
+  const flags = ['--headless=new', ...FLAGS].join(' ');
   await promisify(execFile)(fileURLToPath(new URL('../node_modules/.bin/lighthouse', import.meta.url)), [
     url, '--quiet', `--chrome-flags=${flags}`, '--output=json', `--output-path=${output}`,
     ...(form === 'desktop' ? ['--preset=desktop'] : []),
-  ], { env: { ...process.env, CHROME_PATH: process.env.CHROMIUM ?? '/usr/bin/chromium' } });
+  ], { env: { ...process.env, CHROME_PATH: CHROMIUM } });
   return JSON.parse(await readFile(output, 'utf8'));
 }
 

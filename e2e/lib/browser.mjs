@@ -2,7 +2,9 @@
 // keep it off the network this machine does not have.
 import { chromium } from 'playwright-core';
 
-const FLAGS = [
+/** The machine's Chromium, and the flags it runs with (Lighthouse's runs too). */
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+export const FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-dev-shm-usage',
@@ -15,7 +17,7 @@ const FLAGS = [
 
 export function launchBrowser() {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     args: FLAGS,
   });
 }
