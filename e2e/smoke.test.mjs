@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-import { assertAccessible } from './lib/app.mjs';
+import { assertAccessible, until } from './lib/app.mjs';
 import { launchBrowser, openPage } from './lib/browser.mjs';
 import { serveDir } from './lib/static-server.mjs';
 
@@ -139,5 +139,36 @@ test('a wallet connects on the release build', async () => {
   assert.match(await page.getByTestId('chain-ok').textContent(), /Local devnet/);
   await page.screenshot({ path: `${out}/smoke-wallet-connected.png`, fullPage: true });
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the first screen needs none of the parts fetched later; a part that fails is said and fetched again', async () => {
+  const { context, page, errors } = await openPage(browser, 'about:blank');
+  // Every lazily loaded part (scripts/split.mjs) fails until the test lets it through.
+  const asked = [];
+  let failing = true;
+  await page.route(/\/(split|chunk)_[^/]*\.wasm$/, (route) => {
+    asked.push(new URL(route.request().url()).pathname);
+    return failing ? route.abort('connectionfailed') : route.continue();
+  });
+  await page.goto(server.url);
+  await page.getByTestId('builder').waitFor();
+  await page.locator('#field-prompt').fill('a lighthouse at dusk');
+  await until(() => asked.length > 0, 'the parts are fetched behind the first screen');
+  // The Chat view cannot be fetched: the page says so, and offers to try again.
+  await page.getByRole('link', { name: 'Chat', exact: true }).click();
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /Part of the app could not be downloaded\. Check your connection and try again\./);
+  await assertAccessible(page, 'a part that could not be fetched');
+  await page.screenshot({ path: `${out}/smoke-part-missing.png` });
+  failing = false;
+  await alert.getByRole('button', { name: 'Try again' }).click();
+  await page.getByRole('heading', { name: 'Conversation' }).waitFor();
+  // The prompt typed before is still there.
+  await page.getByRole('link', { name: 'Images', exact: true }).click();
+  assert.equal(await page.locator('#field-prompt').inputValue(), 'a lighthouse at dusk');
+  // Only the failed fetches were logged: nothing panicked.
+  assert.deepEqual(errors.filter((e) => !/Failed to fetch|ERR_CONNECTION_FAILED/.test(e)), []);
   await context.close();
 });

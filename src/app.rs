@@ -7,11 +7,12 @@ use leptos::prelude::*;
 
 use crate::chat::provide_chat;
 use crate::components::{ErrorList, Header};
+use crate::lazy::{chat_view, history_view, lazy_view, preload, wallet_view};
 use crate::network::load_profile;
 use crate::route::View;
 use crate::state::{provide_app, use_app};
 use crate::studio::{provide_studio, use_studio, view_of};
-use crate::views::{ChatView, HistoryView, ImagesView, WalletView};
+use crate::views::ImagesView;
 
 /// The whole app.
 #[component]
@@ -41,11 +42,13 @@ fn Session(profile: NetworkProfile) -> impl IntoView {
     let studio = provide_studio(state);
     provide_chat(state, studio);
     let view = state.view;
-    // index.html's first paint, hidden by the style as this page shows, goes for good.
+    // index.html's first paint, hidden by the style as this page shows, goes for good; the
+    // rest of the app is fetched behind this screen.
     Effect::new(|_| {
         if let Ok(Some(first_paint)) = document().query_selector(".boot") {
             first_paint.remove();
         }
+        preload();
     });
     view! {
         <Header />
@@ -53,9 +56,9 @@ fn Session(profile: NetworkProfile) -> impl IntoView {
         <main>
             {move || match view.get() {
                 View::Images => view! { <ImagesView /> }.into_any(),
-                View::Chat => view! { <ChatView /> }.into_any(),
-                View::History => view! { <HistoryView /> }.into_any(),
-                View::Wallet => view! { <WalletView /> }.into_any(),
+                View::Chat => lazy_view(chat_view, Some(View::Chat.name())).into_any(),
+                View::History => lazy_view(history_view, Some(View::History.name())).into_any(),
+                View::Wallet => lazy_view(wallet_view, Some(View::Wallet.name())).into_any(),
             }}
         </main>
     }

@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::chain::ChainError;
+use crate::lazy::PartMissing;
 use crate::relay::RelayError;
 use crate::session::SessionError;
 use crate::wallet::WalletError;
@@ -33,6 +34,8 @@ pub enum TaskError {
     Unexpected(String),
     /// The task ended (it was cancelled) while a step waited.
     Ended,
+    /// The part of the app that runs the steps could not be fetched.
+    PartMissing(PartMissing),
 }
 
 impl fmt::Display for TaskError {
@@ -53,7 +56,14 @@ impl fmt::Display for TaskError {
             Self::RelayUnavailable => f.write_str("The relay kept failing. Your task is safe on chain; press Retry when the relay is back."),
             Self::Unexpected(what) => write!(f, "Something unexpected happened: {what}."),
             Self::Ended => f.write_str("The task ended while this step waited."),
+            Self::PartMissing(missing) => missing.fmt(f),
         }
+    }
+}
+
+impl From<PartMissing> for TaskError {
+    fn from(missing: PartMissing) -> Self {
+        Self::PartMissing(missing)
     }
 }
 

@@ -9,6 +9,7 @@ pub mod chain;
 pub mod chat;
 pub mod components;
 pub mod error;
+mod lazy;
 pub mod network;
 pub mod payer;
 pub mod relay;

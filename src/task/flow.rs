@@ -109,7 +109,10 @@ impl Flow {
 
     /// Runs the task's steps until it needs the user or is finished.
     pub async fn advance(self) -> Result<(), TaskError> {
-        let result = self.run_steps().await;
+        let result = match crate::lazy::run_steps(self.clone()).await {
+            Ok(steps) => steps.await,
+            Err(missing) => Err(missing.into()),
+        };
         self.activity.set(None);
         self.balances.update(|n| *n += 1);
         result
@@ -123,7 +126,7 @@ impl Flow {
         result
     }
 
-    async fn run_steps(&self) -> Result<(), TaskError> {
+    pub(crate) async fn run_steps(&self) -> Result<(), TaskError> {
         loop {
             let Some(run) = self.run.get_untracked() else {
                 return Ok(());

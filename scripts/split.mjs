@@ -1,0 +1,59 @@
+// Trunk post-build hook, release builds only: splits the app's module at its `#[lazy]`
+// functions (src/lazy.rs), so that the first screen fetches only the main module and the
+// rest is fetched when it is first needed. Trunk cannot split: this replaces its wasm and
+// glue in the staging folder with
+//   - wasm-split-cli's main module, run through wasm-bindgen with the exports the parts
+//     link to (`--keep-lld-exports`), under trunk's names;
+//   - the lazily loaded parts and their loader (`__wasm_split`), named by their content;
+// each module optimised by wasm-opt -Oz (index.html asks trunk for none: it cannot read a
+// module with relocations). build.rs keeps the relocations in release builds.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dir = process.env.TRUNK_STAGING_DIR;
+if (!dir) throw new Error('scripts/split.mjs runs as a trunk post_build hook (TRUNK_STAGING_DIR)');
+if (process.env.TRUNK_PROFILE !== 'release') process.exit(0);
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+const input = join(targetDir, 'wasm32-unknown-unknown/release/crynux-dapp.wasm');
+const glue = readdirSync(dir).find((f) => /^crynux-dapp-[0-9a-f]{16}\.js$/.test(f));
+if (!glue) throw new Error(`no crynux-dapp-….js in ${dir}`);
+const name = basename(glue, '.js');
+// Quiet unless it fails (wasm-opt warns of each module's name section).
+const run = (command, args) => execFileSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+const optimise = (file) => run('wasm-opt', ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', file, '-o', file]);
+const contentName = (file, ext) => `${file}-${createHash('sha256').update(readFileSync(join(work, file + ext))).digest('hex').slice(0, 16)}${ext}`;
+
+const work = mkdtempSync(join(tmpdir(), 'crynux-split-'));
+try {
+  run('wasm-split-cli', [input, work, '--target', 'web', '--out-name', name]);
+  run('wasm-bindgen', ['--target', 'web', '--keep-lld-exports', '--no-demangle', '--out-name', name,
+    '--out-dir', dir, join(work, `${name}.wasm`)]);
+  rmSync(join(work, `${name}.wasm`));
+  optimise(join(dir, `${name}_bg.wasm`));
+  // The parts, then the loader that names them, then the glue that imports the loader.
+  let loader = readFileSync(join(work, '__wasm_split.js'), 'utf8');
+  for (const part of readdirSync(work).filter((f) => f.endsWith('.wasm'))) {
+    optimise(join(work, part));
+    const named = contentName(basename(part, '.wasm'), '.wasm');
+    renameSync(join(work, part), join(dir, named));
+    loader = loader.replaceAll(`"./${part}"`, `"./${named}"`);
+  }
+  writeFileSync(join(work, '__wasm_split.js'), loader);
+  const loaderName = contentName('__wasm_split', '.js');
+  renameSync(join(work, '__wasm_split.js'), join(dir, loaderName));
+  const glueFile = join(dir, glue);
+  // Only where it is imported: the wasm's own import names the loader as `./__wasm_split.js`.
+  const glueText = readFileSync(glueFile, 'utf8');
+  writeFileSync(glueFile, glueText.replaceAll('from "./__wasm_split.js"', `from "./${loaderName}"`));
+  for (const typings of readdirSync(dir).filter((f) => f.endsWith('.d.ts'))) rmSync(join(dir, typings));
+  const parts = readdirSync(dir).filter((f) => f.endsWith('.wasm') && !f.startsWith(name));
+  console.log(`split: ${name}_bg.wasm, ${loaderName} and ${parts.length} parts`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

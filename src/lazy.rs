@@ -1,0 +1,152 @@
+//! The parts of the app the first screen does not need: the task's steps and view, and the
+//! Chat, History and Wallet views. In release builds for the browser (the `split` cfg, set
+//! by build.rs) each is a module of its own, split off by `scripts/split.mjs` and fetched
+//! when it is first called; [`preload`] fetches them all once the first screen is up, so
+//! that no click waits for one. Elsewhere (`trunk serve`, the tests) they are plain calls.
+// The split's loader links the parts through `extern "C"` functions it generates.
+#![allow(unsafe_code)]
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use leptos::prelude::*;
+
+use crate::error::TaskError;
+use crate::task::flow::Flow;
+
+/// A part of the app could not be fetched (the network or the server failed); calling it
+/// again fetches it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartMissing;
+
+impl fmt::Display for PartMissing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Part of the app could not be downloaded. Check your connection and try again.")
+    }
+}
+
+impl From<leptos::wasm_split::SplitLoaderError> for PartMissing {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        Self
+    }
+}
+
+/// `pub fn name(args) -> T { body }` as `pub async fn name(args) -> Result<T, PartMissing>`,
+/// split off into a module of its own (`split`) with a `preload_name` that fetches it.
+macro_rules! part {
+    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),*) -> $out:ty $body:block
+     preload $preload:ident) => {
+        $(#[$doc])*
+        #[cfg(split)]
+        #[leptos::wasm_split::wasm_split($name, wasm_split_path = ::leptos::wasm_split, fallible,
+            preload(#[doc(hidden)] $preload))]
+        pub fn $name($($arg: $ty),*) -> Result<$out, PartMissing> {
+            Ok($body)
+        }
+
+        $(#[$doc])*
+        #[cfg(not(split))]
+        pub async fn $name($($arg: $ty),*) -> Result<$out, PartMissing> {
+            Ok($body)
+        }
+    };
+}
+
+/// The task's steps as a future.
+pub type Steps = Pin<Box<dyn Future<Output = Result<(), TaskError>>>>;
+
+part! {
+    /// Runs the task's steps until it needs the user or is finished.
+    pub fn run_steps(flow: Flow) -> Steps {
+        Box::pin(async move { flow.run_steps().await })
+    }
+    preload preload_run_steps
+}
+
+/// A view as its component: called where it is shown, so that it belongs there.
+pub type MakeView = fn() -> AnyView;
+
+part! {
+    /// The current task, in the Images view.
+    pub fn task_view() -> MakeView {
+        || {
+            let studio = crate::studio::use_studio();
+            view! { <crate::components::TaskView flow=studio.flow.get_value() advance=studio.advance /> }
+                .into_any()
+        }
+    }
+    preload preload_task_view
+}
+
+part! {
+    /// The Chat view.
+    pub fn chat_view() -> MakeView {
+        || view! { <crate::views::ChatView /> }.into_any()
+    }
+    preload preload_chat_view
+}
+
+part! {
+    /// The History view.
+    pub fn history_view() -> MakeView {
+        || view! { <crate::views::HistoryView /> }.into_any()
+    }
+    preload preload_history_view
+}
+
+part! {
+    /// The Wallet & settings view.
+    pub fn wallet_view() -> MakeView {
+        || view! { <crate::views::WalletView /> }.into_any()
+    }
+    preload preload_wallet_view
+}
+
+/// Fetches every part in the background, the task's first (the likeliest next click is
+/// Generate). A part that fails is fetched again when it is called.
+pub fn preload() {
+    #[cfg(split)]
+    leptos::task::spawn_local(async {
+        let _ = preload_run_steps().await;
+        let _ = preload_task_view().await;
+        let _ = preload_chat_view().await;
+        let _ = preload_history_view().await;
+        let _ = preload_wallet_view().await;
+    });
+}
+
+/// The view `part` holds, once fetched: nothing while it is fetched, and if it cannot be,
+/// what happened and a button that tries again (under the heading `title` of the page it
+/// stands for, if it is one).
+pub fn lazy_view<F>(
+    part: impl Fn() -> F + Copy + Send + Sync + 'static,
+    title: Option<&'static str>,
+) -> impl IntoView
+where
+    F: Future<Output = Result<MakeView, PartMissing>> + 'static,
+{
+    let fetched = RwSignal::new(None::<Result<MakeView, PartMissing>>);
+    let fetch = move || {
+        leptos::task::spawn_local(async move {
+            let part = part().await;
+            // The view may have been left meanwhile.
+            fetched.try_set(Some(part));
+        })
+    };
+    fetch();
+    move || {
+        fetched.get().map(|part| match part {
+            Ok(view) => view(),
+            Err(missing) => view! {
+                {title.map(|title| view! { <h1 class="sr-only">{title}</h1> })}
+                <p class="error" role="alert">
+                    {missing.to_string()} " "
+                    <button type="button" class="secondary small"
+                        on:click=move |_| { fetched.set(None); fetch(); }>"Try again"</button>
+                </p>
+            }
+            .into_any(),
+        })
+    }
+}
