@@ -32,7 +32,7 @@ const contentName = (file, ext) => `${file}-${createHash('sha256').update(readFi
 const work = mkdtempSync(join(tmpdir(), 'crynux-split-'));
 try {
   run('wasm-split-cli', [input, work, '--target', 'web', '--out-name', name]);
-  run('wasm-bindgen', ['--target', 'web', '--keep-lld-exports', '--no-demangle', '--out-name', name,
+  run('wasm-bindgen', ['--target', 'web', '--no-typescript', '--keep-lld-exports', '--no-demangle', '--out-name', name,
     '--out-dir', dir, join(work, `${name}.wasm`)]);
   rmSync(join(work, `${name}.wasm`));
   optimise(join(dir, `${name}_bg.wasm`));
@@ -51,9 +51,8 @@ try {
   // Only where it is imported: the wasm's own import names the loader as `./__wasm_split.js`.
   const glueText = readFileSync(glueFile, 'utf8');
   writeFileSync(glueFile, glueText.replaceAll('from "./__wasm_split.js"', `from "./${loaderName}"`));
-  for (const typings of readdirSync(dir).filter((f) => f.endsWith('.d.ts'))) rmSync(join(dir, typings));
   const parts = readdirSync(dir).filter((f) => f.endsWith('.wasm') && !f.startsWith(name));
-  console.log(`split: ${name}_bg.wasm, ${loaderName} and ${parts.length} parts`);
+  console.log(`split: ${name}_bg.wasm, its loader ${loaderName}, then ${parts.join(', ')}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
