@@ -102,12 +102,18 @@ part! {
     pub fn fetch_parts() -> () {}
 }
 
-/// Fetches the parts in the background. If that fails, a part is fetched again when it is
-/// called.
+/// Fetches the parts once the page is next idle (at once where the browser cannot tell), so
+/// that the first screen's own work comes first. If that fails, a part is fetched again when
+/// it is called.
 pub fn preload() {
-    leptos::task::spawn_local(async {
-        let _ = fetch_parts().await;
-    });
+    fn fetch() {
+        leptos::task::spawn_local(async {
+            let _ = fetch_parts().await;
+        });
+    }
+    if request_idle_callback_with_handle(fetch).is_err() {
+        set_timeout(fetch, std::time::Duration::ZERO);
+    }
 }
 
 /// The view `part` holds, once fetched: nothing while it is fetched, and if it cannot be,
