@@ -94,7 +94,7 @@ try {
       .map((r) => new URL(r.name).pathname), server.url)];
     times.push(await page.evaluate(() => window.__interactive));
     paints.push(await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0].startTime));
-    firstLoad ??= total([...fetched].map((path) => files.get(path === '/' ? '/index.html' : path)).filter(Boolean), 'first load');
+    firstLoad ??= total(fetched.map((path) => files.get(path === '/' ? '/index.html' : path)).filter(Boolean), 'first load');
     await context.close();
   }
   for (const kind of ['raw', 'gzip', 'brotli']) {

@@ -1,6 +1,6 @@
-// Trunk post-build hook, release builds only: splits the app's module at its `#[lazy]`
-// functions (src/lazy.rs), so that the first screen fetches only the main module and the
-// rest is fetched when it is first needed. Trunk cannot split: this replaces its wasm and
+// Trunk post-build hook, release builds only: splits the app's module at its lazily loaded
+// parts (src/lazy.rs), so that the first screen fetches only the main module and the rest
+// is fetched behind it. Trunk cannot split: this replaces its wasm and
 // glue in the staging folder with
 //   - wasm-split-cli's main module, run through wasm-bindgen with the exports the parts
 //     link to (`--keep-lld-exports`), under trunk's names;

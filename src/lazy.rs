@@ -1,8 +1,9 @@
 //! The parts of the app the first screen does not need: the task's steps and view, and the
 //! Chat, History and Wallet views. In release builds for the browser (the `split` cfg, set
 //! by build.rs) they are a module of their own, split off by `scripts/split.mjs` and fetched
-//! when one is first called; [`preload`] fetches it once the first screen is up, so that no
-//! click waits for it. Elsewhere (`trunk serve`, the tests) they are plain calls.
+//! when one is first called; [`preload`] fetches it when the page is next idle after the
+//! first screen, so that no click waits for it. Elsewhere (`trunk serve`, the tests) they
+//! are plain calls.
 // The split's loader links the parts through `extern "C"` functions it generates.
 #![allow(unsafe_code)]
 
@@ -140,7 +141,7 @@ where
             Ok(view) => view(),
             Err(missing) => view! {
                 {title.map(|title| view! { <h1 class="sr-only">{title}</h1> })}
-                <p class="error" role="alert">
+                <p class="alert" role="alert">
                     {missing.to_string()} " "
                     <button type="button" class="secondary small"
                         on:click=move |_| { fetched.set(None); fetch(); }>"Try again"</button>
