@@ -1,4 +1,5 @@
-//! The parts of the app the first screen does not need: the task's steps and view, and the
+//! The parts of the app the first screen does not need: the task's steps and view, the
+//! approval before a task, the account's history, the ControlNet image tools, and the
 //! Chat, History and Wallet views. In release builds for the browser (the `split` cfg, set
 //! by build.rs) they are a module of their own, split off by `scripts/split.mjs` and fetched
 //! when one is first called; [`preload`] fetches it when the page is next idle after the
@@ -11,10 +12,15 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::{Address, U256};
 use leptos::prelude::*;
 
+use crate::approval::Approval;
+use crate::chain::{ChainError, ChainReader};
 use crate::error::TaskError;
 use crate::task::flow::Flow;
+use crate::task::TaskRun;
 
 /// A part of the app could not be fetched (the network or the server failed); calling it
 /// again fetches it again.
@@ -53,13 +59,28 @@ macro_rules! part {
     };
 }
 
-/// The task's steps as a future.
-pub type Steps = Pin<Box<dyn Future<Output = Result<(), TaskError>>>>;
+/// Work a part does once it is fetched.
+pub type Later<T> = Pin<Box<dyn Future<Output = T>>>;
 
 part! {
     /// Runs the task's steps until it needs the user or is finished.
-    pub fn run_steps(flow: Flow) -> Steps {
+    pub fn run_steps(flow: Flow) -> Later<Result<(), TaskError>> {
         Box::pin(async move { flow.run_steps().await })
+    }
+}
+
+part! {
+    /// Approves the chosen amount of `fee` and waits until it is mined ("Approve and
+    /// generate").
+    pub fn approve(approval: Approval, fee: U256) -> Later<Result<(), TaskError>> {
+        Box::pin(approval.approve_chosen(fee))
+    }
+}
+
+part! {
+    /// Every task of `creator`, newest first (the History view, the recent images and chats).
+    pub fn account_history(chain: ChainReader, profile: NetworkProfile, creator: Address) -> Later<Result<Vec<TaskRun>, ChainError>> {
+        Box::pin(async move { crate::task::history::account_history(&chain, &profile, creator).await })
     }
 }
 
@@ -74,6 +95,13 @@ part! {
             view! { <crate::components::TaskView flow=studio.flow.get_value() advance=studio.advance /> }
                 .into_any()
         }
+    }
+}
+
+part! {
+    /// The ControlNet image, weight and preprocess controls of the image builder.
+    pub fn controlnet_tools() -> MakeView {
+        || view! { <crate::components::sd_form::ControlnetTools form=crate::studio::use_studio().form /> }.into_any()
     }
 }
 

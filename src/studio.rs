@@ -10,19 +10,19 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::browser::{load, save, unix_millis};
-use crate::chain::{ChainError, ChainReader};
+use crate::chain::ChainReader;
 use crate::components::args_form::ArgsForm;
 use crate::components::saved_args::{last_used, remember_last};
 use crate::components::sd_form::random_seed;
 use crate::error::TaskError;
+use crate::lazy::account_history;
 use crate::route::{go, View};
 use crate::state::AppState;
 use crate::task::flow::Flow;
-use crate::task::history::account_history;
 use crate::task::{Step, TaskRun};
 
 /// The account's tasks, newest first: `None` while no account pays.
-pub type HistoryList = LocalResource<Option<Result<Vec<TaskRun>, ChainError>>>;
+pub type HistoryList = LocalResource<Option<Result<Vec<TaskRun>, TaskError>>>;
 
 /// The builder, the current task and the history.
 #[derive(Clone, Copy)]
@@ -200,7 +200,7 @@ pub fn provide_studio(state: AppState) -> Studio {
         let (create, given) = (create.clone(), given.clone());
         async move {
             if approve_first {
-                approval.approve_chosen(fee).await?;
+                crate::lazy::approve(approval, fee).await?.await?;
             }
             create(given);
             Ok(())
@@ -219,7 +219,10 @@ pub fn provide_studio(state: AppState) -> Studio {
         let (chain, profile) = (chain.clone(), list_profile.clone());
         async move {
             match account {
-                Some(account) => Some(account_history(&chain, &profile, account).await),
+                Some(account) => Some(match account_history(chain, profile, account).await {
+                    Ok(history) => history.await.map_err(TaskError::from),
+                    Err(missing) => Err(missing.into()),
+                }),
                 None => None,
             }
         }

@@ -224,6 +224,13 @@ async fn every_sd_section_writes_its_arguments_and_follows_the_base_model() {
         at("/controlnet/model") == Some(json!("thibaud/controlnet-openpose-sdxl-1.0"))
     })
     .await;
+    // Its image and preprocess controls come with the lazily loaded parts.
+    until("the ControlNet tools", || {
+        root.query_selector("[data-testid=preprocess]")
+            .unwrap()
+            .is_some()
+    })
+    .await;
     choose(&element(&root, "[data-testid=preprocess]"), "1");
     until("canny with its defaults", || {
         at("/controlnet/preprocess")

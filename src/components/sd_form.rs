@@ -14,6 +14,7 @@ use super::args_form::{
     control_id, ArgChoice, ArgField, ArgSection, ArgToggle, ArgWeight, ArgsForm, Kind, PresetList,
 };
 use crate::browser::{png_data_url, random_u31, MAX_IMAGE_FILE_BYTES};
+use crate::lazy::{controlnet_tools, lazy_view};
 
 /// Whether the screen is wide enough for the options beside the results (the stylesheet's
 /// two-column width).
@@ -112,9 +113,7 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
             <PresetList id="controlnet-models" presets=CONTROLNET_MODELS family=Some(family) />
             <ArgField form pointer="/controlnet/model" label="ControlNet model" list="controlnet-models"
                 hint="Presets for the base model's family, or any Hugging Face id." />
-            <ControlnetImage form />
-            <ArgWeight form pointer="/controlnet/weight" label="Weight" />
-            <PreprocessFields form />
+            {lazy_view(controlnet_tools, None)}
         </ArgSection>
         <details class="more">
             <summary>"VAE, refiner, textual inversion"</summary>
@@ -219,6 +218,17 @@ fn SizePresets(form: ArgsForm, family: Memo<ModelFamily>) -> impl IntoView {
                 <option value="custom">"Custom size"</option>
             </select>
         </div>
+    }
+}
+
+/// The ControlNet image, its weight and its preprocess method (fetched with the lazily
+/// loaded parts, as ControlNet is switched on).
+#[component]
+pub fn ControlnetTools(form: ArgsForm) -> impl IntoView {
+    view! {
+        <ControlnetImage form />
+        <ArgWeight form pointer="/controlnet/weight" label="Weight" />
+        <PreprocessFields form />
     }
 }
 
