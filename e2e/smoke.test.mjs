@@ -155,6 +155,9 @@ test('the first screen needs none of the parts fetched later; a part that fails 
   await page.getByTestId('builder').waitFor();
   await page.locator('#field-prompt').fill('a lighthouse at dusk');
   await until(() => asked.length > 0, 'the parts are fetched behind the first screen');
+  // The arguments cannot be checked: the builder says so.
+  const unchecked = page.getByRole('alert').filter({ hasText: 'The arguments cannot be checked' });
+  await unchecked.waitFor();
   // The Chat view cannot be fetched: the page says so, and offers to try again.
   await page.getByRole('link', { name: 'Chat', exact: true }).click();
   const alert = page.getByRole('alert');
@@ -165,9 +168,12 @@ test('the first screen needs none of the parts fetched later; a part that fails 
   failing = false;
   await alert.getByRole('button', { name: 'Try again' }).click();
   await page.getByRole('heading', { name: 'Conversation' }).waitFor();
-  // The prompt typed before is still there.
+  // The prompt typed before is still there; the next edit checks the arguments again.
   await page.getByRole('link', { name: 'Images', exact: true }).click();
   assert.equal(await page.locator('#field-prompt').inputValue(), 'a lighthouse at dusk');
+  await page.locator('#field-task_config-steps').fill('500');
+  await unchecked.waitFor({ state: 'detached' });
+  await page.getByTestId('problems').filter({ hasText: '/task_config/steps' }).waitFor();
   // Only the failed fetches were logged: nothing panicked.
   assert.deepEqual(errors.filter((e) => !/Failed to fetch|ERR_CONNECTION_FAILED/.test(e)), []);
   await context.close();

@@ -1,6 +1,6 @@
-//! The parts of the app the first screen does not need: the task's steps and view, the
-//! approval before a task, the account's history, the ControlNet image tools, and the
-//! Chat, History and Wallet views. In release builds for the browser (the `split` cfg, set
+//! The parts of the app the first screen does not need: the arguments' check (the compiled
+//! schemas), the task's steps and view, the approval before a task, the account's history,
+//! the ControlNet image tools, and the Chat, History and Wallet views. In release builds for the browser (the `split` cfg, set
 //! by build.rs) they are a module of their own, split off by `scripts/split.mjs` and fetched
 //! when one is first called; [`preload`] fetches it when the page is next idle after the
 //! first screen, so that no click waits for it. Elsewhere (`trunk serve`, the tests) they
@@ -12,9 +12,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+use crynux_protocol::args::{ArgsError, TaskArgs, TaskType};
 use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::{Address, U256};
 use leptos::prelude::*;
+use serde_json::Value;
 
 use crate::approval::Approval;
 use crate::chain::{ChainError, ChainReader};
@@ -57,6 +59,25 @@ macro_rules! part {
             Ok($body)
         }
     };
+}
+
+/// Reads arguments as the network takes them: against the schema of their type, then the
+/// options' combinations.
+pub type Check = fn(TaskType, Value) -> Result<TaskArgs, ArgsError>;
+
+part! {
+    /// The arguments' check.
+    pub fn args_check() -> Check {
+        TaskArgs::from_value_checked
+    }
+}
+
+/// The arguments' check where it needs no fetching: where the parts are not split off.
+pub fn args_check_built_in() -> Option<Check> {
+    #[cfg(split)]
+    return None;
+    #[cfg(not(split))]
+    return Some(TaskArgs::from_value_checked);
 }
 
 /// Work a part does once it is fetched.
@@ -135,13 +156,17 @@ part! {
 /// that the first screen's own work comes first. If that fails, a part is fetched again when
 /// it is called.
 pub fn preload() {
-    fn fetch() {
+    when_idle(|| {
         leptos::task::spawn_local(async {
             let _ = fetch_parts().await;
         });
-    }
-    if request_idle_callback_with_handle(fetch).is_err() {
-        set_timeout(fetch, std::time::Duration::ZERO);
+    });
+}
+
+/// Runs `work` when the page is next idle (at once where the browser cannot tell).
+pub fn when_idle(work: impl Fn() + Clone + 'static) {
+    if request_idle_callback_with_handle(work.clone()).is_err() {
+        set_timeout(work, std::time::Duration::ZERO);
     }
 }
 

@@ -11,11 +11,11 @@ use serde_json::Value;
 
 use crate::browser::{load, save, unix_millis};
 use crate::chain::ChainReader;
-use crate::components::args_form::ArgsForm;
+use crate::components::args_form::{read_checked, ArgsForm, CHECK_MISSING};
 use crate::components::saved_args::{last_used, remember_last};
 use crate::components::sd_form::random_seed;
 use crate::error::TaskError;
-use crate::lazy::account_history;
+use crate::lazy::{account_history, Check};
 use crate::route::{go, View};
 use crate::state::AppState;
 use crate::task::flow::Flow;
@@ -161,26 +161,31 @@ pub fn provide_studio(state: AppState) -> Studio {
     });
     let blocker = Memo::new(move |_| {
         let connected = payer.account().is_some() && payer.on_chain(chain_id);
-        if connected && form.parsed.with(Result::is_err) {
-            return Some(if form.pristine.get() {
-                "Fill in the form first.".into()
-            } else {
-                "Fix the arguments first.".into()
-            });
-        }
-        account_blocker.get()
+        let arguments = move || {
+            form.parsed.with(|parsed| match parsed {
+                Some(Ok(_)) => None,
+                Some(Err(_)) if form.pristine.get() => Some("Fill in the form first."),
+                Some(Err(_)) => Some("Fix the arguments first."),
+                None if form.check_missing() => Some(CHECK_MISSING),
+                None => Some("Checking the arguments…"),
+            })
+        };
+        connected
+            .then(arguments)
+            .flatten()
+            .map(str::to_owned)
+            .or_else(|| account_blocker.get())
     });
 
     let create_profile = profile.clone();
     let create = {
         let flow = flow.clone();
-        move |given: Option<String>| {
+        move |given: Option<String>, check: Check| {
             let kind = form.kind.get_untracked();
             let text = given.unwrap_or_else(|| form.text().get_untracked());
-            let (Some(account), Ok(args)) = (
-                payer.account_untracked(),
-                TaskArgs::parse_checked(kind, &text),
-            ) else {
+            let (Some(account), Ok(args)) =
+                (payer.account_untracked(), read_checked(check, kind, &text))
+            else {
                 return;
             };
             flow.clear_files();
@@ -199,10 +204,11 @@ pub fn provide_studio(state: AppState) -> Studio {
         let approve_first = needs_approval.get_untracked();
         let (create, given) = (create.clone(), given.clone());
         async move {
+            let check = crate::lazy::args_check().await?;
             if approve_first {
                 crate::lazy::approve(approval, fee).await?.await?;
             }
-            create(given);
+            create(given, check);
             Ok(())
         }
     });

@@ -7,10 +7,22 @@ use crynux_protocol::args::form::{
     field_text, set_field, to_text, typed_integer, typed_number, with_scalar, without_field,
 };
 use crynux_protocol::args::options::{weight_percent, ModelFamily, Preset};
-use crynux_protocol::args::{default_vram_gb, ArgsError, TaskArgs, TaskType};
+use crynux_protocol::args::{default_vram_gb, read_json, ArgsError, TaskArgs, TaskType};
 use leptos::oco::Oco;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use serde_json::Value;
+
+use crate::lazy::{args_check, args_check_built_in, when_idle, Check, PartMissing};
+
+/// Said where the arguments' check could not be fetched.
+pub const CHECK_MISSING: &str = "The arguments cannot be checked: part of the app could not be \
+     downloaded. Check your connection; they are checked again as you edit them.";
+
+/// `text` read as arguments of `kind` by `check`.
+pub fn read_checked(check: Check, kind: TaskType, text: &str) -> Result<TaskArgs, ArgsError> {
+    read_json(text).and_then(|value| check(kind, value))
+}
 
 /// The arguments of both task types (switching keeps both), the active one read once as
 /// JSON and once against the schema for every control.
@@ -22,8 +34,12 @@ pub struct ArgsForm {
     gpt_text: RwSignal<String>,
     /// The active text as JSON; `None` while it is not JSON.
     pub json: Memo<Option<Value>>,
-    /// The active text read as arguments the network can run.
-    pub parsed: Memo<Result<TaskArgs, ArgsError>>,
+    /// The arguments' check: `None` while it is fetched (with the lazily loaded parts, when
+    /// the page is next idle); if it cannot be, it is fetched again at the next edit.
+    check: RwSignal<Option<Result<Check, PartMissing>>>,
+    /// The active text read as arguments the network can run; `None` until the check is
+    /// fetched.
+    pub parsed: Memo<Option<Result<TaskArgs, ArgsError>>>,
     /// A new form is not wrong yet, only empty: its problems show once the user types.
     pub pristine: Memo<bool>,
     /// A GPU memory limit the user typed; `None` = the model's default.
@@ -57,16 +73,36 @@ impl ArgsForm {
             },
             |_, _| true,
         );
+        let check = RwSignal::new(args_check_built_in().map(Ok));
+        let fetch_check = move || {
+            spawn_local(async move {
+                check.try_set(Some(args_check().await));
+            })
+        };
+        if check.with_untracked(Option::is_none) {
+            when_idle(fetch_check);
+        }
+        Effect::new(move |_| {
+            text().track();
+            if check.with_untracked(|check| matches!(check, Some(Err(_)))) {
+                check.set(None);
+                fetch_check();
+            }
+        });
         Self {
             kind,
             sd_text,
             gpt_text,
             json,
+            check,
             // From the JSON already read; the text again only to say where it is broken.
             parsed: Memo::new_with_compare(
-                move |_| match json.get() {
-                    Some(value) => TaskArgs::from_value_checked(kind.get(), value),
-                    None => text().with(|text| TaskArgs::parse_checked(kind.get(), text)),
+                move |_| {
+                    let check = check.get()?.ok()?;
+                    Some(match json.get() {
+                        Some(value) => check(kind.get(), value),
+                        None => text().with(|text| read_checked(check, kind.get(), text)),
+                    })
                 },
                 |_, _| true,
             ),
@@ -150,12 +186,18 @@ impl ArgsForm {
         self.json.with(Option::is_some)
     }
 
+    /// Whether the arguments' check could not be fetched (tracked).
+    pub fn check_missing(&self) -> bool {
+        self.check.with(|check| matches!(check, Some(Err(_))))
+    }
+
     /// What is wrong with the arguments, once the user has typed.
     pub fn problems(&self) -> Option<ArgsError> {
         if self.pristine.get() {
             return None;
         }
-        self.parsed.with(|args| args.as_ref().err().cloned())
+        self.parsed
+            .with(|args| args.as_ref().and_then(|args| args.as_ref().err().cloned()))
     }
 
     /// The first problem found exactly at `pointer`, once the user has typed.
@@ -164,7 +206,7 @@ impl ArgsForm {
             return None;
         }
         self.parsed.with(|args| match args {
-            Err(ArgsError::Invalid(issues)) => issues
+            Some(Err(ArgsError::Invalid(issues))) => issues
                 .iter()
                 .find(|issue| issue.pointer == pointer)
                 .map(|issue| issue.message.clone()),

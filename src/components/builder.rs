@@ -4,12 +4,12 @@
 //! and what stands in the way.
 
 use crynux_protocol::args::form::pointer_line;
-use crynux_protocol::args::{ArgsError, TaskArgs, TaskType};
+use crynux_protocol::args::{ArgsError, TaskType};
 use crynux_protocol::units::format_cnx;
 use leptos::prelude::*;
 
 use super::approval_choice::{ApprovalChoice, ApprovingNote};
-use super::args_form::{control_id, ArgField, ArgsForm, Kind};
+use super::args_form::{control_id, ArgField, ArgsForm, Kind, CHECK_MISSING};
 use super::gpt_form::GptForm;
 use super::saved_args::SavedArgs;
 use super::sd_form::SdForm;
@@ -56,6 +56,7 @@ pub fn Builder(kind: TaskType, submit: Callback<()>) -> impl IntoView {
                 })}
                 <UnknownKeys form />
             </details>
+            {move || form.check_missing().then(|| view! { <p class="alert" role="alert">{CHECK_MISSING}</p> })}
             {move || {
                 // Lines move with every edit of the text, even when the problems stay.
                 let text = form.text();
@@ -162,10 +163,9 @@ fn VramField(form: ArgsForm) -> impl IntoView {
 #[component]
 fn UnknownKeys(form: ArgsForm) -> impl IntoView {
     let keys = move || {
-        form.parsed.with(|args| {
-            args.as_ref()
-                .map(TaskArgs::unknown_keys)
-                .unwrap_or_default()
+        form.parsed.with(|args| match args {
+            Some(Ok(args)) => args.unknown_keys(),
+            _ => Vec::new(),
         })
     };
     move || {

@@ -214,7 +214,8 @@ pub fn validate(task_type: TaskType, text: &str) -> Result<Value, ArgsError> {
     }
 }
 
-fn read_json(text: &str) -> Result<Value, ArgsError> {
+/// `text` as JSON, or where and why it is not.
+pub fn read_json(text: &str) -> Result<Value, ArgsError> {
     serde_json::from_str(text).map_err(|e| ArgsError::NotJson {
         line: e.line(),
         column: e.column(),
