@@ -1,10 +1,10 @@
 //! The parts of the app the first screen does not need: the arguments' check (the compiled
 //! schemas), the task's steps and view, the approval before a task, the account's history,
-//! the ControlNet image tools, and the Chat, History and Wallet views. In release builds for the browser (the `split` cfg, set
-//! by build.rs) they are a module of their own, split off by `scripts/split.mjs` and fetched
-//! when one is first called; [`preload`] fetches it when the page is next idle after the
-//! first screen, so that no click waits for it. Elsewhere (`trunk serve`, the tests) they
-//! are plain calls.
+//! the ControlNet image tools, and the Chat, History and Wallet views. In release builds for
+//! the browser (the `split` cfg, set by build.rs) they are a module of their own, split off
+//! by `scripts/split.mjs` and fetched when one is first called; [`preload`] fetches it when
+//! the page is next idle after the first screen, so that no click waits for it. Elsewhere
+//! (`trunk serve`, the tests) they are plain calls.
 // The split's loader links the parts through `extern "C"` functions it generates.
 #![allow(unsafe_code)]
 
@@ -100,8 +100,14 @@ part! {
 
 part! {
     /// Every task of `creator`, newest first (the History view, the recent images and chats).
-    pub fn account_history(chain: ChainReader, profile: NetworkProfile, creator: Address) -> Later<Result<Vec<TaskRun>, ChainError>> {
-        Box::pin(async move { crate::task::history::account_history(&chain, &profile, creator).await })
+    pub fn account_history(
+        chain: ChainReader,
+        profile: NetworkProfile,
+        creator: Address
+    ) -> Later<Result<Vec<TaskRun>, ChainError>> {
+        Box::pin(async move {
+            crate::task::history::account_history(&chain, &profile, creator).await
+        })
     }
 }
 
@@ -122,7 +128,10 @@ part! {
 part! {
     /// The ControlNet image, weight and preprocess controls of the image builder.
     pub fn controlnet_tools() -> MakeView {
-        || view! { <crate::components::sd_form::ControlnetTools form=crate::studio::use_studio().form /> }.into_any()
+        || {
+            let form = crate::studio::use_studio().form;
+            view! { <crate::components::sd_form::ControlnetTools form /> }.into_any()
+        }
     }
 }
 
