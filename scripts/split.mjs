@@ -21,7 +21,8 @@ if (process.env.TRUNK_PROFILE !== 'release') process.exit(0);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
 const input = join(targetDir, 'wasm32-unknown-unknown/release/crynux-dapp.wasm');
-const glue = readdirSync(dir).find((f) => /^crynux-dapp-[0-9a-f]{16}\.js$/.test(f));
+// Trunk writes its hash as hex without leading zeros: 16 digits or fewer.
+const glue = readdirSync(dir).find((f) => /^crynux-dapp-[0-9a-f]{1,16}\.js$/.test(f));
 if (!glue) throw new Error(`no crynux-dapp-….js in ${dir}`);
 const name = basename(glue, '.js');
 // Quiet unless it fails (wasm-opt warns of each module's name section).
