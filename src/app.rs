@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::chat::provide_chat;
 use crate::components::{ErrorList, Header};
-use crate::lazy::{chat_view, history_view, lazy_view, preload, wallet_view};
+use crate::lazy::{chat_view, history_view, lazy_view, wallet_view};
 use crate::network::load_profile;
 use crate::route::View;
 use crate::state::{provide_app, use_app};
@@ -42,13 +42,11 @@ fn Session(profile: NetworkProfile) -> impl IntoView {
     let studio = provide_studio(state);
     provide_chat(state, studio);
     let view = state.view;
-    // index.html's first paint, hidden by the style as this page shows, goes for good; the
-    // rest of the app is fetched behind this screen.
+    // index.html's first paint, hidden by the style as this page shows, goes for good.
     Effect::new(|_| {
         if let Ok(Some(first_paint)) = document().query_selector(".boot") {
             first_paint.remove();
         }
-        preload();
     });
     view! {
         <Header />
@@ -90,7 +88,10 @@ fn TaskNotice() -> impl IntoView {
             if let Some((id, state, view)) = ended {
                 if untrack(|| app.view.get()) != view {
                     let name = id.map_or("Your task".to_owned(), |id| format!("Task {id}"));
-                    notice.set(Some((format!("{name}: {}.", state.to_lowercase()), view)));
+                    notice.set(Some((
+                        format!("{name}: {}.", state.to_ascii_lowercase()),
+                        view,
+                    )));
                 }
             }
         }

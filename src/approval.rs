@@ -61,28 +61,39 @@ pub struct Approval {
     pub approve: Action<U256, Result<(), TaskError>>,
     /// Waits for an approval sent before a reload.
     mined: Action<(Address, H256), Result<(), TaskError>>,
+    approver: Approver,
+}
+
+/// What sends an approval and follows it until mined (lazily loaded: `crate::lazy`).
+#[derive(Clone, Copy)]
+pub struct Approver {
     profile: StoredValue<NetworkProfile>,
     wallet: Wallet,
+    /// Bumped once an approval is mined.
     refresh: RwSignal<u32>,
 }
 
 /// Approvals for `profile`'s Task contract from `wallet`; `refresh` is bumped once mined.
 pub fn use_approval(profile: &NetworkProfile, wallet: Wallet, refresh: RwSignal<u32>) -> Approval {
     let profile = StoredValue::new(profile.clone());
+    let approver = Approver {
+        profile,
+        wallet,
+        refresh,
+    };
     let mined = Action::new_local(move |&(account, hash): &(Address, H256)| async move {
-        wait_mined(profile, account, hash, refresh).await
+        crate::lazy::approval_mined(approver, account, hash)
+            .await?
+            .await
     });
     let choice = RwSignal::new(Allowance::default());
     let approval = Approval {
         choice,
-        approve: Action::new_local(move |amount: &U256| {
-            let amount = *amount;
-            async move { send(profile, wallet, amount, refresh).await }
+        approve: Action::new_local(move |&amount: &U256| async move {
+            crate::lazy::approve(approver, amount).await?.await
         }),
         mined,
-        profile,
-        wallet,
-        refresh,
+        approver,
     };
     // Each account's own choice, and its approval still being mined after a reload.
     Effect::new(move |_| {
@@ -106,13 +117,14 @@ pub fn use_approval(profile: &NetworkProfile, wallet: Wallet, refresh: RwSignal<
 
 impl Approval {
     fn choice_key(&self, account: Address) -> String {
-        self.profile
+        self.approver
+            .profile
             .with_value(|p| format!("{}approval-choice", account_prefix(p, account)))
     }
 
     /// Keeps `choice` as the connected account's.
     pub fn choose(&self, choice: Allowance) {
-        if let Some(account) = self.wallet.account.get_untracked() {
+        if let Some(account) = self.approver.wallet.account.get_untracked() {
             save(
                 &self.choice_key(account),
                 &serde_json::to_string(&choice).unwrap_or_default(),
@@ -140,57 +152,58 @@ impl Approval {
             .choice
             .with_untracked(|c| c.amount(fee))
             .map_err(TaskError::Refused)?;
-        send(self.profile, self.wallet, amount, self.refresh).await
+        crate::lazy::approve(self.approver, amount).await?.await
     }
 }
 
-/// Sends an approval of `amount` from the wallet (simulated first) and waits until mined;
-/// the sent hash is kept so that a reload waits for it instead of offering to approve again.
-async fn send(
-    profile: StoredValue<NetworkProfile>,
-    wallet: Wallet,
-    amount: U256,
-    refresh: RwSignal<u32>,
-) -> Result<(), TaskError> {
-    let account = wallet
-        .account
-        .get_untracked()
-        .ok_or(TaskError::WrongAccount)?;
-    let (contracts, chain) = profile.with_value(|p| (p.contracts, ChainReader::new(&p.rpc_url)));
-    let data = approve_calldata(contracts.task, amount);
-    let call = Call {
-        from: account,
-        to: contracts.token,
-        data: &data,
-    };
-    let estimate = chain.estimate_gas(call).await?;
-    let hash = wallet
-        .send_transaction(
-            account,
-            contracts.token,
-            U256::zero(),
-            &data,
-            gas_limit_with_margin(estimate),
-        )
-        .await?;
-    save(
-        &profile.with_value(|p| pending_key(p, account)),
-        &format!("{hash:?}"),
-    );
-    wait_mined(profile, account, hash, refresh).await
-}
+impl Approver {
+    /// Sends an approval of `amount` from the wallet (simulated first) and waits until mined;
+    /// the sent hash is kept so that a reload waits for it instead of offering to approve
+    /// again.
+    pub async fn send(self, amount: U256) -> Result<(), TaskError> {
+        let Self {
+            profile, wallet, ..
+        } = self;
+        let account = wallet
+            .account
+            .get_untracked()
+            .ok_or(TaskError::WrongAccount)?;
+        let (contracts, chain) =
+            profile.with_value(|p| (p.contracts, ChainReader::new(&p.rpc_url)));
+        let data = approve_calldata(contracts.task, amount);
+        let call = Call {
+            from: account,
+            to: contracts.token,
+            data: &data,
+        };
+        let estimate = chain.estimate_gas(call).await?;
+        let hash = wallet
+            .send_transaction(
+                account,
+                contracts.token,
+                U256::zero(),
+                &data,
+                gas_limit_with_margin(estimate),
+            )
+            .await?;
+        save(
+            &profile.with_value(|p| pending_key(p, account)),
+            &format!("{hash:?}"),
+        );
+        self.wait_mined(account, hash).await
+    }
 
-async fn wait_mined(
-    profile: StoredValue<NetworkProfile>,
-    account: Address,
-    hash: H256,
-    refresh: RwSignal<u32>,
-) -> Result<(), TaskError> {
-    let chain = profile.with_value(|p| ChainReader::new(&p.rpc_url));
-    let mined = wait_for_success(&chain, hash, "approval").await;
-    remove(&profile.with_value(|p| pending_key(p, account)));
-    refresh.update(|n| *n += 1);
-    mined.map(drop).map_err(TaskError::from)
+    /// Waits until the approval `hash` from `account` is mined.
+    pub async fn wait_mined(self, account: Address, hash: H256) -> Result<(), TaskError> {
+        let Self {
+            profile, refresh, ..
+        } = self;
+        let chain = profile.with_value(|p| ChainReader::new(&p.rpc_url));
+        let mined = wait_for_success(&chain, hash, "approval").await;
+        remove(&profile.with_value(|p| pending_key(p, account)));
+        refresh.update(|n| *n += 1);
+        mined.map(drop).map_err(TaskError::from)
+    }
 }
 
 /// Where an approval sent and not yet mined is kept.

@@ -1,10 +1,12 @@
 //! The parts of the app the first screen does not need: the arguments' check (the compiled
-//! schemas), the task's steps and view, the approval before a task, the account's history,
-//! the ControlNet image tools, and the Chat, History and Wallet views. In release builds for
-//! the browser (the `split` cfg, set by build.rs) they are a module of their own, split off
-//! by `scripts/split.mjs` and fetched when one is first called; [`preload`] fetches it when
-//! the page is next idle after the first screen, so that no click waits for it. Elsewhere
-//! (`trunk serve`, the tests) they are plain calls.
+//! schemas), the task's steps and view, the approvals, the account's history, the
+//! ControlNet image tools, the saved arguments, and the Chat, History and Wallet views. In
+//! release builds for the browser (the `split` cfg, set by build.rs) they are a module of
+//! their own, split off by `scripts/split.mjs` and fetched when one is first called. The
+//! first is the arguments' check, which the form asks for when the page is next idle after
+//! the first screen (`ArgsForm::new`, on every view): that fetches the module behind the
+//! first screen, so that no click waits for it. Elsewhere (`trunk serve`, the tests) they
+//! are plain calls.
 // The split's loader links the parts through `extern "C"` functions it generates.
 #![allow(unsafe_code)]
 
@@ -14,11 +16,11 @@ use std::pin::Pin;
 
 use crynux_protocol::args::{ArgsError, TaskArgs, TaskType};
 use crynux_protocol::profile::NetworkProfile;
-use crynux_protocol::{Address, U256};
+use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::approval::Approval;
+use crate::approval::Approver;
 use crate::chain::{ChainError, ChainReader};
 use crate::error::TaskError;
 use crate::task::flow::Flow;
@@ -91,10 +93,20 @@ part! {
 }
 
 part! {
-    /// Approves the chosen amount of `fee` and waits until it is mined ("Approve and
-    /// generate").
-    pub fn approve(approval: Approval, fee: U256) -> Later<Result<(), TaskError>> {
-        Box::pin(approval.approve_chosen(fee))
+    /// Approves `amount` from the wallet and waits until it is mined.
+    pub fn approve(approver: Approver, amount: U256) -> Later<Result<(), TaskError>> {
+        Box::pin(approver.send(amount))
+    }
+}
+
+part! {
+    /// Waits until the approval `hash`, sent before a reload, is mined.
+    pub fn approval_mined(
+        approver: Approver,
+        account: Address,
+        hash: H256
+    ) -> Later<Result<(), TaskError>> {
+        Box::pin(approver.wait_mined(account, hash))
     }
 }
 
@@ -136,6 +148,13 @@ part! {
 }
 
 part! {
+    /// The builder's saved arguments.
+    pub fn saved_args() -> MakeView {
+        || view! { <crate::components::saved_args::SavedArgs /> }.into_any()
+    }
+}
+
+part! {
     /// The Chat view.
     pub fn chat_view() -> MakeView {
         || view! { <crate::views::ChatView /> }.into_any()
@@ -154,22 +173,6 @@ part! {
     pub fn wallet_view() -> MakeView {
         || view! { <crate::views::WalletView /> }.into_any()
     }
-}
-
-part! {
-    /// Nothing: calling it fetches the module that holds every part.
-    pub fn fetch_parts() -> () {}
-}
-
-/// Fetches the parts once the page is next idle (at once where the browser cannot tell), so
-/// that the first screen's own work comes first. If that fails, a part is fetched again when
-/// it is called.
-pub fn preload() {
-    when_idle(|| {
-        leptos::task::spawn_local(async {
-            let _ = fetch_parts().await;
-        });
-    });
 }
 
 /// Runs `work` when the page is next idle (at once where the browser cannot tell).

@@ -206,7 +206,7 @@ pub fn provide_studio(state: AppState) -> Studio {
         async move {
             let check = crate::lazy::args_check().await?;
             if approve_first {
-                crate::lazy::approve(approval, fee).await?.await?;
+                approval.approve_chosen(fee).await?;
             }
             create(given, check);
             Ok(())

@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use crynux_dapp::chat::{provide_chat, Conversation, Reply, ReplyTask, Said};
-use crynux_dapp::components::{Builder, GenerateBar};
+use crynux_dapp::components::{Builder, GenerateBar, SdForm};
 use crynux_dapp::state::provide_app;
 use crynux_dapp::studio::provide_studio;
 use crynux_dapp::views::ChatView;
@@ -33,7 +33,13 @@ async fn mount_builder(kind: TaskType) -> (web_sys::HtmlElement, impl Drop) {
         match kind {
             TaskType::StableDiffusion => {
                 let submit = Callback::new(|()| {});
-                view! { <Builder kind submit /> <GenerateBar /> }.into_any()
+                view! {
+                    <Builder kind submit>
+                        <SdForm form=studio.form last_seed=studio.last_seed() />
+                    </Builder>
+                    <GenerateBar />
+                }
+                .into_any()
             }
             TaskType::Gpt => {
                 provide_chat(state, studio);
@@ -210,9 +216,13 @@ async fn every_sd_section_writes_its_arguments_and_follows_the_base_model() {
     // LoRA: a Civitai version id and a weight slider sent as a percent of at least 2.
     tick(&control(&root, "field-lora"), true);
     until("a LoRA", || at("/lora/weight") == Some(json!(100))).await;
+    let weight_shown = || text_of(&root, "output[for=field-lora-weight]");
+    assert_eq!(weight_shown(), "1.00 (100 %)");
     type_into(&control(&root, "field-lora-model"), "128713");
     type_into(&control(&root, "field-lora-weight"), "0.01");
     until("the LoRA weight", || at("/lora/weight") == Some(json!(2))).await;
+    until("the LoRA weight shown", || weight_shown() == "0.02 (2 %)").await;
+    assert_eq!(value_of(&control(&root, "field-lora-weight")), "0.02");
     assert!(root
         .text_content()
         .unwrap()

@@ -79,6 +79,7 @@ impl ArgsForm {
                 check.try_set(Some(args_check().await));
             })
         };
+        // Once the first screen is drawn: this fetches the module of every part (src/lazy.rs).
         if check.with_untracked(Option::is_none) {
             when_idle(fetch_check);
         }
@@ -464,9 +465,9 @@ pub fn ArgWeight(
         let pointer = pointer.clone();
         Signal::derive(move || form.value(&pointer).and_then(|v| v.as_u64()))
     };
-    let slider = move || format!("{:.2}", percent.get().unwrap_or(100) as f64 / 100.0);
+    let slider = move || as_weight(percent.get().unwrap_or(100));
     let shown = move || match percent.get() {
-        Some(p) => format!("{:.2} ({p} %)", p as f64 / 100.0),
+        Some(p) => format!("{} ({p} %)", as_weight(p)),
         None => "—".into(),
     };
     let on_input = {
@@ -486,6 +487,12 @@ pub fn ArgWeight(
             <FieldNote id=note_id problem hint=None />
         </div>
     }
+}
+
+/// An integer percent as the weight it stands for, "0.45": in integers, so that the first
+/// screen needs no code that formats floating-point numbers.
+fn as_weight(percent: u64) -> String {
+    format!("{}.{:02}", percent / 100, percent % 100)
 }
 
 /// An optional part of the arguments (LoRA, ControlNet…): a switch that writes `default` at

@@ -10,22 +10,17 @@ use leptos::prelude::*;
 
 use super::approval_choice::{ApprovalChoice, ApprovingNote};
 use super::args_form::{control_id, ArgField, ArgsForm, Kind, CHECK_MISSING};
-use super::gpt_form::GptForm;
-use super::saved_args::SavedArgs;
-use super::sd_form::SdForm;
+use crate::lazy::{lazy_view, saved_args};
 use crate::state::use_app;
 use crate::studio::use_studio;
 
-/// The options of a `kind` task, the JSON editor and saved arguments; Ctrl/Cmd+Enter in
-/// any of them runs `submit` (the view's button that pays).
+/// The options of a `kind` task (`children`: its view's form), the JSON editor and saved
+/// arguments; Ctrl/Cmd+Enter in any of them runs `submit` (the view's button that pays).
 #[component]
-pub fn Builder(kind: TaskType, submit: Callback<()>) -> impl IntoView {
-    let app = use_app();
-    let studio = use_studio();
-    let form = studio.form;
+pub fn Builder(kind: TaskType, submit: Callback<()>, children: Children) -> impl IntoView {
+    let form = use_studio().form;
     form.kind.set(kind);
-    let last_seed = studio.last_seed();
-    let account = Signal::derive(move || app.payer.account());
+    let more_opened = RwSignal::new(false);
     let editor_open = RwSignal::new(false);
     view! {
         // Ctrl+Enter (Cmd+Enter on a Mac) in any option generates, as in a studio or chat app.
@@ -35,13 +30,16 @@ pub fn Builder(kind: TaskType, submit: Callback<()>) -> impl IntoView {
                 submit.run(());
             }
         }>
-            {match kind {
-                TaskType::StableDiffusion => view! { <SdForm form last_seed /> }.into_any(),
-                TaskType::Gpt => view! { <GptForm form /> }.into_any(),
-            }}
-            <details class="more">
+            {children()}
+            // The saved arguments come with the lazily loaded parts once the section is first
+            // opened (then kept, with what they say).
+            <details class="more" on:toggle=move |e| {
+                if event_target::<web_sys::HtmlDetailsElement>(&e).open() {
+                    more_opened.set(true);
+                }
+            }>
                 <summary>"Saved arguments and GPU memory"</summary>
-                <SavedArgs form account />
+                {move || more_opened.get().then(|| lazy_view(saved_args, None))}
                 <VramField form />
             </details>
             // The editor exists only while open: a browser takes ~30 ms to take in a 250 KB

@@ -27,7 +27,7 @@ pub fn CurrentTask(kind: TaskType, empty: &'static str) -> impl IntoView {
                 <p class="hint placeholder">
                     {match elsewhere {
                         Some(view) => view! {
-                            "Your " {view.name().to_lowercase()} " task is running. "
+                            "Your " {view.name().to_ascii_lowercase()} " task is running. "
                             <a href=view.hash()>{format!("See it in {}", view.name())}</a>
                         }.into_any(),
                         None => empty.into_any(),

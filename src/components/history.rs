@@ -134,7 +134,7 @@ pub fn History() -> impl IntoView {
         })
     };
     let filter = move |name: &'static str, signal: RwSignal<Filter>, options: &'static [Filter]| {
-        let id = format!("filter-{}", name.to_lowercase());
+        let id = format!("filter-{}", name.to_ascii_lowercase());
         view! {
             <div class="filter">
                 <label for=id.clone()>{name}</label>

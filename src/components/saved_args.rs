@@ -7,8 +7,9 @@ use crynux_protocol::args::TaskType;
 use crynux_protocol::Address;
 use leptos::prelude::*;
 
-use super::args_form::ArgsForm;
 use crate::browser::{load, save};
+use crate::state::use_app;
+use crate::studio::use_studio;
 
 fn key(account: Address, kind: TaskType, what: &str) -> String {
     let kind = match kind {
@@ -38,9 +39,13 @@ fn store_presets(account: Address, kind: TaskType, presets: &BTreeMap<String, St
     serde_json::to_string(presets).is_ok_and(|text| save(&key(account, kind, "presets"), &text))
 }
 
-/// Named presets of the account: apply one, save the current arguments under a name, delete.
+/// Named presets of the paying account: apply one, save the current arguments under a name,
+/// delete.
 #[component]
-pub fn SavedArgs(form: ArgsForm, account: Signal<Option<Address>>) -> impl IntoView {
+pub fn SavedArgs() -> impl IntoView {
+    let payer = use_app().payer;
+    let form = use_studio().form;
+    let account = Signal::derive(move || payer.account());
     let version = RwSignal::new(0u32);
     let names = Memo::new(move |_| {
         version.track();

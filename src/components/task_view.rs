@@ -254,7 +254,7 @@ fn Gallery(
     let file_name = move |index: u32| {
         format!(
             "crynux-{}-{}.png",
-            task.get().to_lowercase().replace(' ', "-"),
+            task.get().to_ascii_lowercase().replace(' ', "-"),
             index + 1
         )
     };

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use crate::chat::{use_chat, Chat, Reply, Said};
 use crate::components::sd_form::is_wide;
-use crate::components::{pay_label, Builder, PayNotes, TaskView, Verified};
+use crate::components::{pay_label, Builder, GptForm, PayNotes, TaskView, Verified};
 use crate::state::use_app;
 use crate::studio::use_studio;
 use crate::task::flow::Flow;
@@ -23,6 +23,7 @@ const PAST: usize = 8;
 #[component]
 pub fn ChatView() -> impl IntoView {
     let chat = use_chat();
+    let form = use_studio().form;
     let submit = Callback::new(move |()| chat.send());
     // Settings open beside the thread on a wide screen, folded above it on a phone.
     let wide = is_wide();
@@ -42,7 +43,9 @@ pub fn ChatView() -> impl IntoView {
             <aside class="chat-side" aria-label="Chat settings and past conversations">
                 <details class="chat-settings" open=wide>
                     <summary>"Settings"</summary>
-                    <Builder kind=TaskType::Gpt submit />
+                    <Builder kind=TaskType::Gpt submit>
+                        <GptForm form />
+                    </Builder>
                 </details>
                 <PastConversations chat />
             </aside>

@@ -5,7 +5,7 @@
 use crynux_protocol::args::TaskType;
 use leptos::prelude::*;
 
-use crate::components::{Builder, CurrentTask, GenerateBar};
+use crate::components::{Builder, CurrentTask, GenerateBar, SdForm};
 use crate::route::{go, View};
 use crate::studio::use_studio;
 use crate::task::Preview;
@@ -28,7 +28,9 @@ pub fn ImagesView() -> impl IntoView {
         <h1 class="sr-only">"Images"</h1>
         <div class="studio">
             <section class="studio-options" aria-label="Image options">
-                <Builder kind submit />
+                <Builder kind submit>
+                    <SdForm form=studio.form last_seed=studio.last_seed() />
+                </Builder>
                 <GenerateBar />
             </section>
             <section class="studio-results" aria-labelledby="results-title">
