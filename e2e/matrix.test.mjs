@@ -187,7 +187,7 @@ cell('refused connection', async () => {
   await page.getByRole('button', { name: 'Connect wallet' }).click();
   await app.waitForText('wallet-error', /You declined the request in your wallet/);
   const said = await app.text('wallet-error');
-  assert.equal(await page.getByTestId('account').count(), 0, 'not connected');
+  assert.equal(await page.getByTestId('account-chip').count(), 0, 'not connected');
   await app.connect();
   assert.equal(await page.getByTestId('wallet-error').count(), 0, 'the refusal is no longer shown');
   assert.deepEqual(errors, []);

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::chat::provide_chat;
 use crate::components::{ErrorList, Header};
-use crate::lazy::{chat_view, history_view, lazy_view, wallet_view};
+use crate::lazy::{lazy_view, parts_here, ViewPart};
 use crate::network::load_profile;
 use crate::route::View;
 use crate::state::{provide_app, use_app};
@@ -50,13 +50,14 @@ fn Session(profile: NetworkProfile) -> impl IntoView {
     });
     view! {
         <Header />
-        <TaskNotice />
+        // A task runs only with the lazily loaded parts, so its notice comes with them.
+        {move || parts_here().then(|| lazy_view(ViewPart::TaskNotice))}
         <main>
             {move || match view.get() {
                 View::Images => view! { <ImagesView /> }.into_any(),
-                View::Chat => lazy_view(chat_view, Some(View::Chat.name())).into_any(),
-                View::History => lazy_view(history_view, Some(View::History.name())).into_any(),
-                View::Wallet => lazy_view(wallet_view, Some(View::Wallet.name())).into_any(),
+                View::Chat => lazy_view(ViewPart::Chat).into_any(),
+                View::History => lazy_view(ViewPart::History).into_any(),
+                View::Wallet => lazy_view(ViewPart::Wallet).into_any(),
             }}
         </main>
     }
@@ -64,7 +65,7 @@ fn Session(profile: NetworkProfile) -> impl IntoView {
 
 /// The document title while a task runs, and a notice when a task ends on another view.
 #[component]
-fn TaskNotice() -> impl IntoView {
+pub fn TaskNotice() -> impl IntoView {
     let app = use_app();
     let run = use_studio().run;
     let running = Memo::new(move |_| run.with(|run| run.as_ref().is_some_and(|r| r.is_running())));

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::browser::{load, remove, save};
 use crate::chain::{wait_for_success, Call, ChainReader};
 use crate::error::TaskError;
+use crate::lazy::{keep_once_parts_here, Kept};
 use crate::task::account_prefix;
 use crate::wallet::Wallet;
 
@@ -95,27 +96,34 @@ pub fn use_approval(profile: &NetworkProfile, wallet: Wallet, refresh: RwSignal<
         mined,
         approver,
     };
-    // Each account's own choice, and its approval still being mined after a reload.
-    Effect::new(move |_| {
-        let Some(account) = wallet.account.get() else {
-            return;
-        };
-        let remembered = load(&approval.choice_key(account));
-        choice.set(
-            remembered
-                .and_then(|c| serde_json::from_str(&c).ok())
-                .unwrap_or_default(),
-        );
-        if let Some(hash) = load(&profile.with_value(|p| pending_key(p, account))) {
-            if let Ok(hash) = hash.parse::<H256>() {
-                mined.dispatch((account, hash));
-            }
-        }
-    });
+    keep_once_parts_here(Kept::Approval(approval));
     approval
 }
 
 impl Approval {
+    /// Keeps the wallet account's own choice, and follows its approval still being mined
+    /// after a reload.
+    pub fn keep(self) {
+        let (approval, choice, mined) = (self, self.choice, self.mined);
+        let (wallet, profile) = (self.approver.wallet, self.approver.profile);
+        Effect::new(move |_| {
+            let Some(account) = wallet.account.get() else {
+                return;
+            };
+            let remembered = load(&approval.choice_key(account));
+            choice.set(
+                remembered
+                    .and_then(|c| serde_json::from_str(&c).ok())
+                    .unwrap_or_default(),
+            );
+            if let Some(hash) = load(&profile.with_value(|p| pending_key(p, account))) {
+                if let Ok(hash) = hash.parse::<H256>() {
+                    mined.dispatch((account, hash));
+                }
+            }
+        });
+    }
+
     fn choice_key(&self, account: Address) -> String {
         self.approver
             .profile

@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 use crate::browser::{load, save};
 use crate::components::sd_form::random_seed;
 use crate::error::TaskError;
+use crate::lazy::{keep_once_parts_here, Kept};
+use crate::payer::Payer;
 use crate::route::{go, View};
 use crate::state::AppState;
 use crate::studio::Studio;
@@ -195,90 +197,20 @@ pub struct Chat {
     pub conversation: RwSignal<(Option<Address>, Conversation)>,
     studio: Studio,
     profile: StoredValue<NetworkProfile>,
+    payer: Payer,
 }
 
-/// Makes the chat of `studio`'s account and provides it below the caller: loaded when the
-/// account changes, saved after every change, and taking in the account's chat tasks.
+/// Makes the chat of `studio`'s account and provides it below the caller; it is kept
+/// ([`Chat::keep`]) once the lazily loaded parts are here, which the Chat view and every
+/// chat task need anyway.
 pub fn provide_chat(state: AppState, studio: Studio) -> Chat {
-    let payer = state.payer;
     let chat = Chat {
         conversation: RwSignal::new((None, Conversation::default())),
         studio,
         profile: state.profile,
+        payer: state.payer,
     };
-    let conversation = chat.conversation;
-    let account = Memo::new(move |_| payer.account());
-    Effect::new(move |_| {
-        let account = account.get();
-        if conversation.with_untracked(|(of, _)| *of == account) {
-            return;
-        }
-        let loaded = account
-            .and_then(|account| load(&chat.key(account)))
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default();
-        conversation.set((account, loaded));
-    });
-    Effect::new(move |_| {
-        conversation.with(|(account, conversation)| {
-            if let (Some(account), Ok(text)) = (account, serde_json::to_string(conversation)) {
-                save(&chat.key(*account), &text);
-            }
-        });
-    });
-    // The account's chat task: taken in once paid, its reply (or its end) added.
-    let (run, files) = (studio.run, studio.flow.with_value(|flow| flow.files));
-    Effect::new(move |_| {
-        let Some(run) = run.get().filter(|run| run.task_type == TaskType::Gpt) else {
-            return;
-        };
-        let reply = files.with(|files| reply_of(files));
-        let (account, mut changed) = conversation.get_untracked();
-        if account != Some(run.creator) {
-            return;
-        }
-        if run.started_ms > changed.seen && run.is_paid() && run.args_known() {
-            changed.take_in(&run.args, run.started_ms);
-        }
-        if changed.waiting == Some(run.started_ms) {
-            match (&run.outcome, reply) {
-                (Some(Outcome::Success { .. }), Some((reply, verified))) => {
-                    changed.end_wait(Said::Model(Reply::of_task(
-                        &reply,
-                        run.task_id().unwrap_or_default(),
-                        verified,
-                    )))
-                }
-                (Some(Outcome::Aborted { .. }), _) => changed.end_wait(no_reply(&run)),
-                _ => {}
-            }
-        } else if changed.waiting.is_some_and(|w| run.started_ms > w) {
-            changed.end_wait(Said::NoReply(
-                "No reply here: this task's reply was not downloaded. The History has the task."
-                    .into(),
-            ));
-        }
-        conversation.update(|(_, conversation)| {
-            if *conversation != changed {
-                *conversation = changed;
-            }
-        });
-    });
-    // The JSON editor shows what the next task sends: the conversation and the draft.
-    let form = studio.form;
-    Effect::new(move |_| {
-        let text = form.text_of(TaskType::Gpt);
-        let system = text.with(|text| system_prompt(text));
-        let messages = conversation.with(|(_, c)| {
-            Value::Array(c.messages(system.as_deref(), c.said.len(), Some(&c.draft)))
-        });
-        let current = text.with(|text| field(text, "/messages"));
-        if current.as_ref() != Some(&messages) {
-            if let Some(edited) = text.with_untracked(|t| with_field(t, "/messages", messages)) {
-                text.set(edited);
-            }
-        }
-    });
+    keep_once_parts_here(Kept::Chat(chat));
     provide_context(chat);
     chat
 }
@@ -289,6 +221,87 @@ pub fn use_chat() -> Chat {
 }
 
 impl Chat {
+    /// Loads the account's conversation when the account changes, saves it after every
+    /// change, takes in the account's chat tasks, and shows in the JSON editor what the next
+    /// task sends.
+    pub fn keep(self) {
+        let (chat, studio, payer) = (self, self.studio, self.payer);
+        let conversation = chat.conversation;
+        let account = Memo::new(move |_| payer.account());
+        Effect::new(move |_| {
+            let account = account.get();
+            if conversation.with_untracked(|(of, _)| *of == account) {
+                return;
+            }
+            let loaded = account
+                .and_then(|account| load(&chat.key(account)))
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default();
+            conversation.set((account, loaded));
+        });
+        Effect::new(move |_| {
+            conversation.with(|(account, conversation)| {
+                if let (Some(account), Ok(text)) = (account, serde_json::to_string(conversation)) {
+                    save(&chat.key(*account), &text);
+                }
+            });
+        });
+        // The account's chat task: taken in once paid, its reply (or its end) added.
+        let (run, files) = (studio.run, studio.flow.with_value(|flow| flow.files));
+        Effect::new(move |_| {
+            let Some(run) = run.get().filter(|run| run.task_type == TaskType::Gpt) else {
+                return;
+            };
+            let reply = files.with(|files| reply_of(files));
+            let (account, mut changed) = conversation.get_untracked();
+            if account != Some(run.creator) {
+                return;
+            }
+            if run.started_ms > changed.seen && run.is_paid() && run.args_known() {
+                changed.take_in(&run.args, run.started_ms);
+            }
+            if changed.waiting == Some(run.started_ms) {
+                match (&run.outcome, reply) {
+                    (Some(Outcome::Success { .. }), Some((reply, verified))) => {
+                        changed.end_wait(Said::Model(Reply::of_task(
+                            &reply,
+                            run.task_id().unwrap_or_default(),
+                            verified,
+                        )))
+                    }
+                    (Some(Outcome::Aborted { .. }), _) => changed.end_wait(no_reply(&run)),
+                    _ => {}
+                }
+            } else if changed.waiting.is_some_and(|w| run.started_ms > w) {
+                changed.end_wait(Said::NoReply(
+                    "No reply here: this task's reply was not downloaded. The History has the task."
+                        .into(),
+                ));
+            }
+            conversation.update(|(_, conversation)| {
+                if *conversation != changed {
+                    *conversation = changed;
+                }
+            });
+        });
+        // The JSON editor shows what the next task sends: the conversation and the draft.
+        let form = studio.form;
+        Effect::new(move |_| {
+            let text = form.text_of(TaskType::Gpt);
+            let system = text.with(|text| system_prompt(text));
+            let messages = conversation.with(|(_, c)| {
+                Value::Array(c.messages(system.as_deref(), c.said.len(), Some(&c.draft)))
+            });
+            let current = text.with(|text| field(text, "/messages"));
+            if current.as_ref() != Some(&messages) {
+                if let Some(edited) = text.with_untracked(|t| with_field(t, "/messages", messages))
+                {
+                    text.set(edited);
+                }
+            }
+        });
+    }
+
     /// Where the conversation of `account` is kept in this browser.
     fn key(&self, account: Address) -> String {
         self.profile

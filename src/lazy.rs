@@ -1,12 +1,15 @@
 //! The parts of the app the first screen does not need: the arguments' check (the compiled
-//! schemas), the task's steps and view, the approvals, the account's history, the
-//! ControlNet image tools, the saved arguments, and the Chat, History and Wallet views. In
-//! release builds for the browser (the `split` cfg, set by build.rs) they are a module of
-//! their own, split off by `scripts/split.mjs` and fetched when one is first called. The
-//! first is the arguments' check, which the form asks for when the page is next idle after
-//! the first screen (`ArgsForm::new`, on every view): that fetches the module behind the
-//! first screen, so that no click waits for it. Elsewhere (`trunk serve`, the tests) they
-//! are plain calls.
+//! schemas), the task's steps and view, the approvals, the account's history and recent
+//! images, the ControlNet image tools, the saved arguments, the account menu, the approval
+//! choice, the notice of a task that ended elsewhere, the Chat, History and Wallet views, and
+//! what this browser kept that the first screen does not show (the current task of before a
+//! reload, the conversation, the approval choice). In release builds for the browser (the
+//! `split` cfg, set by build.rs) they are a module of their own, split off by
+//! `scripts/split.mjs` and fetched when one is first called. The first is the arguments'
+//! check, which the form asks for when the page is next idle after the first screen
+//! (`ArgsForm::new`, on every view): that fetches the module behind the first screen, so
+//! that no click waits for it; what waits for the parts ([`parts_here`]) then goes on.
+//! Elsewhere (`trunk serve`, the tests) they are plain calls, and always here.
 // The split's loader links the parts through `extern "C"` functions it generates.
 #![allow(unsafe_code)]
 
@@ -20,9 +23,12 @@ use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::approval::Approver;
+use crate::approval::{Approval, Approver};
 use crate::chain::{ChainError, ChainReader};
+use crate::chat::Chat;
 use crate::error::TaskError;
+use crate::payer::Payer;
+use crate::route::View;
 use crate::task::flow::Flow;
 use crate::task::TaskRun;
 
@@ -52,6 +58,8 @@ macro_rules! part {
         #[cfg(split)]
         #[leptos::wasm_split::wasm_split(parts, wasm_split_path = ::leptos::wasm_split, fallible)]
         pub fn $name($($arg: $ty),*) -> Result<$out, PartMissing> {
+            // Once: setting it again would run again what waited for it.
+            ARRIVED.with(|arrived| arrived.maybe_update(|here| !std::mem::replace(here, true)));
             Ok($body)
         }
 
@@ -61,6 +69,53 @@ macro_rules! part {
             Ok($body)
         }
     };
+}
+
+#[cfg(split)]
+thread_local! {
+    /// Set by the first part that arrives: then they all have (one module).
+    static ARRIVED: ArcRwSignal<bool> = ArcRwSignal::new(false);
+}
+
+/// Whether the parts are here (tracked): once the first of them has been fetched, or always
+/// where they are not split off.
+pub fn parts_here() -> bool {
+    #[cfg(split)]
+    return ARRIVED.with(|arrived| arrived.get());
+    #[cfg(not(split))]
+    return true;
+}
+
+/// State the first screen neither shows nor changes: kept (loaded from this browser, saved,
+/// followed) by the parts once they are here, so that the code doing it is there.
+// Handles to reactive state, made once each: their size does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Copy)]
+pub enum Kept {
+    /// The conversation ([`Chat::keep`]).
+    Chat(Chat),
+    /// The approval choice and an approval a reload interrupted ([`Approval::keep`]).
+    Approval(Approval),
+}
+
+/// Keeps `kept` under the current owner once the parts are here (see [`parts_here`]).
+pub fn keep_once_parts_here(kept: Kept) {
+    // Weak: the owner holds this effect, and is dropped (its cleanups run) when unmounted.
+    let Some(owner) = Owner::current().map(|owner| owner.downgrade()) else {
+        return;
+    };
+    let waiting = StoredValue::new(true);
+    Effect::new(move |_| {
+        if parts_here() && waiting.get_value() {
+            waiting.set_value(false);
+            if let Some(owner) = owner.upgrade() {
+                // The parts are here: this cannot fail to fetch.
+                leptos::task::spawn_local(async move {
+                    let _ = keep(owner, kept).await;
+                });
+            }
+        }
+    });
 }
 
 /// Reads arguments as the network takes them: against the schema of their type, then the
@@ -111,6 +166,31 @@ part! {
 }
 
 part! {
+    /// The current task `account` left in this browser (before a reload), if any, and
+    /// whether it goes on by itself with `payer`.
+    pub fn kept_run(
+        profile: NetworkProfile,
+        payer: Payer,
+        account: Address
+    ) -> Option<(TaskRun, bool)> {
+        TaskRun::kept(&profile, account).map(|run| {
+            let resumes = run.resumes(&payer);
+            (run, resumes)
+        })
+    }
+}
+
+part! {
+    /// Keeps `kept` under `owner`.
+    pub fn keep(owner: Owner, kept: Kept) -> () {
+        owner.with(|| match kept {
+            Kept::Chat(chat) => chat.keep(),
+            Kept::Approval(approval) => approval.keep(),
+        })
+    }
+}
+
+part! {
     /// Every task of `creator`, newest first (the History view, the recent images and chats).
     pub fn account_history(
         chain: ChainReader,
@@ -126,52 +206,68 @@ part! {
 /// A view as its component: called where it is shown, so that it belongs there.
 pub type MakeView = fn() -> AnyView;
 
-part! {
+/// The views that are parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewPart {
     /// The current task, in the Images view.
-    pub fn task_view() -> MakeView {
-        || {
-            let studio = crate::studio::use_studio();
-            view! { <crate::components::TaskView flow=studio.flow.get_value() advance=studio.advance /> }
-                .into_any()
-        }
-    }
-}
-
-part! {
+    Task,
     /// The ControlNet image, weight and preprocess controls of the image builder.
-    pub fn controlnet_tools() -> MakeView {
-        || {
-            let form = crate::studio::use_studio().form;
-            view! { <crate::components::sd_form::ControlnetTools form /> }.into_any()
+    ControlnetTools,
+    /// The builder's saved arguments.
+    SavedArgs,
+    /// The Chat view.
+    Chat,
+    /// The History view.
+    History,
+    /// The Wallet & settings view.
+    Wallet,
+    /// The header's account menu.
+    AccountMenu,
+    /// How much the Task contract may take, chosen before "Approve and generate".
+    ApprovalChoice,
+    /// The document title while a task runs, and a notice when a task ends on another view.
+    TaskNotice,
+    /// The account's last image tasks, under the Images view's results.
+    RecentImages,
+    /// Why the last payment failed.
+    PayFailure,
+}
+
+impl ViewPart {
+    /// The page it is, if it is one.
+    fn page(self) -> Option<View> {
+        match self {
+            Self::Chat => Some(View::Chat),
+            Self::History => Some(View::History),
+            Self::Wallet => Some(View::Wallet),
+            _ => None,
         }
     }
 }
 
 part! {
-    /// The builder's saved arguments.
-    pub fn saved_args() -> MakeView {
-        || view! { <crate::components::saved_args::SavedArgs /> }.into_any()
-    }
-}
-
-part! {
-    /// The Chat view.
-    pub fn chat_view() -> MakeView {
-        || view! { <crate::views::ChatView /> }.into_any()
-    }
-}
-
-part! {
-    /// The History view.
-    pub fn history_view() -> MakeView {
-        || view! { <crate::views::HistoryView /> }.into_any()
-    }
-}
-
-part! {
-    /// The Wallet & settings view.
-    pub fn wallet_view() -> MakeView {
-        || view! { <crate::views::WalletView /> }.into_any()
+    /// The component of the view `part`.
+    pub fn view_part(part: ViewPart) -> MakeView {
+        match part {
+            ViewPart::Task => || {
+                let studio = crate::studio::use_studio();
+                view! { <crate::components::TaskView flow=studio.flow.get_value() advance=studio.advance /> }
+                    .into_any()
+            },
+            ViewPart::ControlnetTools => || {
+                let form = crate::studio::use_studio().form;
+                view! { <crate::components::sd_form::ControlnetTools form /> }.into_any()
+            },
+            ViewPart::SavedArgs => || view! { <crate::components::saved_args::SavedArgs /> }.into_any(),
+            ViewPart::Chat => || view! { <crate::views::ChatView /> }.into_any(),
+            ViewPart::History => || view! { <crate::views::HistoryView /> }.into_any(),
+            ViewPart::Wallet => || view! { <crate::views::WalletView /> }.into_any(),
+            ViewPart::AccountMenu => || view! { <crate::components::AccountMenu /> }.into_any(),
+            ViewPart::ApprovalChoice => || view! { <crate::components::ApprovalChoice /> }.into_any(),
+            ViewPart::TaskNotice => || view! { <crate::app::TaskNotice /> }.into_any(),
+            ViewPart::RecentImages => || view! { <crate::views::RecentImages /> }.into_any(),
+            ViewPart::PayFailure => || view! { <crate::components::PayFailure /> }.into_any(),
+        }
     }
 }
 
@@ -182,30 +278,23 @@ pub fn when_idle(work: impl Fn() + Clone + 'static) {
     }
 }
 
-/// The view `part` holds, once fetched: nothing while it is fetched, and if it cannot be,
-/// what happened and a button that tries again (under the heading `title` of the page it
-/// stands for, if it is one).
-pub fn lazy_view<F>(
-    part: impl Fn() -> F + Copy + Send + Sync + 'static,
-    title: Option<&'static str>,
-) -> impl IntoView
-where
-    F: Future<Output = Result<MakeView, PartMissing>> + 'static,
-{
+/// The view `part`, once fetched: nothing while it is fetched, and if it cannot be, what
+/// happened and a button that tries again (under the page's heading, if it is a page).
+pub fn lazy_view(part: ViewPart) -> impl IntoView {
     let fetched = RwSignal::new(None::<Result<MakeView, PartMissing>>);
     let fetch = move || {
         leptos::task::spawn_local(async move {
-            let part = part().await;
+            let view = view_part(part).await;
             // The view may have been left meanwhile.
-            fetched.try_set(Some(part));
+            fetched.try_set(Some(view));
         })
     };
     fetch();
     move || {
-        fetched.get().map(|part| match part {
+        fetched.get().map(|view| match view {
             Ok(view) => view(),
             Err(missing) => view! {
-                {title.map(|title| view! { <h1 class="sr-only">{title}</h1> })}
+                {part.page().map(|page| view! { <h1 class="sr-only">{page.name()}</h1> })}
                 <p class="alert" role="alert">
                     {missing.to_string()} " "
                     <button type="button" class="secondary small"

@@ -3,23 +3,25 @@
 //! where it stopped after a reload), what stands in the way of paying, "Approve and
 //! generate", the account's history, and taking a past task back into the builder.
 
-use crynux_protocol::args::{GptTaskArgs, Message, Role, SdTaskArgs, TaskArgs, TaskType};
-use crynux_protocol::args::{DEFAULT_BASE_MODEL, DEFAULT_GPT_MODEL};
+use crynux_protocol::args::form::with_field;
+use crynux_protocol::args::TaskType;
 use crynux_protocol::units::format_cnx;
+use crynux_protocol::Address;
 use leptos::prelude::*;
-use serde_json::Value;
+use leptos::reactive::owner::WeakOwner;
+use leptos::task::spawn_local;
 
-use crate::browser::{load, save, unix_millis};
+use crate::browser::{save, unix_millis};
 use crate::chain::ChainReader;
 use crate::components::args_form::{read_checked, ArgsForm, CHECK_MISSING};
 use crate::components::saved_args::{last_used, remember_last};
 use crate::components::sd_form::random_seed;
 use crate::error::TaskError;
-use crate::lazy::{account_history, Check};
+use crate::lazy::{account_history, kept_run, parts_here, Check};
 use crate::route::{go, View};
-use crate::state::AppState;
+use crate::state::{use_app, AppState};
 use crate::task::flow::Flow;
-use crate::task::{Step, TaskRun};
+use crate::task::TaskRun;
 
 /// The account's tasks, newest first: `None` while no account pays.
 pub type HistoryList = LocalResource<Option<Result<Vec<TaskRun>, TaskError>>>;
@@ -44,23 +46,26 @@ pub struct Studio {
     pub account_blocker: Memo<Option<String>>,
     /// Whether the wallet must approve CNX before the next task.
     pub needs_approval: Memo<bool>,
-    /// The account's tasks, read again as the current one moves on.
-    pub history: HistoryList,
+    /// The account's tasks: made by [`Studio::history`] at first use.
+    history: StoredValue<Option<HistoryList>>,
+    /// Where the studio was made (the history is made there too); weak, as the owner holds
+    /// the studio.
+    owner: StoredValue<Option<WeakOwner>>,
     /// The past task opened in the History view.
     pub opened: RwSignal<Option<TaskRun>>,
 }
 
-/// Arguments as the editor shows them: one field per line.
-fn pretty(args: &TaskArgs) -> String {
-    let value: Value = serde_json::from_str(&args.to_json()).unwrap_or_default();
-    serde_json::to_string_pretty(&value).unwrap_or_default()
-}
+/// The arguments each task type starts from, as the editor shows them (one field per line):
+/// [`SdTaskArgs::new`] of the default model with an empty prompt, [`GptTaskArgs::new`] with
+/// one empty message of the user. Written out, so that the first screen serializes no
+/// arguments; a test keeps them equal.
+const NEW_SD_ARGS: &str = include_str!("new_args/sd.json");
+const NEW_GPT_ARGS: &str = include_str!("new_args/gpt.json");
 
+/// The new arguments of each type, the image's with a new seed.
 fn initial_args() -> (String, String) {
-    let mut sd = SdTaskArgs::new(DEFAULT_BASE_MODEL, "");
-    sd.task_config.seed = random_seed();
-    let gpt = GptTaskArgs::new(DEFAULT_GPT_MODEL, vec![Message::new(Role::User, "")]);
-    (pretty(&TaskArgs::Sd(sd)), pretty(&TaskArgs::Gpt(gpt)))
+    let sd = with_field(NEW_SD_ARGS, "/task_config/seed", random_seed().into());
+    (sd.unwrap_or_default(), NEW_GPT_ARGS.to_owned())
 }
 
 /// Makes the studio of `state` and provides it below the caller.
@@ -96,31 +101,40 @@ pub fn provide_studio(state: AppState) -> Studio {
     };
     // Each account sees only its own current task, and it goes on by itself where it
     // stopped: a reload or a closed tab loses nothing. A task whose payment was never asked
-    // for waits for the user.
+    // for waits for the user. It is read by a part once the parts are here (before any task
+    // can be paid for), or by paying, whichever comes first: `restored` is the account whose
+    // task has been read.
     let to_resume = RwSignal::new(false);
-    {
+    let restored = StoredValue::new(None::<Address>);
+    let restore = {
         let (flow, profile) = (flow.clone(), profile.clone());
-        Effect::new(move |_| {
-            let stored = payer.account().and_then(|account| {
-                let started = load(&TaskRun::current_key(&profile, account))?
-                    .parse()
-                    .ok()?;
-                let key = TaskRun::storage_key_of(&profile, account, started);
-                serde_json::from_str::<TaskRun>(&load(&key)?).ok()
-            });
-            flow.clear_files();
-            let resume = stored.as_ref().is_some_and(|run| match run.next_step(0) {
-                Step::Done => false,
-                Step::Send => run.asked_at_block.is_some(),
-                // Downloads again cost the wallet a signature each, unless it is signed in to
-                // the relay; the session wallet none.
-                Step::Download => {
-                    !run.results_seen || untrack(|| payer.signs_silently(run.creator))
+        move |account: Option<Address>| {
+            let (flow, profile) = (flow.clone(), profile.clone());
+            async move {
+                let stored = match account {
+                    Some(account) => kept_run(profile, payer, account).await.ok().flatten(),
+                    None => None,
+                };
+                // Read already, or the account changed meanwhile.
+                if restored.get_value() == account || payer.account_untracked() != account {
+                    return;
                 }
-                Step::Mine | Step::Upload | Step::Follow => true,
-            });
-            run.set(stored);
-            to_resume.set(resume);
+                restored.set_value(account);
+                flow.clear_files();
+                let (stored, resume) =
+                    stored.map_or((None, false), |(run, resume)| (Some(run), resume));
+                run.set(stored);
+                to_resume.set(resume);
+            }
+        }
+    };
+    {
+        let restore = restore.clone();
+        Effect::new(move |_| {
+            let account = payer.account();
+            if parts_here() {
+                spawn_local(restore(account));
+            }
         });
     }
     // ...once the payer is on the network.
@@ -202,35 +216,19 @@ pub fn provide_studio(state: AppState) -> Studio {
     };
     let generate = Action::new_local(move |given: &Option<String>| {
         let approve_first = needs_approval.get_untracked();
-        let (create, given) = (create.clone(), given.clone());
+        let (create, given, restore) = (create.clone(), given.clone(), restore.clone());
         async move {
             let check = crate::lazy::args_check().await?;
+            restore(payer.account_untracked()).await;
+            // A task read just now that is not finished: the button says so.
+            if run.with_untracked(|run| run.as_ref().is_some_and(TaskRun::is_running)) {
+                return Ok(());
+            }
             if approve_first {
                 approval.approve_chosen(fee).await?;
             }
             create(given, check);
             Ok(())
-        }
-    });
-
-    let chain = ChainReader::new(&profile.rpc_url);
-    let list_profile = profile.clone();
-    // Read again whenever the current task moves on.
-    let version =
-        move || run.with(|run| run.as_ref().map(|run| (run.task_id(), run.state_words())));
-    let history = LocalResource::new(move || {
-        let account = payer.account();
-        version();
-        refresh.track();
-        let (chain, profile) = (chain.clone(), list_profile.clone());
-        async move {
-            match account {
-                Some(account) => Some(match account_history(chain, profile, account).await {
-                    Ok(history) => history.await.map_err(TaskError::from),
-                    Err(missing) => Err(missing.into()),
-                }),
-                None => None,
-            }
         }
     });
 
@@ -243,7 +241,8 @@ pub fn provide_studio(state: AppState) -> Studio {
         blocker,
         account_blocker,
         needs_approval,
-        history,
+        history: StoredValue::new(None),
+        owner: StoredValue::new(Owner::current().map(|owner| owner.downgrade())),
         opened: RwSignal::new(None),
     };
     provide_context(studio);
@@ -256,6 +255,47 @@ pub fn use_studio() -> Studio {
 }
 
 impl Studio {
+    /// The account's tasks, read again as the current one moves on. Made at first use, by
+    /// the lazily loaded parts that show it, so that its code is there.
+    pub fn history(&self) -> HistoryList {
+        if let Some(history) = self.history.get_value() {
+            return history;
+        }
+        let run = self.run;
+        let make = move || {
+            let app = use_app();
+            let (payer, refresh) = (app.payer, app.refresh);
+            let profile = app.profile();
+            let chain = ChainReader::new(&profile.rpc_url);
+            // Read again whenever the current task moves on.
+            let version =
+                move || run.with(|run| run.as_ref().map(|run| (run.task_id(), run.state_words())));
+            LocalResource::new(move || {
+                let account = payer.account();
+                version();
+                refresh.track();
+                let (chain, profile) = (chain.clone(), profile.clone());
+                async move {
+                    match account {
+                        Some(account) => {
+                            Some(match account_history(chain, profile, account).await {
+                                Ok(history) => history.await.map_err(TaskError::from),
+                                Err(missing) => Err(missing.into()),
+                            })
+                        }
+                        None => None,
+                    }
+                }
+            })
+        };
+        let history = match self.owner.get_value().and_then(|owner| owner.upgrade()) {
+            Some(owner) => owner.with(make),
+            None => make(),
+        };
+        self.history.set_value(Some(history));
+        history
+    }
+
     /// Whether a new task can be paid for now (tracked): nothing stands in the way and no
     /// payment or step is under way.
     pub fn can_generate(&self) -> bool {
@@ -294,5 +334,32 @@ pub fn view_of(kind: TaskType) -> View {
     match kind {
         TaskType::StableDiffusion => View::Images,
         TaskType::Gpt => View::Chat,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crynux_protocol::args::{GptTaskArgs, Message, Role, SdTaskArgs, TaskArgs};
+    use crynux_protocol::args::{DEFAULT_BASE_MODEL, DEFAULT_GPT_MODEL};
+    use serde_json::Value;
+
+    use super::*;
+
+    /// `args` as the editor shows them.
+    fn pretty(args: TaskArgs) -> String {
+        let value: Value = serde_json::from_str(&args.to_json()).unwrap();
+        serde_json::to_string_pretty(&value).unwrap()
+    }
+
+    #[test]
+    fn new_arguments_are_those_of_the_protocol() {
+        let gpt = GptTaskArgs::new(DEFAULT_GPT_MODEL, vec![Message::new(Role::User, "")]);
+        assert_eq!(NEW_GPT_ARGS, pretty(TaskArgs::Gpt(gpt)));
+        for seed in [0, 1, 4_294_967, 2_147_483_647] {
+            let mut sd = SdTaskArgs::new(DEFAULT_BASE_MODEL, "");
+            sd.task_config.seed = seed;
+            let seeded = with_field(NEW_SD_ARGS, "/task_config/seed", seed.into());
+            assert_eq!(seeded.as_deref(), Some(pretty(TaskArgs::Sd(sd)).as_str()));
+        }
     }
 }

@@ -176,7 +176,7 @@ async fn a_rejected_connection_is_explained_and_can_be_retried() {
     until("a second request", || calls(&wallet).len() == 3).await;
     until_shown(&root, "You declined").await;
     assert!(
-        root.query_selector("[data-testid=account]")
+        root.query_selector("[data-testid=account-chip]")
             .unwrap()
             .is_none(),
         "not connected"

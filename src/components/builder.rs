@@ -8,9 +8,9 @@ use crynux_protocol::args::{ArgsError, TaskType};
 use crynux_protocol::units::format_cnx;
 use leptos::prelude::*;
 
-use super::approval_choice::{ApprovalChoice, ApprovingNote};
+use super::approval_choice::ApprovingNote;
 use super::args_form::{control_id, ArgField, ArgsForm, Kind, CHECK_MISSING};
-use crate::lazy::{lazy_view, saved_args};
+use crate::lazy::{lazy_view, ViewPart};
 use crate::state::use_app;
 use crate::studio::use_studio;
 
@@ -39,7 +39,7 @@ pub fn Builder(kind: TaskType, submit: Callback<()>, children: Children) -> impl
                 }
             }>
                 <summary>"Saved arguments and GPU memory"</summary>
-                {move || more_opened.get().then(|| lazy_view(saved_args, None))}
+                {move || more_opened.get().then(|| lazy_view(ViewPart::SavedArgs))}
                 <VramField form />
             </details>
             // The editor exists only while open: a browser takes ~30 ms to take in a 250 KB
@@ -114,12 +114,30 @@ pub fn PayNotes(#[prop(into)] blocker: Signal<Option<String>>) -> impl IntoView 
         (studio.generate, studio.advance, studio.needs_approval);
     let busy = move || generate.pending().get() || advance.pending().get();
     let approving = move || generate.pending().get() && app.approval.busy();
-    let failure = move || generate.value().get().and_then(Result::err);
+    let failed = move || {
+        generate
+            .value()
+            .with(|outcome| matches!(outcome, Some(Err(_))))
+    };
     view! {
-        {move || (needs_approval.get() && !busy()).then(|| view! { <ApprovalChoice /> })}
+        {move || (needs_approval.get() && !busy()).then(|| lazy_view(ViewPart::ApprovalChoice))}
         {move || approving().then(|| view! { <ApprovingNote /> })}
         {move || blocker.get().map(|why| view! { <p class="hint" data-testid="blocked">{why}</p> })}
-        {move || failure().map(|e| view! { <p class="alert" role="alert" data-testid="generate-error">{e.to_string()}</p> })}
+        // Paying needs the lazily loaded parts, and so do the words of its failures.
+        {move || failed().then(|| lazy_view(ViewPart::PayFailure))}
+    }
+}
+
+/// Why the last payment failed.
+#[component]
+pub fn PayFailure() -> impl IntoView {
+    let generate = use_studio().generate;
+    move || {
+        generate.value().get().and_then(Result::err).map(|e| {
+            view! {
+                <p class="alert" role="alert" data-testid="generate-error">{e.to_string()}</p>
+            }
+        })
     }
 }
 

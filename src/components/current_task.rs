@@ -4,7 +4,7 @@
 use crynux_protocol::args::TaskType;
 use leptos::prelude::*;
 
-use crate::lazy::{lazy_view, task_view};
+use crate::lazy::{lazy_view, ViewPart};
 use crate::studio::{use_studio, view_of};
 
 /// The current task if it is a `kind` task; `empty` when there is none.
@@ -20,7 +20,7 @@ pub fn CurrentTask(kind: TaskType, empty: &'static str) -> impl IntoView {
         })
     };
     move || match shown_kind.get() {
-        Some(of) if of == kind => lazy_view(task_view, None).into_any(),
+        Some(of) if of == kind => lazy_view(ViewPart::Task).into_any(),
         other => {
             let elsewhere = other.filter(|_| running_elsewhere()).map(view_of);
             view! {

@@ -1,13 +1,16 @@
 //! The header on every view: the brand, the views, the network badge (a "Switch to …" button
 //! when the wallet is on another chain) and the account: "Connect wallet" (a picker when
 //! several wallets announce themselves) or a chip with the short address and the CNX
-//! balance, whose menu copies the address, shows the balances, says who pays and signs out
-//! of the relay.
+//! balance, whose menu (lazily loaded) copies the address, shows the balances, says who pays
+//! and signs out of the relay.
+
+use std::time::Duration;
 
 use crynux_protocol::units::{format_cnx, format_units_truncated, short_address, DECIMALS};
 use crynux_protocol::{to_checksum, Address};
 use leptos::prelude::*;
 
+use crate::lazy::{lazy_view, parts_here, ViewPart};
 use crate::route::View;
 use crate::state::use_app;
 use crate::wallet::WalletError;
@@ -130,9 +133,39 @@ fn ConnectButton() -> impl IntoView {
 fn AccountChip() -> impl IntoView {
     let app = use_app();
     let (payer, info) = (app.payer, app.info);
+    let cnx = move || {
+        info.get()
+            .flatten()
+            .and_then(Result::ok)
+            .map(|b| format_cnx(b.cnx))
+    };
+    let opened = RwSignal::new(false);
+    view! {
+        <details class="account-menu" on:toggle=move |e| {
+            if event_target::<web_sys::HtmlDetailsElement>(&e).open() {
+                opened.set(true);
+            }
+        }>
+            <summary data-testid="account-chip">
+                <span class="short">{move || payer.account().map(|a| short_address(&a))}</span>
+                <span class="chip-cnx" data-testid="cnx">{cnx}</span>
+            </summary>
+            // The menu comes with the lazily loaded parts, or is fetched as it opens.
+            <div class="menu">
+                {move || (opened.get() || parts_here()).then(|| lazy_view(ViewPart::AccountMenu))}
+            </div>
+        </details>
+    }
+}
+
+/// The account menu: who pays, the wallet's account and a button that copies it, the
+/// balances, and the way to the session wallet and the settings.
+#[component]
+pub fn AccountMenu() -> impl IntoView {
+    let app = use_app();
+    let (payer, info) = (app.payer, app.info);
     let copied = RwSignal::new(false);
     let balances = move || info.get().flatten().and_then(Result::ok);
-    let cnx = move || balances().map(|b| format_cnx(b.cnx));
     let payer_line = move || {
         payer.account().map(|account| {
             let who = match payer.is_session() {
@@ -147,41 +180,42 @@ fn AccountChip() -> impl IntoView {
             let clipboard = window().navigator().clipboard();
             let _ = clipboard.write_text(&to_checksum(&account, None));
             copied.set(true);
+            set_timeout(
+                move || {
+                    copied.try_set(false);
+                },
+                COPIED_FOR,
+            );
         }
     };
     view! {
-        <details class="account-menu" on:toggle=move |_| copied.set(false)>
-            <summary data-testid="account-chip">
-                <span class="short">{move || payer.account().map(|a| short_address(&a))}</span>
-                <span class="chip-cnx" data-testid="cnx">{cnx}</span>
-            </summary>
-            <div class="menu">
-                {payer_line}
-                {move || app.payer.wallet.account.get().map(|account| view! {
-                    <p>"Wallet account " <code class="address" data-testid="account">{to_checksum(&account, None)}</code></p>
-                })}
-                <button type="button" class="secondary" on:click=copy>
-                    {move || if copied.get() { "Copied" } else { "Copy the address" }}
-                </button>
-                {move || balances().map(|b| view! {
-                    <dl class="facts">
-                        <dt>"ETH (for gas)"</dt>
-                        <dd data-testid="eth">{format_units_truncated(b.eth, DECIMALS, 4)}</dd>
-                        <dt>"CNX"</dt>
-                        <dd>{format_cnx(b.cnx)}</dd>
-                        <dt>"Task contract may take"</dt>
-                        <dd data-testid="allowance">{format_cnx(b.allowance)}</dd>
-                    </dl>
-                })}
-                {move || (!payer.is_session()).then(|| view! {
-                    <a href=View::Wallet.hash()>"Pay without prompts (session wallet)"</a>
-                })}
-                <RelaySignOut />
-                <a href=View::Wallet.hash()>"Wallet & settings"</a>
-            </div>
-        </details>
+        {payer_line}
+        {move || app.payer.wallet.account.get().map(|account| view! {
+            <p>"Wallet account " <code class="address" data-testid="account">{to_checksum(&account, None)}</code></p>
+        })}
+        <button type="button" class="secondary" on:click=copy>
+            {move || if copied.get() { "Copied" } else { "Copy the address" }}
+        </button>
+        {move || balances().map(|b| view! {
+            <dl class="facts">
+                <dt>"ETH (for gas)"</dt>
+                <dd data-testid="eth">{format_units_truncated(b.eth, DECIMALS, 4)}</dd>
+                <dt>"CNX"</dt>
+                <dd>{format_cnx(b.cnx)}</dd>
+                <dt>"Task contract may take"</dt>
+                <dd data-testid="allowance">{format_cnx(b.allowance)}</dd>
+            </dl>
+        })}
+        {move || (!payer.is_session()).then(|| view! {
+            <a href=View::Wallet.hash()>"Pay without prompts (session wallet)"</a>
+        })}
+        <RelaySignOut />
+        <a href=View::Wallet.hash()>"Wallet & settings"</a>
     }
 }
+
+/// How long "Copied" stands in for "Copy the address".
+const COPIED_FOR: Duration = Duration::from_secs(2);
 
 /// "Sign out of the relay" while the wallet's account has a relay session in this tab.
 #[component]

@@ -87,7 +87,7 @@ impl Filter {
 pub fn History() -> impl IntoView {
     let app = use_app();
     let studio = use_studio();
-    let (payer, history, opened) = (app.payer, studio.history, studio.opened);
+    let (payer, history, opened) = (app.payer, studio.history(), studio.opened);
     let fee = app.profile.with_value(|p| format_cnx(p.task_fee));
     let by_type = RwSignal::new(Filter::All);
     let by_state = RwSignal::new(Filter::All);

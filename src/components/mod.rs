@@ -16,11 +16,12 @@ mod session_panel;
 mod task_view;
 
 pub use account_panel::AccountPanel;
-pub use builder::{pay_label, Builder, GenerateBar, PayNotes};
+pub use approval_choice::ApprovalChoice;
+pub use builder::{pay_label, Builder, GenerateBar, PayFailure, PayNotes};
 pub use current_task::CurrentTask;
 pub use error_list::ErrorList;
 pub use gpt_form::GptForm;
-pub use header::Header;
+pub use header::{AccountMenu, Header};
 pub use history::History;
 pub use network_panel::NetworkPanel;
 pub use sd_form::SdForm;

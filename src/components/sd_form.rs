@@ -14,7 +14,7 @@ use super::args_form::{
     control_id, ArgChoice, ArgField, ArgSection, ArgToggle, ArgWeight, ArgsForm, Kind, PresetList,
 };
 use crate::browser::{png_data_url, random_u31, MAX_IMAGE_FILE_BYTES};
-use crate::lazy::{controlnet_tools, lazy_view};
+use crate::lazy::{lazy_view, ViewPart};
 
 /// Whether the screen is wide enough for the options beside the results (the stylesheet's
 /// two-column width).
@@ -113,7 +113,7 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
             <PresetList id="controlnet-models" presets=CONTROLNET_MODELS family=Some(family) />
             <ArgField form pointer="/controlnet/model" label="ControlNet model" list="controlnet-models"
                 hint="Presets for the base model's family, or any Hugging Face id." />
-            {lazy_view(controlnet_tools, None)}
+            {lazy_view(ViewPart::ControlnetTools)}
         </ArgSection>
         <details class="more">
             <summary>"VAE, refiner, textual inversion"</summary>

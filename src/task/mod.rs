@@ -15,6 +15,9 @@ use crynux_protocol::units::format_cnx;
 use crynux_protocol::{Address, Log, H256, U256};
 use serde::{Deserialize, Serialize};
 
+use crate::browser::load;
+use crate::payer::Payer;
+
 /// How many blocks one `eth_getLogs` asks for (public RPC servers cap the range).
 pub const LOG_RANGE: u64 = 5_000;
 /// Characters of a task's prompt or first message the history shows.
@@ -382,6 +385,25 @@ impl TaskRun {
     /// The prefix of the keys of `creator`'s tasks in the browser.
     pub fn storage_prefix(profile: &NetworkProfile, creator: Address) -> String {
         format!("{}tasks/", account_prefix(profile, creator))
+    }
+
+    /// The current task `creator` left in this browser, if any.
+    pub fn kept(profile: &NetworkProfile, creator: Address) -> Option<TaskRun> {
+        let started = load(&Self::current_key(profile, creator))?.parse().ok()?;
+        serde_json::from_str(&load(&Self::storage_key_of(profile, creator, started))?).ok()
+    }
+
+    /// Whether this task, read back after a reload, goes on by itself with `payer`: not
+    /// when its payment was never asked for, nor when its results were seen and downloading
+    /// them again would cost the wallet a signature each (unless it is signed in to the
+    /// relay; the session wallet signs silently).
+    pub fn resumes(&self, payer: &Payer) -> bool {
+        match self.next_step(0) {
+            Step::Done => false,
+            Step::Send => self.asked_at_block.is_some(),
+            Step::Download => !self.results_seen || payer.signs_silently(self.creator),
+            Step::Mine | Step::Upload | Step::Follow => true,
+        }
     }
 
     /// The key holding the `started_ms` of `creator`'s current task.

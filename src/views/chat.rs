@@ -307,7 +307,7 @@ fn PastConversations(chat: Chat) -> impl IntoView {
     });
     let past = move || {
         studio
-            .history
+            .history()
             .get()
             .flatten()
             .and_then(Result::ok)

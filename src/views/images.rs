@@ -6,6 +6,7 @@ use crynux_protocol::args::TaskType;
 use leptos::prelude::*;
 
 use crate::components::{Builder, CurrentTask, GenerateBar, SdForm};
+use crate::lazy::{lazy_view, parts_here, ViewPart};
 use crate::route::{go, View};
 use crate::studio::use_studio;
 use crate::task::Preview;
@@ -36,7 +37,8 @@ pub fn ImagesView() -> impl IntoView {
             <section class="studio-results" aria-labelledby="results-title">
                 <h2 id="results-title" class="sr-only">"Results"</h2>
                 <CurrentTask kind empty="Your images appear here. Describe one and press Generate." />
-                <RecentImages />
+                // The account's tasks are read by the lazily loaded parts, and shown with them.
+                {move || parts_here().then(|| lazy_view(ViewPart::RecentImages))}
             </section>
         </div>
     }
@@ -44,9 +46,9 @@ pub fn ImagesView() -> impl IntoView {
 
 /// The account's last image tasks, as thumbnails that open them in the History view.
 #[component]
-fn RecentImages() -> impl IntoView {
+pub fn RecentImages() -> impl IntoView {
     let studio = use_studio();
-    let (history, opened) = (studio.history, studio.opened);
+    let (history, opened) = (studio.history(), studio.opened);
     let recent = move || {
         history.get().flatten().and_then(Result::ok).map(|runs| {
             runs.into_iter()

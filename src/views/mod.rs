@@ -7,5 +7,5 @@ mod wallet;
 
 pub use chat::ChatView;
 pub use history::HistoryView;
-pub use images::ImagesView;
+pub use images::{ImagesView, RecentImages};
 pub use wallet::WalletView;
