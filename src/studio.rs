@@ -111,6 +111,10 @@ pub fn provide_studio(state: AppState) -> Studio {
         move |account: Option<Address>| {
             let (flow, profile) = (flow.clone(), profile.clone());
             async move {
+                // Read once per account: not again at every payment or repeated notice.
+                if restored.get_value() == account {
+                    return;
+                }
                 let stored = match account {
                     Some(account) => kept_run(profile, payer, account).await.ok().flatten(),
                     None => None,
