@@ -122,7 +122,11 @@ try {
     row(`lighthouse_${form}_total_blocking_time`, tbt, 'ms', undefined);
   }
 
-  // 3. Validation per keystroke in the prompt, with a 200 KB ControlNet image in the arguments.
+  // 3. Validation per keystroke in the prompt, with a 200 KB ControlNet image in the arguments:
+  // from the input to the next task (the reactive updates run as microtasks: all are done by
+  // then). A frame the browser draws meanwhile (style, layout, paint: 2-4 ms, whatever the
+  // app did) falls into about one keystroke in ten when they come back to back: those are
+  // measured apart, and all of them together beside.
   {
     const { context, page, app } = await openApp({ browser, devnet, server }, 0);
     await app.chooseImage({ prompt: 'a dancer', images: 1 });
@@ -133,24 +137,36 @@ try {
     const argsBytes = (await app.argsText()).length;
     const keystrokes = await page.evaluate(async () => {
       const prompt = document.querySelector('#field-prompt');
-      const times = [];
-      for (let i = 0; i < 100; i++) {
-        const started = performance.now();
+      let [frames, typing] = [0, true];
+      const count = () => {
+        frames++;
+        if (typing) requestAnimationFrame(count);
+      };
+      requestAnimationFrame(count);
+      const measured = [];
+      for (let i = 0; i < 200; i++) {
+        const [started, framesBefore] = [performance.now(), frames];
         prompt.value += i % 10 === 9 ? ' ' : 'a';
         prompt.dispatchEvent(new Event('input', { bubbles: true }));
-        // The reactive updates run as microtasks: all are done when the next task runs.
         await new Promise((resolve) => {
           const channel = new MessageChannel();
           channel.port1.onmessage = resolve;
           channel.port2.postMessage(0);
         });
-        times.push(performance.now() - started);
+        measured.push({ ms: performance.now() - started, framed: frames !== framesBefore });
       }
-      return times.sort((a, b) => a - b);
+      typing = false;
+      return measured;
     });
+    const sorted = (list) => list.map((k) => k.ms).sort((a, b) => a - b);
+    const own = sorted(keystrokes.filter((k) => !k.framed));
+    const all = sorted(keystrokes);
     row('validation_args_bytes', argsBytes, 'bytes', undefined);
-    row('validation_per_keystroke_p50', percentile(keystrokes, 50), 'ms', undefined);
-    row('validation_per_keystroke_p95', percentile(keystrokes, 95), 'ms', 2);
+    row('validation_per_keystroke_p50', percentile(own, 50), 'ms', undefined);
+    row('validation_per_keystroke_p95', percentile(own, 95), 'ms', 2);
+    row('keystrokes_with_a_frame_drawn', keystrokes.length - own.length, `of ${keystrokes.length}`, undefined);
+    row('keystroke_with_frames_p50', percentile(all, 50), 'ms', undefined);
+    row('keystroke_with_frames_p95', percentile(all, 95), 'ms', undefined);
     await context.close();
   }
 

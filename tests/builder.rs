@@ -295,12 +295,39 @@ async fn every_sd_section_writes_its_arguments_and_follows_the_base_model() {
         text_of(&root, "[data-testid=unknown-keys]").contains("/my_note")
     })
     .await;
+    let preview_src = || {
+        root.query_selector("[data-testid=controlnet-preview]")
+            .unwrap()
+            .and_then(|img| img.get_attribute("src"))
+    };
+    until("the image's preview", || {
+        preview_src().as_deref() == Some("data:image/png;base64,iVBORw0KGgo=")
+    })
+    .await;
+    let preview = element::<web_sys::HtmlElement>(&root, "[data-testid=controlnet-preview]");
     type_into(&control(&root, "field-negative_prompt"), "blurry");
     until("the edit", || {
         at("/negative_prompt") == Some(json!("blurry"))
     })
     .await;
     assert_eq!(at("/my_note"), Some(json!("<b>keep</b>")));
+    // An edit elsewhere keeps the preview as it is drawn; another image of the same length
+    // replaces it.
+    assert!(root
+        .query_selector("[data-testid=controlnet-preview]")
+        .unwrap()
+        .is_some_and(|img| img == *preview));
+    let other_image = with_field(
+        &value_of(&json_editor),
+        "/controlnet/image_dataurl",
+        json!("data:image/png;base64,iVBORx0KGgo="),
+    )
+    .unwrap();
+    type_into(&json_editor, &other_image);
+    until("the other image's preview", || {
+        preview_src().as_deref() == Some("data:image/png;base64,iVBORx0KGgo=")
+    })
+    .await;
     until("no problems", || {
         root.query_selector("[data-testid=problems]")
             .unwrap()

@@ -1,6 +1,7 @@
 // A proxy in front of the relay or the chain's RPC, on 127.0.0.1, that passes requests through
 // until told to fail the ones a test names, for a while: answer HTTP 500, answer a JSON-RPC
-// error, hang (never answer), or drop the connection (as a stopped server looks to a browser).
+// error, hang (no answer until the fault ends, when the connection drops, as from a server
+// restarted), or drop the connection (as a stopped server looks to a browser).
 import http from 'node:http';
 
 const CORS = { 'access-control-allow-origin': '*', 'content-type': 'application/json' };
@@ -9,8 +10,19 @@ const CORS = { 'access-control-allow-origin': '*', 'content-type': 'application/
 export async function startFaultProxy({ port, target }) {
   let fault = null;
   const hanging = new Set();
+  const dropHanging = () => {
+    for (const res of hanging) res.socket?.destroy();
+  };
+  /** Whether `fault` is in force; its first request starts it. */
+  const inForce = (fault) => {
+    if (fault.until === null) {
+      fault.until = Date.now() + fault.ms;
+      fault.ended = setTimeout(dropHanging, fault.ms);
+    }
+    return fault.until > Date.now();
+  };
   const server = http.createServer((req, res) => {
-    const active = fault && req.method !== 'OPTIONS' && fault.match(req) && (fault.until ??= Date.now() + fault.ms) > Date.now();
+    const active = fault && req.method !== 'OPTIONS' && fault.match(req) && inForce(fault);
     if (active) {
       fault.hits += 1;
       switch (fault.kind) {
@@ -46,7 +58,8 @@ export async function startFaultProxy({ port, target }) {
      * whose `hits` counts the failed requests.
      */
     fail(kind, match, ms) {
-      fault = { kind, match, ms, until: null, hits: 0 };
+      clearTimeout(fault?.ended);
+      fault = { kind, match, ms, until: null, ended: null, hits: 0 };
       return fault;
     },
     /** Whether a fault is waiting for its first request or in force. */
@@ -55,8 +68,9 @@ export async function startFaultProxy({ port, target }) {
     },
     /** Passes everything again; hanging requests are dropped. */
     heal() {
+      clearTimeout(fault?.ended);
       fault = null;
-      for (const res of hanging) res.socket?.destroy();
+      dropHanging();
     },
     async close() {
       this.heal();

@@ -295,9 +295,12 @@ pub fn ArgField(
 ) -> impl IntoView {
     let id = control_id(&pointer);
     let note_id = format!("{id}-note");
+    // Memos, here and in the other controls: a control is written again only when its own
+    // value changes, not at every keystroke in another one (a browser does not skip writing
+    // the same value).
     let value = {
         let pointer = pointer.clone();
-        move || field_text(form.value(&pointer))
+        Memo::new(move |_| field_text(form.value(&pointer)))
     };
     let on_input = {
         let pointer = pointer.clone();
@@ -390,13 +393,13 @@ pub fn ArgChoice(
     let values: Vec<Option<Value>> = options.iter().map(|(_, v)| v.clone()).collect();
     let selected = {
         let (pointer, values) = (pointer.clone(), values.clone());
-        move || {
+        Memo::new(move |_| {
             let current = key_of(form.value(&pointer));
             values
                 .iter()
                 .position(|v| key_of(v.clone()) == current)
                 .map_or_else(String::new, |i| i.to_string())
-        }
+        })
     };
     let on_change = {
         let pointer = pointer.clone();
@@ -439,7 +442,7 @@ pub fn ArgToggle(
     let id = control_id(&pointer);
     let checked = {
         let pointer = pointer.clone();
-        move || form.value(&pointer) == Some(Value::Bool(true))
+        Memo::new(move |_| form.value(&pointer) == Some(Value::Bool(true)))
     };
     let on_change =
         move |e: leptos::ev::Event| form.set_field(&pointer, Value::Bool(event_target_checked(&e)));
@@ -463,7 +466,7 @@ pub fn ArgWeight(
     let note_id = format!("{id}-note");
     let percent = {
         let pointer = pointer.clone();
-        Signal::derive(move || form.value(&pointer).and_then(|v| v.as_u64()))
+        Memo::new(move |_| form.value(&pointer).and_then(|v| v.as_u64()))
     };
     let slider = move || as_weight(percent.get().unwrap_or(100));
     let shown = move || match percent.get() {

@@ -168,7 +168,7 @@ fn VramField(form: ArgsForm) -> impl IntoView {
         <div class="field narrow">
             <label for="vram">"GPU memory the task needs (GB)"</label>
             <input id="vram" type="text" inputmode="numeric" autocomplete="off"
-                prop:value=move || form.vram_gb().map(|gb| gb.to_string()).unwrap_or_default()
+                prop:value=Memo::new(move |_| form.vram_gb().map(|gb| gb.to_string()).unwrap_or_default())
                 on:input=on_input aria-describedby="vram-hint" />
             <p class="field-hint" id="vram-hint">"Only nodes with at least this much GPU memory are chosen. A model preset sets its default."</p>
         </div>

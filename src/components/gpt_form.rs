@@ -28,13 +28,13 @@ pub fn GptForm(form: ArgsForm) -> impl IntoView {
             (false, true) => None,
         });
     };
-    let system_text = move || {
+    let system_text = Memo::new(move |_| {
         has_system()
             .then(|| form.value("/messages/0/content"))
             .flatten()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
-    };
+    });
     view! {
         <PresetList id="gpt-models" presets=GPT_MODELS family=None />
         <ArgField form pointer="/model" label="Model" list="gpt-models"
