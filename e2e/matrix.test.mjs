@@ -74,9 +74,26 @@ function cell(name, body) {
       cells.push({ name, outcome: await body(), pass: true });
     } catch (error) {
       cells.push({ name, outcome: error.message.split('\n')[0], pass: false });
+      console.log(`${name} failed; its screen:\n${await screensOnFailure(name)}`);
       throw error;
     }
   });
+}
+
+/** What the open pages show, to tell why a cell failed: each page's screenshot (in e2e/out)
+ * and its status lines, with the task it keeps in this browser. */
+async function screensOnFailure(name) {
+  const pages = browser.contexts().flatMap((context) => context.pages());
+  const said = await Promise.all(pages.map(async (page, i) => {
+    const slug = name.replace(/\W+/g, '-');
+    await page.screenshot({ path: `${out}/failed-${slug}-${i}.png`, fullPage: true }).catch(() => {});
+    return page.evaluate(() => JSON.stringify({
+      url: location.href,
+      status: [...document.querySelectorAll('[role="status"], [role="alert"]')].map((e) => e.textContent.trim()).filter(Boolean),
+      kept: Object.fromEntries(Object.entries(localStorage).filter(([key]) => key.includes('task'))),
+    })).then((text) => text.slice(0, 4000), (e) => `unreadable: ${e.message}`);
+  }));
+  return said.join('\n');
 }
 
 const UPLOAD = (req) => req.method === 'POST' && req.url === '/v1/inference_tasks';
