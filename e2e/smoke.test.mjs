@@ -38,6 +38,11 @@ for (const look of looks) {
     assert.equal(await page.getByTestId('chain-id').textContent(), '31337');
     assert.equal(await page.getByTestId('task-fee').textContent(), '30 CNX');
     assert.match(await panel.textContent(), /Local devnet/);
+    // The profile was fetched once, by index.html's preload beside the app's code: the app's
+    // own fetch took that answer.
+    const profiles = await page.evaluate(() => performance.getEntriesByType('resource')
+      .filter((r) => r.name.includes('/networks/')).map((r) => r.initiatorType));
+    assert.deepEqual(profiles, ['link']);
     // No wallet in this browser: "Connect wallet" says what to install.
     await page.getByRole('button', { name: 'Connect wallet' }).click();
     assert.match(await page.getByTestId('no-wallet').textContent(), /Install MetaMask/);

@@ -139,4 +139,13 @@ mod tests {
         let message = network_name("?network=<b>x</b>").unwrap_err().to_string();
         assert!(message.contains("is not a network name"), "{message}");
     }
+
+    /// index.html asks for the profile before the app runs: the same default and names.
+    #[test]
+    fn index_html_preloads_the_profile_named_as_here() {
+        let page = include_str!("../index.html");
+        assert!(page.contains(&format!("get('network') ?? '{DEFAULT_NETWORK}'")));
+        assert!(page.contains("/^[a-z0-9-]{1,40}$/.test(name)"));
+        assert!(page.contains("`networks/${name}.json`"));
+    }
 }

@@ -48,7 +48,44 @@ async fn mount_builder(kind: TaskType) -> (web_sys::HtmlElement, impl Drop) {
         }
     });
     open_json_editor(&root).await;
+    if kind == TaskType::StableDiffusion {
+        options_made(&root).await;
+    }
     (root, handle)
+}
+
+/// Waits until the image options under `root` are made (on a narrow screen, when the page is
+/// next idle after the first screen).
+async fn options_made(root: &web_sys::HtmlElement) {
+    until("the options are made", || {
+        root.query_selector("#field-negative_prompt")
+            .unwrap()
+            .is_some()
+    })
+    .await;
+}
+
+/// On a phone the options start closed, and are made once the first screen is, when the page
+/// is next idle: the first screen is made sooner.
+#[wasm_bindgen_test]
+async fn closed_options_are_made_when_the_page_is_next_idle() {
+    let width = window().inner_width().unwrap().as_f64().unwrap();
+    assert!(width < 1024.0, "a narrow screen, not {width} px");
+    let root = container();
+    let _handle = leptos::mount::mount_to(root.clone(), move || {
+        let studio = provide_studio(provide_app(&devnet_profile()));
+        view! { <SdForm form=studio.form last_seed=studio.last_seed() /> }
+    });
+    assert!(root.query_selector("#field-prompt").unwrap().is_some());
+    let options = element::<web_sys::HtmlElement>(&root, "details.options");
+    assert!(!options.has_attribute("open"));
+    assert!(
+        root.query_selector("#field-negative_prompt")
+            .unwrap()
+            .is_none(),
+        "the options are made with the first screen"
+    );
+    options_made(&root).await;
 }
 
 /// Opens the JSON editor under `root` and waits for it.

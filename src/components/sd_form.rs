@@ -14,7 +14,7 @@ use super::args_form::{
     control_id, ArgChoice, ArgField, ArgSection, ArgToggle, ArgWeight, ArgsForm, Kind, PresetList,
 };
 use crate::browser::{png_data_url, random_u31, MAX_IMAGE_FILE_BYTES};
-use crate::lazy::{lazy_view, ViewPart};
+use crate::lazy::{lazy_view, when_idle, ViewPart};
 
 /// Whether the screen is wide enough for the options beside the results (the stylesheet's
 /// two-column width).
@@ -64,39 +64,49 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
             .map_or("its token", |(_, token)| token);
         (!id.as_str()?.is_empty()).then(|| format!("Use {token} in the prompt to apply it."))
     };
+    let wide = is_wide();
+    let options_made = RwSignal::new(wide);
+    if !wide {
+        when_idle(move || {
+            // The form may have been left meanwhile.
+            options_made.try_set(true);
+        });
+    }
     view! {
         <ArgField form pointer="/prompt" label="Prompt" kind=Kind::Multiline rows=4
             hint="Ctrl+Enter generates. Compel: word+ weighs more, word- less, (a phrase)1.3." />
         {move || prompt_warning().map(|w| view! { <p class="warning" role="status" data-testid="prompt-warning">{w}</p> })}
         // Open on a wide screen, beside the results; on a phone the prompt and the button
-        // come first.
-        <details class="options" open=is_wide()>
+        // come first, and the options are made once the first screen is (when the page is
+        // next idle, or as they are opened).
+        <details class="options" open=wide on:toggle=move |_| options_made.set(true)>
         <summary>"Options"</summary>
-        <ArgField form pointer="/negative_prompt" label="Negative prompt (what to avoid)" kind=Kind::Multiline rows=2 />
-        <PresetList id="base-models" presets=BASE_MODELS family=None />
-        <ArgField form pointer="/base_model" label="Base model" list="base-models" write=switch_base_model
-            on_edit=Callback::new(move |_| form.vram_override.set(None))
-            hint="A preset or any Hugging Face id; a new family resets what does not fit it." />
-        <fieldset class="section">
-            <legend>"Size, steps and seed"</legend>
-            <SizePresets form family />
-            <div class="row">
-                <ArgField form pointer="/task_config/image_width" label="Width (px)" kind=Kind::Integer />
-                <ArgField form pointer="/task_config/image_height" label="Height (px)" kind=Kind::Integer />
-            </div>
-            <div class="row">
-                <ArgField form pointer="/task_config/steps" label="Steps (1–100)" kind=Kind::Integer />
-                <ArgField form pointer="/task_config/cfg" label="Guidance (1–20)" kind=Kind::Integer />
-                <ArgField form pointer="/task_config/seed" label="Seed" kind=Kind::Integer />
-            </div>
-            <div class="actions">
-                <button type="button" class="secondary" on:click=move |_| {
-                    form.set_field("/task_config/seed", json!(random_seed()))
-                }>"New seed"</button>
-                {move || last_seed.get().map(|seed| view! {
-                    <button type="button" class="secondary" data-testid="last-seed" on:click=seed_button(seed)>
-                        {format!("Use the last task's seed ({seed})")}
-                    </button>
+        {move || options_made.get().then(|| view! {
+            <ArgField form pointer="/negative_prompt" label="Negative prompt (what to avoid)" kind=Kind::Multiline rows=2 />
+            <PresetList id="base-models" presets=BASE_MODELS family=None />
+            <ArgField form pointer="/base_model" label="Base model" list="base-models" write=switch_base_model
+                on_edit=Callback::new(move |_| form.vram_override.set(None))
+                hint="A preset or any Hugging Face id; a new family resets what does not fit it." />
+            <fieldset class="section">
+                <legend>"Size, steps and seed"</legend>
+                <SizePresets form family />
+                <div class="row">
+                    <ArgField form pointer="/task_config/image_width" label="Width (px)" kind=Kind::Integer />
+                    <ArgField form pointer="/task_config/image_height" label="Height (px)" kind=Kind::Integer />
+                </div>
+                <div class="row">
+                    <ArgField form pointer="/task_config/steps" label="Steps (1–100)" kind=Kind::Integer />
+                    <ArgField form pointer="/task_config/cfg" label="Guidance (1–20)" kind=Kind::Integer />
+                    <ArgField form pointer="/task_config/seed" label="Seed" kind=Kind::Integer />
+                </div>
+                <div class="actions">
+                    <button type="button" class="secondary" on:click=move |_| {
+                        form.set_field("/task_config/seed", json!(random_seed()))
+                    }>"New seed"</button>
+                    {move || last_seed.get().map(|seed| view! {
+                        <button type="button" class="secondary" data-testid="last-seed" on:click=seed_button(seed)>
+                            {format!("Use the last task's seed ({seed})")}
+                        </button>
                 })}
             </div>
             <ArgToggle form pointer="/task_config/safety_checker" label="Safety checker (blurs images it flags)" />
@@ -134,6 +144,7 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
             <ArgField form pointer="/textual_inversion" label="Textual inversion (empty: none)" list="textual-inversions" />
             <p class="field-hint" data-testid="inversion-hint">{inversion_hint}</p>
         </details>
+        })}
         </details>
     }
 }
