@@ -117,7 +117,51 @@ fn button(root: &web_sys::HtmlElement, label: &str) -> web_sys::HtmlElement {
         .unwrap_or_else(|| panic!("no button {label}"))
 }
 
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// A keystroke in the prompt writes no other control: each control is written when its own
+/// value changes, not at every edit of the arguments (16 property writes a keystroke before).
+#[wasm_bindgen_test]
+async fn a_keystroke_in_the_prompt_writes_no_other_control() {
+    let (root, _handle) = mount_builder(TaskType::StableDiffusion).await;
+    // Each control is given, behind the app's back, what the arguments do not hold: a write
+    // of the app's would put the arguments' value back.
+    let marks = [
+        ("field-negative_prompt", "value", JsValue::from("mark")),
+        ("field-task_config-seed", "value", JsValue::from("mark")),
+        ("field-base_model", "value", JsValue::from("mark")),
+        ("vram", "value", JsValue::from("mark")),
+        ("size-preset", "value", JsValue::from("custom")),
+        (
+            "field-task_config-safety_checker",
+            "checked",
+            JsValue::from(false),
+        ),
+    ];
+    for (id, property, mark) in &marks {
+        let field = control(&root, id);
+        assert_ne!(
+            js_sys::Reflect::get(&field, &(*property).into()).unwrap(),
+            *mark,
+            "{id}"
+        );
+        js_sys::Reflect::set(&field, &(*property).into(), mark).unwrap();
+    }
+    for typed in ["a", "a c", "a cat"] {
+        type_into(&control(&root, "field-prompt"), typed);
+        until("the arguments take the keystroke", || {
+            args_in(&root)["prompt"] == typed
+        })
+        .await;
+    }
+    for (id, property, mark) in &marks {
+        let shown = js_sys::Reflect::get(&control(&root, id), &(*property).into()).unwrap();
+        assert_eq!(
+            shown, *mark,
+            "{id} was written at a keystroke in the prompt"
+        );
+    }
+}
 
 #[wasm_bindgen_test]
 async fn the_form_and_the_json_editor_edit_the_same_validated_arguments() {
