@@ -84,8 +84,8 @@ function cell(name, body) {
  * and its status lines, with the task it keeps in this browser. */
 async function screensOnFailure(name) {
   const pages = browser.contexts().flatMap((context) => context.pages());
+  const slug = name.replace(/\W+/g, '-');
   const said = await Promise.all(pages.map(async (page, i) => {
-    const slug = name.replace(/\W+/g, '-');
     await page.screenshot({ path: `${out}/failed-${slug}-${i}.png`, fullPage: true }).catch(() => {});
     return page.evaluate(() => JSON.stringify({
       url: location.href,

@@ -107,43 +107,43 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
                         <button type="button" class="secondary" data-testid="last-seed" on:click=seed_button(seed)>
                             {format!("Use the last task's seed ({seed})")}
                         </button>
-                })}
-            </div>
-            <ArgToggle form pointer="/task_config/safety_checker" label="Safety checker (blurs images it flags)" />
-        </fieldset>
-        <ArgSection form pointer="/lora" label="LoRA" default=json!({"model": "", "weight": 100})>
-            <PresetList id="lora-models" presets=LORA_MODELS family=Some(family) />
-            <ArgField form pointer="/lora/model" label="LoRA model" list="lora-models"
-                hint="A preset, a Hugging Face id, a URL, or a Civitai model-version id (a number)." />
-            <p class="field-hint">{lora_source}</p>
-            <ArgWeight form pointer="/lora/weight" label="Weight" />
-        </ArgSection>
-        <ArgSection form pointer="/controlnet" label="ControlNet: guide the picture with an image"
-            default=Signal::derive(move || controlnet_default(family.get(), ""))>
-            <PresetList id="controlnet-models" presets=CONTROLNET_MODELS family=Some(family) />
-            <ArgField form pointer="/controlnet/model" label="ControlNet model" list="controlnet-models"
-                hint="Presets for the base model's family, or any Hugging Face id." />
-            {lazy_view(ViewPart::ControlnetTools)}
-        </ArgSection>
-        <details class="more">
-            <summary>"VAE, refiner, textual inversion"</summary>
-            <PresetList id="vae-models" presets=VAE_MODELS family=Some(family) />
-            <ArgField form pointer="/vae" label="VAE (empty: the model's own)" list="vae-models" />
-            <ArgSection form pointer="/refiner" label="Refiner (SDXL only)"
-                default=json!({"model": REFINER_MODELS[0].id, "denoising_cutoff": 80, "steps": 20})>
-                <PresetList id="refiner-models" presets=REFINER_MODELS family=None />
-                <ArgField form pointer="/refiner/model" label="Refiner model" list="refiner-models" />
-                <div class="row">
-                    <ArgField form pointer="/refiner/denoising_cutoff" label="Base model's share of the steps (%)" kind=Kind::Integer />
-                    <ArgField form pointer="/refiner/steps" label="Refiner steps (1–100)" kind=Kind::Integer />
+                    })}
                 </div>
+                <ArgToggle form pointer="/task_config/safety_checker" label="Safety checker (blurs images it flags)" />
+            </fieldset>
+            <ArgSection form pointer="/lora" label="LoRA" default=json!({"model": "", "weight": 100})>
+                <PresetList id="lora-models" presets=LORA_MODELS family=Some(family) />
+                <ArgField form pointer="/lora/model" label="LoRA model" list="lora-models"
+                    hint="A preset, a Hugging Face id, a URL, or a Civitai model-version id (a number)." />
+                <p class="field-hint">{lora_source}</p>
+                <ArgWeight form pointer="/lora/weight" label="Weight" />
             </ArgSection>
-            <datalist id="textual-inversions">
-                {TEXTUAL_INVERSIONS.iter().map(|(p, _)| view! { <option value=p.id /> }).collect_view()}
-            </datalist>
-            <ArgField form pointer="/textual_inversion" label="Textual inversion (empty: none)" list="textual-inversions" />
-            <p class="field-hint" data-testid="inversion-hint">{inversion_hint}</p>
-        </details>
+            <ArgSection form pointer="/controlnet" label="ControlNet: guide the picture with an image"
+                default=Signal::derive(move || controlnet_default(family.get(), ""))>
+                <PresetList id="controlnet-models" presets=CONTROLNET_MODELS family=Some(family) />
+                <ArgField form pointer="/controlnet/model" label="ControlNet model" list="controlnet-models"
+                    hint="Presets for the base model's family, or any Hugging Face id." />
+                {lazy_view(ViewPart::ControlnetTools)}
+            </ArgSection>
+            <details class="more">
+                <summary>"VAE, refiner, textual inversion"</summary>
+                <PresetList id="vae-models" presets=VAE_MODELS family=Some(family) />
+                <ArgField form pointer="/vae" label="VAE (empty: the model's own)" list="vae-models" />
+                <ArgSection form pointer="/refiner" label="Refiner (SDXL only)"
+                    default=json!({"model": REFINER_MODELS[0].id, "denoising_cutoff": 80, "steps": 20})>
+                    <PresetList id="refiner-models" presets=REFINER_MODELS family=None />
+                    <ArgField form pointer="/refiner/model" label="Refiner model" list="refiner-models" />
+                    <div class="row">
+                        <ArgField form pointer="/refiner/denoising_cutoff" label="Base model's share of the steps (%)" kind=Kind::Integer />
+                        <ArgField form pointer="/refiner/steps" label="Refiner steps (1–100)" kind=Kind::Integer />
+                    </div>
+                </ArgSection>
+                <datalist id="textual-inversions">
+                    {TEXTUAL_INVERSIONS.iter().map(|(p, _)| view! { <option value=p.id /> }).collect_view()}
+                </datalist>
+                <ArgField form pointer="/textual_inversion" label="Textual inversion (empty: none)" list="textual-inversions" />
+                <p class="field-hint" data-testid="inversion-hint">{inversion_hint}</p>
+            </details>
         })}
         </details>
     }
