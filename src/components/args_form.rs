@@ -475,8 +475,10 @@ pub fn ArgWeight(
     };
     let on_input = {
         let pointer = pointer.clone();
+        // The browser reads the slider's number: no code that parses floating-point numbers.
         move |e: leptos::ev::Event| {
-            if let Ok(slider) = event_target_value(&e).parse::<f64>() {
+            let slider = event_target::<web_sys::HtmlInputElement>(&e).value_as_number();
+            if slider.is_finite() {
                 form.set_field(&pointer, Value::from(weight_percent(slider)));
             }
         }

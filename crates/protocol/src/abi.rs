@@ -101,15 +101,38 @@ impl DecodeError {
     }
 }
 
-/// Decodes a single `uint256` return value (`balanceOf`, `allowance`).
+// The two shapes the first screen decodes (a balance, a revert's reason) are read by hand:
+// `ethabi`'s decoder, which the task's events need, then stays out of the browser's first
+// module. Kept equal to it by tests.
+
+/// Decodes a single `uint256` return value (`balanceOf`, `allowance`): its first word.
 pub fn decode_uint256(data: &[u8]) -> Result<U256, DecodeError> {
-    match abi::decode(&[ParamType::Uint(256)], data) {
-        Ok(tokens) => match tokens.as_slice() {
-            [Token::Uint(n)] => Ok(*n),
-            _ => Err(DecodeError::new("uint256", "unexpected shape")),
-        },
-        Err(e) => Err(DecodeError::new("uint256", e)),
+    match data.get(..32) {
+        Some(word) => Ok(U256::from_big_endian(word)),
+        None => Err(DecodeError::new(
+            "uint256",
+            format_args!("{} bytes, not 32", data.len()),
+        )),
     }
+}
+
+/// The word at `at` as an offset or a length, below 2³² as `ethabi` reads it: `None` past
+/// the end or above.
+fn word_as_usize(data: &[u8], at: usize) -> Option<usize> {
+    let (high, low) = data.get(at..at.checked_add(32)?)?.split_at(28);
+    let low = u32::from_be_bytes(low.try_into().ok()?);
+    high.iter()
+        .all(|&b| b == 0)
+        .then_some(usize::try_from(low).ok()?)
+}
+
+/// Decodes a lone `string` (the body of `Error(string)`); invalid UTF-8 is replaced.
+fn decode_string(data: &[u8]) -> Option<String> {
+    let offset = word_as_usize(data, 0)?;
+    let len = word_as_usize(data, offset)?;
+    let start = offset.checked_add(32)?;
+    let bytes = data.get(start..start.checked_add(len)?)?;
+    Some(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// Event signatures of the `Task` contract, whose keccak256 is each log's topic0.
@@ -293,10 +316,8 @@ impl Revert {
         }
         let (head, body) = data.split_at(data.len().min(4));
         if head == selector("Error(string)") {
-            if let Ok(tokens) = abi::decode(&[ParamType::String], body) {
-                if let Some(reason) = tokens.into_iter().next().and_then(Token::into_string) {
-                    return Self::Error(reason);
-                }
+            if let Some(reason) = decode_string(body) {
+                return Self::Error(reason);
             }
         } else if head == selector("Panic(uint256)") {
             if let Ok(code) = decode_uint256(body) {

@@ -451,4 +451,7 @@ fn weights_and_prompt_syntax_are_explained() {
         None
     );
     assert_eq!(compel_warning("(:3) (a:)"), None);
+    assert!(compel_warning("(a:.5)").is_some());
+    assert!(compel_warning("(a:-1)").is_some());
+    assert_eq!(compel_warning("(a:.) (b:1.2.3) (c:1,2) (d:-)"), None);
 }

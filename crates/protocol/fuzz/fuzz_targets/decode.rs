@@ -1,10 +1,14 @@
 //! Chain answers: any log of the Task contract (topics and data), and any revert data, bare
-//! or inside a JSON-RPC error. Decoding reports an error or a value, never panics, and a
-//! decoded event's id is the one in its data.
+//! or inside a JSON-RPC error. Decoding reports an error or a value, never panics, a decoded
+//! event's id is the one in its data, and the hand-written decoders of a `uint256` and of
+//! `Error(string)` read what `ethabi` reads.
 #![no_main]
 
-use crynux_protocol::abi::{event_signatures, event_topic, Revert, TaskEvent};
+use crynux_protocol::abi::{
+    decode_uint256, event_signatures, event_topic, selector, Revert, TaskEvent,
+};
 use crynux_protocol::{Log, H256};
+use ethers_core::abi::{self, ParamType};
 use libfuzzer_sys::fuzz_target;
 
 const EVENTS: [&str; 4] = [
@@ -33,6 +37,21 @@ fuzz_target!(|data: &[u8]| {
             event.task_id(),
             u64::from_be_bytes(word[24..].try_into().unwrap())
         );
+    }
+
+    assert_eq!(
+        decode_uint256(body).ok(),
+        abi::decode(&[ParamType::Uint(256)], body)
+            .ok()
+            .and_then(|t| t.into_iter().next()?.into_uint())
+    );
+    let reason = abi::decode(&[ParamType::String], body)
+        .ok()
+        .and_then(|t| t.into_iter().next()?.into_string());
+    let error = [&selector("Error(string)")[..], body].concat();
+    match Revert::decode(&error) {
+        Revert::Error(decoded) => assert_eq!(Some(decoded), reason),
+        _ => assert_eq!(reason, None),
     }
 
     let revert = Revert::decode(body);

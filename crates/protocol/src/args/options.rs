@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::form::{field, with_field};
+use super::form::{decimal_as_json, field, with_field};
 use super::{SchemaIssue, TaskArgs, TaskType};
 
 /// The kinds of Stable Diffusion pipelines, which decide what else fits.
@@ -226,8 +226,7 @@ pub fn compel_warning(prompt: &str) -> Option<String> {
         let inside = &prompt[open + 1..];
         let close = inside.find(')')?;
         let (words, weight) = inside[..close].rsplit_once(':')?;
-        let is_weight =
-            !weight.trim().is_empty() && weight.trim().parse::<f64>().is_ok() && !words.is_empty();
+        let is_weight = decimal_as_json(weight.trim()).is_some() && !words.is_empty();
         is_weight.then(|| (words.trim().to_owned(), weight.trim().to_owned()))
     })?;
     let (words, weight) = found;
