@@ -75,6 +75,8 @@ function cell(name, body) {
     } catch (error) {
       cells.push({ name, outcome: error.message.split('\n')[0], pass: false });
       console.log(`${name} failed; its screen:\n${await screensOnFailure(name)}`);
+      // The network is shared: a cell that failed with mining paused must not stop the next.
+      await devnet.resumeMining();
       throw error;
     }
   });
@@ -116,6 +118,17 @@ async function completesOnce({ page, app, errors }, n, sendsBefore) {
   await page.waitForFunction(() => document.querySelector('.history img.thumb')?.naturalWidth > 0);
   await app.goTo('Images');
   assert.deepEqual(errors, []);
+}
+
+/** Pays for the chosen task while the chain mines only the payment's block: the nodes'
+ * transactions then wait in the pool, and the task cannot end until mining resumes (however
+ * late the test sees the payment). */
+async function payWhileTheNodesWait(page, app) {
+  await devnet.pauseMining();
+  await page.getByTestId('create').click();
+  await app.waitForText('activity', /Waiting for the payment to be mined/);
+  await devnet.mineBlock();
+  await app.stageDone('Paid and created on chain');
 }
 
 /** A user of the shared network, connected, with one task's fee approved. */
@@ -181,9 +194,7 @@ for (const { fault, what, says } of [
   cell(`RPC ${what} for 10 s while the nodes work`, async () => {
     const { n, context, page, errors, app } = await readyUser();
     await app.chooseImage({ prompt: `rpc ${fault}`, images: 1 });
-    await page.getByTestId('create').click();
-    await app.stageDone('Paid and created on chain');
-    await devnet.pauseMining();
+    await payWhileTheNodesWait(page, app);
     await app.stageDone('Arguments sent to the relay');
     const injected = rpc.fail(fault, ANY, 10_000);
     await app.waitForText('activity', says);
@@ -373,9 +384,7 @@ cell('reload when paid but the arguments are not uploaded', async () => {
 cell('reload while the nodes work', async () => {
   const { n, context, page, errors, app } = await readyUser();
   await app.chooseImage({ prompt: 'nodes at work', images: 1 });
-  await page.getByTestId('create').click();
-  await app.stageDone('Paid and created on chain');
-  await devnet.pauseMining(); // the nodes' transactions wait: the task cannot end yet
+  await payWhileTheNodesWait(page, app);
   await app.stageDone('Arguments sent to the relay');
   await reloadAndConnect(page, app);
   await app.waitForText('activity', /Waiting for the nodes/);

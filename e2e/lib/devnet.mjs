@@ -109,6 +109,10 @@ export async function startDevnet({ chainPort, relayPort, users, nodes = [], tas
       await rpc('evm_setAutomine', [true]);
       await rpc('evm_mine', []);
     },
+    /** Mines what waits in the pool in one block, and goes on pausing. */
+    async mineBlock() {
+      await rpc('evm_mine', []);
+    },
     /** What the relay printed when it started. */
     relayOutput() {
       return relay.output;
