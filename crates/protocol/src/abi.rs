@@ -120,10 +120,8 @@ pub fn decode_uint256(data: &[u8]) -> Result<U256, DecodeError> {
 /// the end or above.
 fn word_as_usize(data: &[u8], at: usize) -> Option<usize> {
     let (high, low) = data.get(at..at.checked_add(32)?)?.split_at(28);
-    let low = u32::from_be_bytes(low.try_into().ok()?);
-    high.iter()
-        .all(|&b| b == 0)
-        .then_some(usize::try_from(low).ok()?)
+    let low = usize::try_from(u32::from_be_bytes(low.try_into().ok()?)).ok()?;
+    high.iter().all(|&b| b == 0).then_some(low)
 }
 
 /// Decodes a lone `string` (the body of `Error(string)`); invalid UTF-8 is replaced.

@@ -140,18 +140,19 @@ pub fn typed_number(input: &str) -> Value {
 /// form (`0.7e0`, `0.5e0`, `5.0e0`, `1.5e-3`), or `None` when it is not one: read by
 /// serde_json, whose parser of floating-point numbers the browser has anyway (the standard
 /// library's would add its 10 KB of tables to the first screen).
-pub fn decimal_as_json(text: &str) -> Option<String> {
+pub(crate) fn decimal_as_json(text: &str) -> Option<String> {
     let (sign, unsigned) = match text.strip_prefix('-') {
         Some(rest) => ("-", rest),
         None => ("", text.strip_prefix('+').unwrap_or(text)),
     };
     let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, "0"));
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
     let exponent_digits = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
-    let is_decimal = (digits(whole) || digits(fraction))
-        && (whole.is_empty() || digits(whole))
-        && (fraction.is_empty() || digits(fraction))
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    let is_decimal = !(whole.is_empty() && fraction.is_empty())
+        && digits(whole)
+        && digits(fraction)
+        && !exponent_digits.is_empty()
         && digits(exponent_digits);
     fn or_zero(part: &str) -> &str {
         if part.is_empty() {
