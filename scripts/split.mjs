@@ -6,13 +6,15 @@
 //     link to (`--keep-lld-exports`), under trunk's names;
 //   - the lazily loaded parts and their loader (`__wasm_split`), named by their content;
 // each module optimised by wasm-opt -Oz (index.html asks trunk for none: it cannot read a
-// module with relocations). build.rs keeps the relocations in release builds.
+// module with relocations), and the glue and the loader minified by terser (trunk minified
+// the glue it wrote, not this one). build.rs keeps the relocations in release builds.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { minify } from 'terser';
 
 const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error('scripts/split.mjs runs as a trunk post_build hook (TRUNK_STAGING_DIR)');
@@ -28,6 +30,7 @@ const name = basename(glue, '.js');
 // Quiet unless it fails (wasm-opt warns of each module's name section).
 const run = (command, args) => execFileSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 const optimise = (file) => run('wasm-opt', ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', file, '-o', file]);
+const minified = async (text) => (await minify(text, { module: true, compress: true, mangle: true })).code;
 const contentName = (file, ext) => `${file}-${createHash('sha256').update(readFileSync(join(work, file + ext))).digest('hex').slice(0, 16)}${ext}`;
 
 const work = mkdtempSync(join(tmpdir(), 'crynux-split-'));
@@ -45,13 +48,13 @@ try {
     renameSync(join(work, part), join(dir, named));
     loader = loader.replaceAll(`"./${part}"`, `"./${named}"`);
   }
-  writeFileSync(join(work, '__wasm_split.js'), loader);
+  writeFileSync(join(work, '__wasm_split.js'), await minified(loader));
   const loaderName = contentName('__wasm_split', '.js');
   renameSync(join(work, '__wasm_split.js'), join(dir, loaderName));
   const glueFile = join(dir, glue);
   // Only where it is imported: the wasm's own import names the loader as `./__wasm_split.js`.
   const glueText = readFileSync(glueFile, 'utf8');
-  writeFileSync(glueFile, glueText.replaceAll('from "./__wasm_split.js"', `from "./${loaderName}"`));
+  writeFileSync(glueFile, await minified(glueText.replaceAll('from "./__wasm_split.js"', `from "./${loaderName}"`)));
   const parts = readdirSync(dir).filter((f) => f.endsWith('.wasm') && !f.startsWith(name));
   console.log(`split: ${name}_bg.wasm, its loader ${loaderName}, then ${parts.join(', ')}`);
 } finally {
