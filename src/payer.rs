@@ -82,7 +82,7 @@ impl Payer {
         }
         let session_locked = self
             .session
-            .stored
+            .stored()
             .with_untracked(|s| s.as_ref().is_some_and(|s| s.address == creator));
         Err(match session_locked {
             true => TaskError::Session(SessionError::Locked),

@@ -107,7 +107,7 @@ async fn a_session_wallet_is_stored_sealed_and_unlocks_only_with_its_passphrase(
         !stored.contains(key.trim_start_matches("0x")),
         "the key is never stored in the clear"
     );
-    let record = session.stored.get_untracked().unwrap();
+    let record = session.stored().get_untracked().unwrap();
     assert_eq!(record.idle_minutes, DEFAULT_IDLE_MINUTES);
 
     // A wrong passphrase: a clear error, still locked, nothing lost.
@@ -123,12 +123,12 @@ async fn a_session_wallet_is_stored_sealed_and_unlocks_only_with_its_passphrase(
     ));
     assert!(wrong.to_string().starts_with("Wrong passphrase"));
     assert_eq!(session.unlocked.get_untracked(), None);
-    assert_eq!(session.stored.get_untracked(), Some(record.clone()));
+    assert_eq!(session.stored().get_untracked(), Some(record.clone()));
     assert!(session.export("nope nope nope".into()).await.is_err());
 
     // A new page of the same browser: the stored key unlocks with the passphrase.
     let reloaded = use_session_wallet(&profile);
-    assert_eq!(reloaded.stored.get_untracked(), Some(record));
+    assert_eq!(reloaded.stored().get_untracked(), Some(record));
     reloaded.unlock("a long passphrase".into()).await.unwrap();
     assert_eq!(reloaded.unlocked.get_untracked(), Some(address));
 
@@ -141,7 +141,7 @@ async fn a_session_wallet_is_stored_sealed_and_unlocks_only_with_its_passphrase(
     assert_eq!(reloaded.unlocked.get_untracked(), None);
 
     reloaded.forget();
-    assert_eq!(use_session_wallet(&profile).stored.get_untracked(), None);
+    assert_eq!(use_session_wallet(&profile).stored().get_untracked(), None);
 }
 
 #[wasm_bindgen_test]

@@ -160,7 +160,7 @@ pub fn History() -> impl IntoView {
                 <p class="hint">"Connect your wallet to see the tasks of your account."</p>
             })}
             {move || payer.is_session().then(|| {
-                let funded_by = payer.session.stored.with(|s| s.as_ref().and_then(|s| s.funded_by));
+                let funded_by = payer.session.stored().with(|s| s.as_ref().and_then(|s| s.funded_by));
                 view! {
                     <p class="hint" data-testid="history-payer">
                         "Tasks paid by the session wallet"

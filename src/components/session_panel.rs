@@ -34,7 +34,7 @@ pub fn SessionPanel(
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
     let session = payer.session;
-    let address = Memo::new(move |_| session.stored.with(|s| s.as_ref().map(|s| s.address)));
+    let address = Memo::new(move |_| session.stored().with(|s| s.as_ref().map(|s| s.address)));
     let unlocked = Memo::new(move |_| session.unlocked.get().is_some());
     let forget_profile = profile.clone();
     // Each part stays mounted and shows itself when its state comes, so that nothing an
@@ -193,7 +193,7 @@ fn Unlock(session: SessionWallet) -> impl IntoView {
 fn withdrawal_account(payer: Payer) -> Option<Address> {
     payer
         .session
-        .stored
+        .stored()
         .with(|s| s.as_ref().and_then(|s| s.funded_by))
         .or_else(|| payer.wallet.account.get())
 }
@@ -241,12 +241,12 @@ fn Unlocked(
     };
     let idle_minutes = move || {
         session
-            .stored
+            .stored()
             .with(|s| s.as_ref().map(|s| s.idle_minutes.to_string()))
             .unwrap_or_default()
     };
     view! {
-        {move || session.stored.with(|s| s.as_ref().and_then(|s| s.funded_by)).map(|account| view! {
+        {move || session.stored().with(|s| s.as_ref().and_then(|s| s.funded_by)).map(|account| view! {
             <p class="hint">"Funded by " <code class="address">{to_checksum(&account, None)}</code></p>
         })}
         <Fund profile payer info refresh />
@@ -433,7 +433,7 @@ fn Forget(profile: NetworkProfile, payer: Payer, refresh: RwSignal<u32>) -> impl
     let chain = ChainReader::new(&profile.rpc_url);
     let contracts = profile.contracts;
     let holdings = LocalResource::new(move || {
-        let address = session.stored.with(|s| s.as_ref().map(|s| s.address));
+        let address = session.stored().with(|s| s.as_ref().map(|s| s.address));
         let open = asking.get();
         refresh.track();
         let chain = chain.clone();

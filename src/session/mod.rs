@@ -98,8 +98,9 @@ struct LastSent {
 /// The session wallet of one network, and what it can do.
 #[derive(Clone, Copy)]
 pub struct SessionWallet {
-    /// The stored session wallet, if there is one.
-    pub stored: RwSignal<Option<StoredSession>>,
+    /// The stored session wallet, once read ([`SessionWallet::stored`]).
+    stored: RwSignal<Option<StoredSession>>,
+    read: StoredValue<bool>,
     /// Its address while it is unlocked.
     pub unlocked: RwSignal<Option<Address>>,
     key: StoredValue<Option<PrivateKey>, LocalStorage>,
@@ -109,10 +110,9 @@ pub struct SessionWallet {
 
 /// The session wallet of `profile`'s network; it locks after its idle time without input.
 pub fn use_session_wallet(profile: &NetworkProfile) -> SessionWallet {
-    let storage_key = record_key(profile);
-    let stored = load(&storage_key).and_then(|text| serde_json::from_str(&text).ok());
     let session = SessionWallet {
-        stored: RwSignal::new(stored),
+        stored: RwSignal::new(None),
+        read: StoredValue::new(false),
         unlocked: RwSignal::new(None),
         key: StoredValue::new_local(None),
         last_input_ms: StoredValue::new(unix_millis()),
@@ -140,6 +140,20 @@ fn record_key(profile: &NetworkProfile) -> String {
 }
 
 impl SessionWallet {
+    /// The stored session wallet, if there is one. Read from this browser when first asked
+    /// for: only the lazily loaded parts ask (the Wallet view, a payment), so the first screen
+    /// carries no code to read it. Until then it is locked, and nothing else reads it.
+    pub fn stored(&self) -> RwSignal<Option<StoredSession>> {
+        if !self.read.get_value() {
+            self.read.set_value(true);
+            let key = self.profile.with_value(record_key);
+            let record = load(&key).and_then(|text| serde_json::from_str(&text).ok());
+            // No one has read it yet, so no one is told.
+            self.stored.update_untracked(|stored| *stored = record);
+        }
+        self.stored
+    }
+
     fn chain(&self) -> ChainReader {
         self.profile.with_value(|p| ChainReader::new(&p.rpc_url))
     }
@@ -154,7 +168,7 @@ impl SessionWallet {
     }
 
     fn change(&self, edit: impl FnOnce(&mut StoredSession)) -> Result<(), SessionError> {
-        match self.stored.get_untracked() {
+        match self.stored().get_untracked() {
             Some(mut record) => {
                 edit(&mut record);
                 self.store(record)
@@ -198,7 +212,7 @@ impl SessionWallet {
     ) -> Result<(), SessionError> {
         let sealed = seal(&key.to_bytes(), passphrase).await?;
         let idle_minutes = self
-            .stored
+            .stored()
             .with_untracked(|s| s.as_ref().map(|s| s.idle_minutes))
             .unwrap_or(DEFAULT_IDLE_MINUTES);
         self.store(StoredSession {
@@ -219,7 +233,7 @@ impl SessionWallet {
 
     /// The stored key, decrypted with `passphrase`.
     async fn decrypt(&self, passphrase: &str) -> Result<PrivateKey, SessionError> {
-        let record = self.stored.get_untracked().ok_or(SessionError::Locked)?;
+        let record = self.stored().get_untracked().ok_or(SessionError::Locked)?;
         let secret = open(&record.sealed, passphrase).await?;
         let key = <[u8; 32]>::try_from(secret.as_slice())
             .ok()
@@ -244,6 +258,7 @@ impl SessionWallet {
 
     /// Locks when the user has done nothing for the idle time at `now_ms`.
     pub fn lock_if_idle(&self, now_ms: u64) {
+        // Unread, it is locked ([`SessionWallet::stored`]).
         let minutes = self
             .stored
             .with_untracked(|s| s.as_ref().map(|s| s.idle_minutes));
