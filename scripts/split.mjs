@@ -30,7 +30,7 @@ const name = basename(glue, '.js');
 // Quiet unless it fails (wasm-opt warns of each module's name section).
 const run = (command, args) => execFileSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 const optimise = (file) => run('wasm-opt', ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', file, '-o', file]);
-const minified = async (text) => (await minify(text, { module: true, compress: true, mangle: true })).code;
+const minified = async (text) => (await minify(text, { module: true })).code;
 const contentName = (file, ext) => `${file}-${createHash('sha256').update(readFileSync(join(work, file + ext))).digest('hex').slice(0, 16)}${ext}`;
 
 const work = mkdtempSync(join(tmpdir(), 'crynux-split-'));

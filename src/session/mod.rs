@@ -100,6 +100,7 @@ struct LastSent {
 pub struct SessionWallet {
     /// The stored session wallet, once read ([`SessionWallet::stored`]).
     stored: RwSignal<Option<StoredSession>>,
+    /// Whether `stored` has been read from this browser.
     read: StoredValue<bool>,
     /// Its address while it is unlocked.
     pub unlocked: RwSignal<Option<Address>>,
