@@ -322,8 +322,8 @@ pub async fn png_data_url(
     let size = file.size() as u64;
     if size > MAX_IMAGE_FILE_BYTES {
         return Err(format!(
-            "{name} is {:.1} MB; the limit is {} MB. Choose a smaller image.",
-            size as f64 / f64::from(1 << 20),
+            "{name} is {} MB; the limit is {} MB. Choose a smaller image.",
+            megabytes(size),
             MAX_IMAGE_FILE_BYTES >> 20
         ));
     }
@@ -334,8 +334,8 @@ pub async fn png_data_url(
     let data_url = canvas.to_data_url().map_err(|_| unreadable())?;
     if data_url.len() > MAX_IMAGE_DATA_URL_BYTES {
         return Err(format!(
-            "{name} becomes a {:.1} MB PNG, more than the {} MB the arguments may hold. Choose a smaller or simpler image.",
-            data_url.len() as f64 / f64::from(1 << 20),
+            "{name} becomes a {} MB PNG, more than the {} MB the arguments may hold. Choose a smaller or simpler image.",
+            megabytes(data_url.len() as u64),
             MAX_IMAGE_DATA_URL_BYTES >> 20
         ));
     }
@@ -344,4 +344,34 @@ pub async fn png_data_url(
         width,
         height,
     })
+}
+
+/// Bytes in megabytes to one decimal ("30.0"), rounded half up: integer arithmetic, so that
+/// the standard library's formatting of floats stays out of the module.
+fn megabytes(bytes: u64) -> String {
+    let tenths = (bytes * 10 + (1 << 19)) >> 20;
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::megabytes;
+
+    #[test]
+    fn megabytes_read_as_the_standard_formatting_reads_them() {
+        for bytes in [
+            0,
+            1,
+            52_428,
+            1_572_864,
+            10_433_331,
+            (20 << 20) + 1,
+            30 << 20,
+        ] {
+            let by_std = format!("{:.1}", bytes as f64 / f64::from(1 << 20));
+            assert_eq!(megabytes(bytes), by_std, "{bytes} bytes");
+        }
+        // A tie (0.25 MB) rounds up, where the standard formatting rounds to even.
+        assert_eq!(megabytes(1 << 18), "0.3");
+    }
 }

@@ -293,3 +293,50 @@ fn task_types_have_their_chain_numbers_and_names() {
     assert_eq!(TaskType::from_id(2), None);
     assert!("image".parse::<TaskType>().is_err());
 }
+
+/// `explain` words the failures of these keywords; any other would reach users as "breaks the
+/// schema's … rule", so a schema that gains one must gain its wording too.
+#[test]
+fn the_schemas_use_only_keywords_worded_here() {
+    // The failures `explain` words, then the keywords that never fail by themselves.
+    let allowed: Vec<&str> = "type minLength maxLength minimum maximum exclusiveMinimum \
+        exclusiveMaximum enum const required anyOf oneOf \
+        properties items $ref $defs default title discriminator"
+        .split_whitespace()
+        .collect();
+    fn walk(schema: &Value, seen: &mut Vec<String>) {
+        let Some(object) = schema.as_object() else {
+            return;
+        };
+        for (keyword, value) in object {
+            seen.push(keyword.clone());
+            match keyword.as_str() {
+                "properties" | "$defs" => value
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .for_each(|s| walk(s, seen)),
+                "anyOf" | "oneOf" => value.as_array().unwrap().iter().for_each(|s| walk(s, seen)),
+                "items" => walk(value, seen),
+                _ => {}
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    for text in [
+        include_str!("../../../schemas/sd-inference-task.schema.json"),
+        include_str!("../../../schemas/gpt-inference-task.schema.json"),
+    ] {
+        walk(&serde_json::from_str(text).unwrap(), &mut seen);
+    }
+    assert!(
+        seen.iter().any(|k| k == "exclusiveMinimum"),
+        "the walk reaches the fields"
+    );
+    for keyword in &seen {
+        assert!(
+            allowed.contains(&keyword.as_str()),
+            "{keyword} fails without a wording of ours"
+        );
+    }
+}
