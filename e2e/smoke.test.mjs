@@ -43,6 +43,13 @@ for (const look of looks) {
     const profiles = await page.evaluate(() => performance.getEntriesByType('resource')
       .filter((r) => r.name.includes('/networks/')).map((r) => r.initiatorType));
     assert.deepEqual(profiles, ['link']);
+    // The parts' loader, which the glue imports, was asked for by index.html beside the glue
+    // (its import could ask only once the glue had arrived).
+    const [[glue, ...moreGlue], [loader, ...moreLoaders]] = await page.evaluate(() => ['/crynux-dapp-', '/__wasm_split-']
+      .map((name) => performance.getEntriesByType('resource').filter((r) => r.name.includes(name) && r.name.endsWith('.js'))
+        .map(({ startTime, responseEnd }) => ({ startTime, responseEnd }))));
+    assert.deepEqual([moreGlue, moreLoaders], [[], []], 'each asked for once');
+    assert.ok(loader.startTime < glue.responseEnd, `loader asked for at ${loader.startTime} ms, the glue in at ${glue.responseEnd} ms`);
     // No wallet in this browser: "Connect wallet" says what to install.
     await page.getByRole('button', { name: 'Connect wallet' }).click();
     assert.match(await page.getByTestId('no-wallet').textContent(), /Install MetaMask/);

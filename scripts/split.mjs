@@ -7,7 +7,8 @@
 //   - the lazily loaded parts and their loader (`__wasm_split`), named by their content;
 // each module optimised by wasm-opt -Oz (index.html asks trunk for none: it cannot read a
 // module with relocations), and the glue and the loader minified by terser (trunk minified
-// the glue it wrote, not this one). build.rs keeps the relocations in release builds.
+// the glue it wrote, not this one), the loader preloaded by index.html. build.rs keeps the
+// relocations in release builds.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -51,6 +52,15 @@ try {
   writeFileSync(join(work, '__wasm_split.js'), await minified(loader));
   const loaderName = contentName('__wasm_split', '.js');
   renameSync(join(work, '__wasm_split.js'), join(dir, loaderName));
+  // The glue imports the loader: fetched beside the glue rather than after it, the module
+  // graph is ready, and the wasm asked for, one round trip sooner.
+  const page = join(dir, 'index.html');
+  const html = readFileSync(page, 'utf8');
+  // Trunk's loader, and the folder it imports the glue from (trunk's public URL).
+  const loaderScript = new RegExp(`<script type="?module"?>import init, \\* as bindings from '([^']*)${glue.replaceAll('.', '\\.')}'`);
+  const [script, base] = html.match(loaderScript) ?? [];
+  if (!script) throw new Error(`index.html has no loader importing ${glue}`);
+  writeFileSync(page, html.replace(script, `<link rel="modulepreload" href="${base}${loaderName}">${script}`));
   const glueFile = join(dir, glue);
   // Only where it is imported: the wasm's own import names the loader as `./__wasm_split.js`.
   const glueText = readFileSync(glueFile, 'utf8');
