@@ -2,7 +2,7 @@
 // that a green `trunk build` does not. Screenshots go to e2e/out/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 import { assertAccessible, until } from './lib/app.mjs';
@@ -152,6 +152,15 @@ test('a wallet connects on the release build', async () => {
   await page.screenshot({ path: `${out}/smoke-wallet-connected.png`, fullPage: true });
   assert.deepEqual(errors, []);
   await context.close();
+});
+
+// scripts/short-imports.mjs; the tests above see the app run with them.
+test('the main module takes its imports from the glue under short names', async () => {
+  const file = (await readdir(dist)).find((f) => f.endsWith('_bg.wasm'));
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(await readFile(`${dist}/${file}`)));
+  const fromGlue = imports.filter((i) => i.module.endsWith('_bg.js'));
+  assert.ok(fromGlue.length > 100, `${fromGlue.length} imports from the glue`);
+  assert.deepEqual(fromGlue.map((i) => i.name).filter((name) => name.length > 3), []);
 });
 
 test('the first screen needs none of the parts fetched later; a part that fails is said and fetched again', async () => {

@@ -7,7 +7,8 @@
 //   - the lazily loaded parts and their loader (`__wasm_split`), named by their content;
 // each module optimised by wasm-opt -Oz (index.html asks trunk for none: it cannot read a
 // module with relocations), and the glue and the loader minified by terser (trunk minified
-// the glue it wrote, not this one), the loader preloaded by index.html. build.rs keeps the
+// the glue it wrote, not this one), the imports of the main module renamed short
+// (scripts/short-imports.mjs), the loader preloaded by index.html. build.rs keeps the
 // relocations in release builds.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,6 +17,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { minify } from 'terser';
+
+import { shortImportNames } from './short-imports.mjs';
 
 const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error('scripts/split.mjs runs as a trunk post_build hook (TRUNK_STAGING_DIR)');
@@ -62,9 +65,11 @@ try {
   if (!script) throw new Error(`index.html has no loader importing ${glue}`);
   writeFileSync(page, html.replace(script, `<link rel="modulepreload" href="${base}${loaderName}">${script}`));
   const glueFile = join(dir, glue);
+  const mainFile = join(dir, `${name}_bg.wasm`);
+  const short = shortImportNames(readFileSync(mainFile), readFileSync(glueFile, 'utf8'), `./${name}_bg.js`);
+  writeFileSync(mainFile, short.wasm);
   // Only where it is imported: the wasm's own import names the loader as `./__wasm_split.js`.
-  const glueText = readFileSync(glueFile, 'utf8');
-  writeFileSync(glueFile, await minified(glueText.replaceAll('from "./__wasm_split.js"', `from "./${loaderName}"`)));
+  writeFileSync(glueFile, await minified(short.glue.replaceAll('from "./__wasm_split.js"', `from "./${loaderName}"`)));
   const parts = readdirSync(dir).filter((f) => f.endsWith('.wasm') && !f.startsWith(name));
   console.log(`split: ${name}_bg.wasm, its loader ${loaderName}, then ${parts.join(', ')}`);
 } finally {
