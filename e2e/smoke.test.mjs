@@ -1,5 +1,6 @@
 // The release build renders in a real browser: this catches a broken optimiser or loader
 // that a green `trunk build` does not. Screenshots go to e2e/out/.
+import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
@@ -161,6 +162,21 @@ test('the main module takes its imports from the glue under short names', async 
   const fromGlue = imports.filter((i) => i.module.endsWith('_bg.js'));
   assert.ok(fromGlue.length > 100, `${fromGlue.length} imports from the glue`);
   assert.deepEqual(fromGlue.map((i) => i.name).filter((name) => name.length > 3), []);
+});
+
+// scripts/split.mjs rewrites the files trunk named; the app server caches them as immutable.
+test('the app\'s code is named by its content', async () => {
+  const files = await readdir(dist);
+  const hash = (...contents) => contents.reduce((sha, c) => sha.update(c), createHash('sha256')).digest('hex').slice(0, 16);
+  // The glue, the main module and the parts' loader name one another: one hash of the three,
+  // with that name left as zeros.
+  const [joint] = files.map((f) => f.match(/^crynux-dapp-([0-9a-f]{16})\.js$/)?.[1]).filter(Boolean);
+  const unnamed = async (file) => (await readFile(`${dist}/${file}`, 'utf8')).replaceAll(joint, '0'.repeat(16));
+  assert.equal(hash(await readFile(`${dist}/crynux-dapp-${joint}_bg.wasm`), await unnamed(`crynux-dapp-${joint}.js`),
+    await unnamed(`__wasm_split-${joint}.js`)), joint);
+  const parts = files.filter((f) => /^split_.*\.wasm$/.test(f));
+  assert.ok(parts.length > 0);
+  for (const part of parts) assert.equal(hash(await readFile(`${dist}/${part}`)), part.match(/-([0-9a-f]{16})\.wasm$/)?.[1], part);
 });
 
 test('the first screen needs none of the parts fetched later; a part that fails is said and fetched again', async () => {
