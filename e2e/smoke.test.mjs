@@ -164,6 +164,16 @@ test('the main module takes its imports from the glue under short names', async 
   assert.deepEqual(fromGlue.map((i) => i.name).filter((name) => name.length > 3), []);
 });
 
+test('no module carries the toolchain\'s custom sections', async () => {
+  const modules = (await readdir(dist)).filter((f) => f.endsWith('.wasm'));
+  assert.ok(modules.length >= 2, modules.join());
+  for (const file of modules) {
+    const module = new WebAssembly.Module(await readFile(`${dist}/${file}`));
+    const sections = ['producers', 'target_features', 'name'].filter((s) => WebAssembly.Module.customSections(module, s).length);
+    assert.deepEqual(sections, [], file);
+  }
+});
+
 // scripts/split.mjs rewrites the files trunk named; the app server caches them as immutable.
 test('the app\'s code is named by its content', async () => {
   const files = await readdir(dist);

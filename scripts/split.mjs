@@ -5,8 +5,8 @@
 //   - wasm-split-cli's main module, run through wasm-bindgen with the exports the parts
 //     link to (`--keep-lld-exports`);
 //   - the lazily loaded parts and their loader (`__wasm_split`);
-// each module optimised by wasm-opt -Oz (index.html asks trunk for none: it cannot read a
-// module with relocations), the imports of the main module renamed short
+// each module optimised by wasm-opt -Oz, its toolchain's custom sections dropped (index.html
+// asks trunk for none: it cannot read a module with relocations), the imports of the main module renamed short
 // (scripts/short-imports.mjs), the glue and the loader minified by terser (trunk minified
 // the glue it wrote, not this one), the loader preloaded by index.html, and every file named
 // by its content, so that the app server may cache it as immutable (trunk's names hash what
@@ -34,7 +34,7 @@ if (!glue) throw new Error(`no crynux-dapp-….js in ${dir}`);
 const name = basename(glue, '.js');
 // Quiet unless it fails (wasm-opt warns of each module's name section).
 const run = (command, args) => execFileSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-const optimise = (file) => run('wasm-opt', ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', file, '-o', file]);
+const optimise = (file) => run('wasm-opt', ['-Oz', '--strip-producers', '--strip-target-features', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', file, '-o', file]);
 const minified = async (text) => (await minify(text, { module: true })).code;
 const digest = (...contents) => contents.reduce((hash, c) => hash.update(c), createHash('sha256')).digest('hex').slice(0, 16);
 const contentName = (file, ext) => `${file}-${digest(readFileSync(join(work, file + ext)))}${ext}`;
