@@ -4,6 +4,9 @@
 //! one module.
 
 fn main() {
+    // Without it cargo runs this again, and builds the app again, when any file of the
+    // package changes (a test, a script, the README).
+    println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rustc-check-cfg=cfg(split)");
     let wasm = std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32");
     if wasm && std::env::var("PROFILE").as_deref() == Ok("release") {
