@@ -5,12 +5,13 @@
 //   - wasm-split-cli's main module, run through wasm-bindgen with the exports the parts
 //     link to (`--keep-lld-exports`);
 //   - the lazily loaded parts and their loader (`__wasm_split`);
-// each module optimised by wasm-opt -Oz, its toolchain's custom sections dropped (index.html
-// asks trunk for none: it cannot read a module with relocations), the imports of the main module renamed short
-// (scripts/short-imports.mjs), the glue and the loader minified by terser (trunk minified
-// the glue it wrote, not this one), the loader preloaded by index.html, and every file named
-// by its content, so that the app server may cache it as immutable (trunk's names hash what
-// trunk wrote, not what this writes). build.rs keeps the relocations in release builds.
+// each module optimised by wasm-opt -Oz (index.html asks trunk for none: it cannot read a
+// module with relocations) and its toolchain's custom sections dropped, the imports of the
+// main module renamed short (scripts/short-imports.mjs), the glue and the loader minified by
+// terser (trunk minified the glue it wrote, not this one), the loader preloaded by
+// index.html, and every file named by its content, so that the app server may cache it as
+// immutable (trunk's names hash what trunk wrote, not what this writes). build.rs keeps the
+// relocations in release builds.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
