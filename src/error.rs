@@ -61,6 +61,8 @@ impl fmt::Display for TaskError {
     }
 }
 
+impl std::error::Error for TaskError {}
+
 impl From<PartMissing> for TaskError {
     fn from(missing: PartMissing) -> Self {
         Self::PartMissing(missing)

@@ -1,5 +1,5 @@
 //! The parts of the app the first screen does not need: the arguments' check (the compiled
-//! schemas), the task's steps and view, the approvals, the account's history and recent
+//! schemas), the task's steps and view, reading the account's balances, the approvals, the account's history and recent
 //! images, the ControlNet image tools, the saved arguments, the account menu, the approval
 //! choice, the notice of a task that ended elsewhere, the Chat, History and Wallet views, and
 //! what this browser kept that the first screen does not show (the current task of before a
@@ -18,13 +18,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crynux_protocol::args::{ArgsError, TaskArgs, TaskType};
-use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::profile::{Contracts, NetworkProfile};
 use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::approval::{Approval, Approver};
-use crate::chain::{ChainError, ChainReader};
+use crate::chain::{AccountInfo, ChainError, ChainReader};
 use crate::chat::Chat;
 use crate::error::TaskError;
 use crate::payer::Payer;
@@ -187,6 +187,18 @@ part! {
             Kept::Chat(chat) => chat.keep(),
             Kept::Approval(approval) => approval.keep(),
         })
+    }
+}
+
+part! {
+    /// `account`'s ETH, CNX and allowance to the Task contract (the header's chip, whether
+    /// paying approves first).
+    pub fn read_account(
+        chain: ChainReader,
+        contracts: Contracts,
+        account: Address
+    ) -> Later<Result<AccountInfo, ChainError>> {
+        Box::pin(async move { crate::chain::read_account(&chain, &contracts, account).await })
     }
 }
 

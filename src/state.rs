@@ -6,12 +6,14 @@ use crynux_protocol::profile::NetworkProfile;
 use leptos::prelude::*;
 
 use crate::approval::{use_approval, Approval};
-use crate::chain::{read_account, AccountInfo, ChainError, ChainReader};
+use crate::chain::{AccountInfo, ChainReader};
+use crate::error::TaskError;
 use crate::payer::{use_payer, Payer};
 use crate::route::{use_view, View};
 
-/// The paying account's balances: `None` while no account pays.
-pub type Balances = LocalResource<Option<Result<AccountInfo, ChainError>>>;
+/// The paying account's balances: `None` while no account pays. They are read by the
+/// lazily loaded parts.
+pub type Balances = LocalResource<Option<Result<AccountInfo, TaskError>>>;
 
 /// The app's shared state.
 #[derive(Clone, Copy)]
@@ -41,10 +43,12 @@ pub fn provide_app(profile: &NetworkProfile) -> AppState {
         refresh.track();
         let chain = chain.clone();
         async move {
-            match account {
-                Some(account) => Some(read_account(&chain, &contracts, account).await),
-                None => None,
-            }
+            let account = account?;
+            let read = async {
+                let read = crate::lazy::read_account(chain, contracts, account).await?;
+                Ok::<_, TaskError>(read.await?)
+            };
+            Some(read.await)
         }
     });
     let state = AppState {

@@ -17,6 +17,7 @@ use crate::chain::{read_account, AccountInfo, Call, ChainError, ChainReader};
 use crate::error::TaskError;
 use crate::payer::Payer;
 use crate::session::{SessionError, SessionWallet};
+use crate::state::Balances;
 
 /// Shortest passphrase accepted for a new session wallet.
 const MIN_PASSPHRASE: usize = 8;
@@ -29,7 +30,7 @@ pub fn SessionPanel(
     /// The wallet and the session wallet.
     payer: Payer,
     /// The paying account's balances (the session wallet's while it is unlocked).
-    info: LocalResource<Option<Result<AccountInfo, ChainError>>>,
+    info: Balances,
     /// Bumped when balances may have changed.
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
@@ -203,7 +204,7 @@ fn withdrawal_account(payer: Payer) -> Option<Address> {
 fn Unlocked(
     profile: NetworkProfile,
     payer: Payer,
-    info: LocalResource<Option<Result<AccountInfo, ChainError>>>,
+    info: Balances,
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
     let session = payer.session;
@@ -294,7 +295,7 @@ fn Unlocked(
 fn Fund(
     profile: NetworkProfile,
     payer: Payer,
-    info: LocalResource<Option<Result<AccountInfo, ChainError>>>,
+    info: Balances,
     refresh: RwSignal<u32>,
 ) -> impl IntoView {
     let (wallet, session) = (payer.wallet, payer.session);
