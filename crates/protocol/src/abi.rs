@@ -293,12 +293,19 @@ fn indexed_address(topics: &[H256], index: usize) -> Result<Address, DecodeError
         .ok_or_else(|| DecodeError::new("indexed address", format!("topic {index} is missing")))
 }
 
+/// The selector of `Error(string)`, written out: decoding a revert (which the first screen
+/// does when the wallet refuses) then needs no keccak. A test keeps it equal to
+/// [`selector`]'s.
+pub const ERROR_SELECTOR: [u8; 4] = [0x08, 0xc3, 0x79, 0xa0];
+/// The selector of `Panic(uint256)`, written out as [`ERROR_SELECTOR`].
+pub const PANIC_SELECTOR: [u8; 4] = [0x4e, 0x48, 0x7b, 0x71];
+
 /// Why a call reverted, decoded from its revert data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Revert {
-    /// `require(cond, "reason")` / `revert("reason")`: `Error(string)`, selector `0x08c379a0`.
+    /// `require(cond, "reason")` / `revert("reason")`: `Error(string)`, [`ERROR_SELECTOR`].
     Error(String),
-    /// A Solidity panic (`assert`, overflow, …): `Panic(uint256)`, selector `0x4e487b71`.
+    /// A Solidity panic (`assert`, overflow, …): `Panic(uint256)`, [`PANIC_SELECTOR`].
     Panic(U256),
     /// Reverted with no data.
     Empty,
@@ -313,11 +320,11 @@ impl Revert {
             return Self::Empty;
         }
         let (head, body) = data.split_at(data.len().min(4));
-        if head == selector("Error(string)") {
+        if head == ERROR_SELECTOR {
             if let Some(reason) = decode_string(body) {
                 return Self::Error(reason);
             }
-        } else if head == selector("Panic(uint256)") {
+        } else if head == PANIC_SELECTOR {
             if let Ok(code) = decode_uint256(body) {
                 return Self::Panic(code);
             }

@@ -44,6 +44,8 @@ fn selectors_are_the_era_ones() {
         hex::encode(selector("allowance(address,address)")),
         "dd62ed3e"
     );
+    assert_eq!(ERROR_SELECTOR, selector("Error(string)"));
+    assert_eq!(PANIC_SELECTOR, selector("Panic(uint256)"));
 }
 
 #[test]
