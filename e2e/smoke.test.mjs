@@ -124,20 +124,22 @@ test('an unknown network is explained on screen', async () => {
   await context.close();
 });
 
+/** A minimal EIP-1193 wallet already on the devnet's chain (an init script). */
+function minimalWallet() {
+  window.ethereum = {
+    on() {},
+    removeListener() {},
+    async request({ method }) {
+      if (method === 'eth_requestAccounts') return ['0x70997970c51812dc3a010c7d01b50e0d17dc79c8'];
+      if (method === 'eth_chainId') return '0x7a69';
+      throw { code: 4200, message: method };
+    },
+  };
+}
+
 test('a wallet connects on the release build', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  // A minimal EIP-1193 wallet already on the devnet's chain.
-  await context.addInitScript(() => {
-    window.ethereum = {
-      on() {},
-      removeListener() {},
-      async request({ method }) {
-        if (method === 'eth_requestAccounts') return ['0x70997970c51812dc3a010c7d01b50e0d17dc79c8'];
-        if (method === 'eth_chainId') return '0x7a69';
-        throw { code: 4200, message: method };
-      },
-    };
-  });
+  await context.addInitScript(minimalWallet);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -198,6 +200,14 @@ test('the first screen needs none of the parts fetched later; a part that fails 
     asked.push(new URL(route.request().url()).pathname);
     return failing ? route.abort('connectionfailed') : route.continue();
   });
+  // The parts read the balances; there is no chain here: the requests are only seen.
+  const { rpc_url: rpcUrl } = JSON.parse(await readFile(`${dist}/networks/devnet.json`, 'utf8'));
+  const rpcMethods = [];
+  await page.route(`${rpcUrl}/**`, (route) => {
+    rpcMethods.push(route.request().postDataJSON()?.method);
+    return route.abort('connectionfailed');
+  });
+  await page.addInitScript(minimalWallet);
   await page.goto(server.url);
   await page.getByTestId('builder').waitFor();
   await page.locator('#field-prompt').fill('a lighthouse at dusk');
@@ -205,6 +215,9 @@ test('the first screen needs none of the parts fetched later; a part that fails 
   // The arguments cannot be checked: the builder says so.
   const unchecked = page.getByRole('alert').filter({ hasText: 'The arguments cannot be checked' });
   await unchecked.waitFor();
+  // A wallet connects without the parts; its balances wait for them.
+  await page.getByRole('button', { name: 'Connect wallet' }).click();
+  await page.getByTestId('account-chip').waitFor();
   // The Chat view cannot be fetched: the page says so, and offers to try again.
   await page.getByRole('link', { name: 'Chat', exact: true }).click();
   const alert = page.getByRole('alert');
@@ -221,6 +234,8 @@ test('the first screen needs none of the parts fetched later; a part that fails 
   await page.locator('#field-task_config-steps').fill('500');
   await unchecked.waitFor({ state: 'detached' });
   await page.getByTestId('problems').filter({ hasText: '/task_config/steps' }).waitFor();
+  // Now that the parts are here, the balances of the wallet connected before are read.
+  await until(() => rpcMethods.includes('eth_getBalance'), 'the balances are read once the parts are here');
   // Only the failed fetches were logged: nothing panicked.
   assert.deepEqual(errors.filter((e) => !/Failed to fetch|ERR_CONNECTION_FAILED/.test(e)), []);
   await context.close();

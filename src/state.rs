@@ -8,11 +8,12 @@ use leptos::prelude::*;
 use crate::approval::{use_approval, Approval};
 use crate::chain::{AccountInfo, ChainReader};
 use crate::error::TaskError;
+use crate::lazy::parts_here;
 use crate::payer::{use_payer, Payer};
 use crate::route::{use_view, View};
 
-/// The paying account's balances: `None` while no account pays. They are read by the
-/// lazily loaded parts.
+/// The paying account's balances: `None` while no account pays, or before the lazily loaded
+/// parts that read them are here.
 pub type Balances = LocalResource<Option<Result<AccountInfo, TaskError>>>;
 
 /// The app's shared state.
@@ -39,7 +40,9 @@ pub fn provide_app(profile: &NetworkProfile) -> AppState {
     let chain = ChainReader::new(&profile.rpc_url);
     let contracts = profile.contracts;
     let info = LocalResource::new(move || {
-        let account = payer.account();
+        // Read by the parts once they are here (the first screen fetches them when idle),
+        // and again if they arrive only after a failed fetch.
+        let account = payer.account().filter(|_| parts_here());
         refresh.track();
         let chain = chain.clone();
         async move {
