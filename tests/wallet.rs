@@ -1,11 +1,14 @@
 //! The wallet module and the header's wallet controls in headless Chromium, against a fake
 //! EIP-1193 provider that records every request: no wallet, connect, wrong chain → switch →
 //! unknown (4902) → add → switch, account change, a rejected request, EIP-6963 discovery,
-//! reconnecting with no prompt when the wallet still grants the site, and listener cleanup.
+//! reconnecting with no prompt when the wallet still grants the site, listener cleanup, and
+//! which errors are read for a revert.
 #![cfg(target_arch = "wasm32")]
 
 use crynux_dapp::components::Header;
 use crynux_dapp::state::provide_app;
+use crynux_dapp::wallet::WalletError;
+use crynux_protocol::abi::Revert;
 use js_sys::Reflect;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
@@ -219,4 +222,33 @@ async fn a_wallet_that_still_grants_the_site_reconnects_with_no_prompt() {
     // Only questions that prompt nobody were asked.
     assert_eq!(calls(&wallet), ["eth_accounts", "eth_chainId"]);
     assert!(!text(&root).contains("Connect wallet"), "{}", text(&root));
+}
+
+#[wasm_bindgen_test]
+async fn only_a_transaction_s_error_is_read_for_why_the_contract_reverted() {
+    // MetaMask's -32603 wrapper around the node's revert ("Not enough tokens for task"), for
+    // every request.
+    let wallet = js_sys::eval(
+        r#"({ on() {}, removeListener() {}, async request() { throw { code: -32603,
+            message: 'Internal JSON-RPC error.', data: { code: 3, message: 'execution reverted',
+            data: '0x08c379a00000000000000000000000000000000000000000000000000000000000000020000000000000000000000000000000000000000000000000000000000000001a4e6f7420656e6f75676820746f6b656e7320666f72207461736b000000000000' } }; } })"#,
+    )
+    .unwrap();
+    set_window_ethereum(&wallet);
+    let provider = crynux_dapp::wallet::discover().pop().unwrap();
+    assert_eq!(
+        provider.send_transaction(serde_json::json!({})).await,
+        Err(WalletError::Reverted(Revert::Error(
+            "Not enough tokens for task".into()
+        )))
+    );
+    assert_eq!(
+        provider
+            .request("personal_sign", serde_json::json!([]))
+            .await,
+        Err(WalletError::Rpc {
+            code: -32603,
+            message: "Internal JSON-RPC error.".into()
+        })
+    );
 }

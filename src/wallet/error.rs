@@ -1,5 +1,5 @@
 //! Every way a wallet request fails, as one typed error with a sentence for the user. The
-//! mapping from EIP-1193 / JSON-RPC error codes is one pure function, tested on the host.
+//! mapping from EIP-1193 / JSON-RPC error codes is pure, tested on the host.
 
 use std::fmt;
 
@@ -35,12 +35,17 @@ pub enum WalletError {
 }
 
 impl WalletError {
-    /// Maps an EIP-1193 error (`{code, message, data}`; MetaMask nests the node's error in
-    /// `data` or `data.originalError`) to a typed error.
-    pub fn from_rpc(code: Option<i64>, message: &str, data: Option<&Value>) -> Self {
-        if let Some(revert) = Revert::from_rpc_error(message, data) {
-            return Self::Reverted(revert);
-        }
+    /// Maps the error of a transaction (`{code, message, data}`; MetaMask nests the node's
+    /// error in `data` or `data.originalError`) to a typed error: why the contract reverted,
+    /// if it did. Only a transaction can revert, so the first screen, which sends none, has
+    /// no code to decode a revert.
+    pub fn from_transaction_rpc(code: Option<i64>, message: &str, data: Option<&Value>) -> Self {
+        Revert::from_rpc_error(message, data)
+            .map_or_else(|| Self::from_rpc(code, message), Self::Reverted)
+    }
+
+    /// Maps an EIP-1193 error code (and its message) to a typed error.
+    pub fn from_rpc(code: Option<i64>, message: &str) -> Self {
         match code {
             Some(4001) => Self::UserRejected,
             Some(-32002) => Self::RequestPending,
@@ -90,35 +95,35 @@ mod tests {
     #[test]
     fn eip1193_codes_map_to_their_kinds() {
         assert_eq!(
-            WalletError::from_rpc(Some(4001), "User rejected the request.", None),
+            WalletError::from_rpc(Some(4001), "User rejected the request."),
             WalletError::UserRejected
         );
         assert_eq!(
-            WalletError::from_rpc(Some(-32002), "already pending", None),
+            WalletError::from_rpc(Some(-32002), "already pending"),
             WalletError::RequestPending
         );
         assert_eq!(
-            WalletError::from_rpc(Some(4100), "", None),
+            WalletError::from_rpc(Some(4100), ""),
             WalletError::Unauthorized
         );
         assert_eq!(
-            WalletError::from_rpc(Some(4200), "eth_sign", None),
+            WalletError::from_rpc(Some(4200), "eth_sign"),
             WalletError::Unsupported("eth_sign".into())
         );
         assert_eq!(
-            WalletError::from_rpc(Some(4900), "", None),
+            WalletError::from_rpc(Some(4900), ""),
             WalletError::Disconnected
         );
         assert_eq!(
-            WalletError::from_rpc(Some(4901), "", None),
+            WalletError::from_rpc(Some(4901), ""),
             WalletError::Disconnected
         );
         assert_eq!(
-            WalletError::from_rpc(Some(4902), "Unrecognized chain ID", None),
+            WalletError::from_rpc(Some(4902), "Unrecognized chain ID"),
             WalletError::UnknownChain
         );
         assert_eq!(
-            WalletError::from_rpc(Some(-32000), "nonce too low", None),
+            WalletError::from_rpc(Some(-32000), "nonce too low"),
             WalletError::Rpc {
                 code: -32000,
                 message: "nonce too low".into()
@@ -131,26 +136,47 @@ mod tests {
         let expected = WalletError::Reverted(Revert::Error("Not enough tokens for task".into()));
         // A node's own error, MetaMask's -32603 wrapper, and the originalError form.
         assert_eq!(
-            WalletError::from_rpc(Some(3), "execution reverted", Some(&json!(NOT_ENOUGH))),
+            WalletError::from_transaction_rpc(
+                Some(3),
+                "execution reverted",
+                Some(&json!(NOT_ENOUGH))
+            ),
             expected
         );
         let wrapped = json!({"code": 3, "message": "execution reverted", "data": NOT_ENOUGH});
         assert_eq!(
-            WalletError::from_rpc(Some(-32603), "Internal JSON-RPC error.", Some(&wrapped)),
+            WalletError::from_transaction_rpc(
+                Some(-32603),
+                "Internal JSON-RPC error.",
+                Some(&wrapped)
+            ),
             expected
         );
         let original = json!({"originalError": {"code": 3, "data": NOT_ENOUGH, "message": "execution reverted"}});
         assert_eq!(
-            WalletError::from_rpc(Some(-32603), "Internal JSON-RPC error.", Some(&original)),
+            WalletError::from_transaction_rpc(
+                Some(-32603),
+                "Internal JSON-RPC error.",
+                Some(&original)
+            ),
             expected
         );
         assert_eq!(
-            WalletError::from_rpc(
+            WalletError::from_transaction_rpc(
                 Some(-32603),
                 "execution reverted",
                 Some(&json!({"data": "0x"}))
             ),
             WalletError::Reverted(Revert::Empty)
+        );
+        // A transaction's other errors map by their code.
+        assert_eq!(
+            WalletError::from_transaction_rpc(
+                Some(4001),
+                "User denied transaction signature.",
+                None
+            ),
+            WalletError::UserRejected
         );
     }
 

@@ -53,10 +53,7 @@ impl Wallet {
     ) -> Result<H256, WalletError> {
         let data = format!("0x{}", hex::encode(data));
         let tx = json!({"from": from, "to": to, "value": value, "data": data, "gas": gas});
-        let hash = self
-            .provider()?
-            .request("eth_sendTransaction", json!([tx]))
-            .await?;
+        let hash = self.provider()?.send_transaction(tx).await?;
         serde_json::from_value(hash).map_err(|_| unreadable("transaction hash"))
     }
 

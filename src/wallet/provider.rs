@@ -36,12 +36,30 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// A JSON-RPC request; the answer as JSON.
+    /// A JSON-RPC request that cannot revert (accounts, chains, signatures); the answer as
+    /// JSON.
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, WalletError> {
+        self.request_raw(method, params)
+            .await
+            .map_err(|error| WalletError::from_rpc(error.code, &error.message))
+    }
+
+    /// Sends the transaction `tx` (`eth_sendTransaction`); its hash as JSON, or why it failed,
+    /// with why the contract reverted if it did.
+    pub async fn send_transaction(&self, tx: Value) -> Result<Value, WalletError> {
+        self.request_raw("eth_sendTransaction", json!([tx]))
+            .await
+            .map_err(|error| {
+                WalletError::from_transaction_rpc(error.code, &error.message, error.data.as_ref())
+            })
+    }
+
+    async fn request_raw(&self, method: &str, params: Value) -> Result<Value, RpcError> {
         let args = JSON::parse(&json!({"method": method, "params": params}).to_string()).map_err(
-            |_| WalletError::Rpc {
-                code: 0,
+            |_| RpcError {
+                code: Some(0),
                 message: "unencodable request".into(),
+                data: None,
             },
         )?;
         match self.inner.request(&args).await {
@@ -87,16 +105,26 @@ fn to_json(value: &JsValue) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// A rejected request's `{code, message, data}`.
+struct RpcError {
+    code: Option<i64>,
+    message: String,
+    data: Option<Value>,
+}
+
 /// Reads `{code, message, data}` off a rejected request.
-fn error_from_js(error: &JsValue) -> WalletError {
+fn error_from_js(error: &JsValue) -> RpcError {
     let field =
         |name: &str| Reflect::get(error, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
-    let code = field("code").as_f64().map(|c| c as i64);
     let message = field("message")
         .as_string()
         .unwrap_or_else(|| to_json(error).to_string());
     let data = to_json(&field("data"));
-    WalletError::from_rpc(code, &message, (!data.is_null()).then_some(&data))
+    RpcError {
+        code: field("code").as_f64().map(|c| c as i64),
+        message,
+        data: (!data.is_null()).then_some(data),
+    }
 }
 
 /// The wallets in this browser: those that answer an EIP-6963 request (several wallets can
