@@ -1,14 +1,14 @@
 //! The parts of the app the first screen does not need: the arguments' check (the compiled
-//! schemas), the task's steps and view, reading the account's balances, the approvals, the account's history and recent
-//! images, the ControlNet image tools, the saved arguments, the account menu, the approval
-//! choice, the notice of a task that ended elsewhere, the Chat, History and Wallet views, and
-//! what this browser kept that the first screen does not show (the current task of before a
-//! reload, the conversation, the approval choice). In release builds for the browser (the
-//! `split` cfg, set by build.rs) they are a module of their own, split off by
-//! `scripts/split.mjs` and fetched when one is first called. The first is the arguments'
-//! check, which the form asks for when the page is next idle after the first screen
-//! (`ArgsForm::new`, on every view): that fetches the module behind the first screen, so
-//! that no click waits for it; what waits for the parts ([`parts_here`]) then goes on.
+//! schemas), the task's steps and view, reading the paying account's balances, the approvals,
+//! the account's history and recent images, the ControlNet image tools, the saved arguments,
+//! the account menu, the approval choice, the notice of a task that ended elsewhere, the Chat,
+//! History and Wallet views, and what this browser kept that the first screen does not show
+//! (the current task of before a reload, the conversation, the approval choice). In release
+//! builds for the browser (the `split` cfg, set by build.rs) they are a module of their own,
+//! split off by `scripts/split.mjs` and fetched when one is first called. The first is the
+//! arguments' check, which the form asks for when the page is next idle after the first
+//! screen (`ArgsForm::new`, on every view): that fetches the module behind the first screen,
+//! so that no click waits for it; what waits for the parts ([`parts_here`]) then goes on.
 //! Elsewhere (`trunk serve`, the tests) they are plain calls, and always here.
 // The split's loader links the parts through `extern "C"` functions it generates.
 #![allow(unsafe_code)]

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::approval::{use_approval, Approval};
 use crate::chain::{AccountInfo, ChainReader};
 use crate::error::TaskError;
-use crate::lazy::parts_here;
+use crate::lazy::{parts_here, read_account};
 use crate::payer::{use_payer, Payer};
 use crate::route::{use_view, View};
 
@@ -47,9 +47,10 @@ pub fn provide_app(profile: &NetworkProfile) -> AppState {
         let chain = chain.clone();
         async move {
             let account = account?;
+            // The part is fetched (if it can be), then it reads.
             let read = async {
-                let read = crate::lazy::read_account(chain, contracts, account).await?;
-                Ok::<_, TaskError>(read.await?)
+                let reading = read_account(chain, contracts, account).await?;
+                Ok::<_, TaskError>(reading.await?)
             };
             Some(read.await)
         }
