@@ -356,7 +356,7 @@ fn same_text(a: Option<&str>, b: Option<&str>) -> bool {
 fn PreprocessFields(form: ArgsForm) -> impl IntoView {
     let method = Memo::new(move |_| {
         form.value("/controlnet/preprocess/method")
-            .and_then(|v| serde_json::from_value::<PreprocessMethod>(v).ok())
+            .and_then(|v| v.as_str().and_then(PreprocessMethod::from_name))
     });
     let mut options = vec![("None: use the image as it is", Some(Value::Null))];
     options.extend(PreprocessMethod::ALL.iter().map(|m| {

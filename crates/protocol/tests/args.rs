@@ -197,6 +197,29 @@ fn every_error_is_reported_at_its_pointer_in_words() {
 }
 
 #[test]
+fn a_number_the_schema_allows_beyond_its_typed_range_is_pointed_at() {
+    let doc = |width: Value, thr_a: Value| {
+        json!({"base_model": "m", "prompt": "p", "task_config": {"image_width": width},
+               "controlnet": {"model": "c", "image_dataurl": "d",
+                              "preprocess": {"method": "depth_leres", "args": {"thr_a": thr_a}}}})
+    };
+    assert_eq!(
+        issues(TaskType::StableDiffusion, doc(json!(1u64 << 63), json!(0))),
+        [
+            "/task_config/image_width: must be a whole number from -9223372036854775808 to \
+          9223372036854775807"
+        ]
+    );
+    assert_eq!(
+        issues(TaskType::StableDiffusion, doc(json!(512), json!(1e300))),
+        [
+            "/controlnet/preprocess/args/thr_a: must be a whole number from -9223372036854775808 \
+          to 9223372036854775807"
+        ]
+    );
+}
+
+#[test]
 fn an_unknown_preprocess_method_names_the_allowed_ones() {
     let bad = json!({"base_model":"m","prompt":"p","task_config":{},
         "controlnet":{"model":"c","image_dataurl":"d","preprocess":{"method":"dwpose"}}});

@@ -1,14 +1,15 @@
 //! GPT task arguments (task type 1), field for field as the era schema
 //! `schemas/gpt-inference-task.schema.json`, with its defaults.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The model the reference chat uses.
 pub const DEFAULT_GPT_MODEL: &str = "gpt2";
 
 /// Arguments of a GPT task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 pub struct GptTaskArgs {
     /// Hugging Face id of the model.
     pub model: String,
@@ -47,7 +48,8 @@ impl GptTaskArgs {
 }
 
 /// One message of the conversation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 pub struct Message {
     /// Who speaks.
     pub role: Role,
@@ -70,7 +72,8 @@ impl Message {
 }
 
 /// The speaker of a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Instructions for the model.
@@ -82,7 +85,8 @@ pub enum Role {
 }
 
 /// `generation_config`: every field optional, `None` = the model's default.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(default)]
 pub struct GenerationConfig {
     /// Upper bound of generated tokens.
@@ -118,7 +122,8 @@ pub struct GenerationConfig {
 }
 
 /// Weights' number format on the node.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(rename_all = "lowercase")]
 pub enum Dtype {
     /// `float16`
@@ -133,7 +138,8 @@ pub enum Dtype {
 }
 
 /// Quantization: the schema allows exactly 4 or 8.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(try_from = "u8", into = "u8")]
 pub enum QuantizeBits {
     /// 4 bit.

@@ -4,6 +4,7 @@
 pub mod form;
 mod gpt;
 pub mod options;
+mod read;
 mod schema;
 mod sd;
 
@@ -120,18 +121,14 @@ impl TaskArgs {
 
     /// Reads a schema-valid document into the typed form.
     fn read_valid(task_type: TaskType, mut value: Value) -> Result<Self, ArgsError> {
+        use read::FromJson;
         normalize_integral_floats(&mut value);
         let typed = match task_type {
-            TaskType::StableDiffusion => serde_json::from_value(value).map(Self::Sd),
-            TaskType::Gpt => serde_json::from_value(value).map(Self::Gpt),
+            TaskType::StableDiffusion => SdTaskArgs::from_json(value, "").map(Self::Sd),
+            TaskType::Gpt => GptTaskArgs::from_json(value, "").map(Self::Gpt),
         };
-        // The schema accepted it, so this only fails beyond the typed ranges (a seed > 2^63).
-        typed.map_err(|e| {
-            ArgsError::Invalid(vec![SchemaIssue {
-                pointer: String::new(),
-                message: format!("cannot be read: {e}"),
-            }])
-        })
+        // The schema accepted it, so this only fails beyond the typed ranges (a width > 2^63).
+        typed.map_err(|issue| ArgsError::Invalid(vec![issue]))
     }
 
     /// Which `taskType` these arguments are for.
@@ -178,6 +175,21 @@ impl TaskArgs {
             return Err(ArgsError::Invalid(issues));
         }
         Self::read_valid(task_type, value)
+    }
+}
+
+/// [`TaskArgs::from_value`] by serde's derived readers: the reference that the reading by
+/// hand (`read.rs`) is held equal to, by a test and the `args` fuzz target. `None` where
+/// either the schema or the typed ranges refuse the document.
+#[cfg(any(test, feature = "serde-reference"))]
+pub fn from_value_derived(task_type: TaskType, mut value: Value) -> Option<TaskArgs> {
+    if !schema_issues(task_type, &value).is_empty() {
+        return None;
+    }
+    normalize_integral_floats(&mut value);
+    match task_type {
+        TaskType::StableDiffusion => serde_json::from_value(value).ok().map(TaskArgs::Sd),
+        TaskType::Gpt => serde_json::from_value(value).ok().map(TaskArgs::Gpt),
     }
 }
 

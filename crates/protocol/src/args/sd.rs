@@ -4,14 +4,15 @@
 //! Every object keeps the keys it does not know in `extra`, so that parsing and serializing
 //! a valid string never drops anything the user wrote.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The base model the reference apps offer first.
 pub const DEFAULT_BASE_MODEL: &str = "runwayml/stable-diffusion-v1-5";
 
 /// Arguments of a Stable Diffusion task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 pub struct SdTaskArgs {
     /// Hugging Face id of the diffusers pipeline.
     pub base_model: String,
@@ -61,7 +62,8 @@ impl SdTaskArgs {
 }
 
 /// `task_config`: every field has a schema default.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(default)]
 pub struct TaskConfig {
     /// Pixels; default 512.
@@ -102,7 +104,8 @@ impl Default for TaskConfig {
 }
 
 /// `lora`: `model` must be non-empty; send no `lora` at all for none.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 pub struct LoraArgs {
     /// Hugging Face id, Civitai id or URL.
     pub model: String,
@@ -116,7 +119,8 @@ pub struct LoraArgs {
 }
 
 /// `controlnet`: a conditioning image and the model that reads it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 pub struct ControlnetArgs {
     /// Hugging Face id of the ControlNet model.
     pub model: String,
@@ -134,7 +138,8 @@ pub struct ControlnetArgs {
 }
 
 /// `refiner`: a second pass with another model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 pub struct RefinerArgs {
     /// Hugging Face id of the refiner.
     pub model: String,
@@ -149,22 +154,23 @@ pub struct RefinerArgs {
     pub extra: Map<String, Value>,
 }
 
-fn hundred() -> u32 {
+pub(super) fn hundred() -> u32 {
     100
 }
-fn eighty() -> u32 {
+pub(super) fn eighty() -> u32 {
     80
 }
-fn seventy() -> u32 {
+pub(super) fn seventy() -> u32 {
     70
 }
-fn twenty() -> u32 {
+pub(super) fn twenty() -> u32 {
     20
 }
 
 /// A ControlNet preprocessor: one of the 24 methods the era schema accepts, with its
 /// arguments when the method has any.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(try_from = "RawPreprocess", into = "RawPreprocess")]
 pub struct Preprocess {
     /// Which preprocessor.
@@ -187,7 +193,8 @@ impl Preprocess {
 }
 
 /// The wire form of [`Preprocess`]: `args` is read by the method's own type.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 struct RawPreprocess {
     method: PreprocessMethod,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -196,6 +203,7 @@ struct RawPreprocess {
     extra: Map<String, Value>,
 }
 
+#[cfg(any(test, feature = "serde-reference"))]
 impl TryFrom<RawPreprocess> for Preprocess {
     type Error = String;
 
@@ -240,7 +248,8 @@ macro_rules! preprocess_methods {
     ($($variant:ident = $name:literal => $args:expr,)*) => {
         /// The 24 preprocess methods of the era schema (`dwpose` and `softedge_hed` are not
         /// among them: the network rejects them).
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
         pub enum PreprocessMethod {
             $(
                 #[doc = concat!("`", $name, "`")]
@@ -258,6 +267,11 @@ macro_rules! preprocess_methods {
                 match self {
                     $(PreprocessMethod::$variant => $name,)*
                 }
+            }
+
+            /// The method named `name` on the wire.
+            pub fn from_name(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|method| method.as_str() == name)
             }
 
             /// The method's arguments with their defaults, `None` for a method without any.
@@ -317,7 +331,8 @@ pub enum PreprocessArgs {
 }
 
 impl PreprocessArgs {
-    /// Reads `value` as arguments of the same kind as `self`.
+    /// Reads `value` as arguments of the same kind as `self` (the reference's way).
+    #[cfg(any(test, feature = "serde-reference"))]
     fn read_same_kind(&self, value: Value) -> Result<Self, String> {
         fn read<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, String> {
             serde_json::from_value(value).map_err(|e| e.to_string())
@@ -362,7 +377,8 @@ impl PreprocessArgs {
 }
 
 /// `canny` arguments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(default)]
 pub struct CannyArgs {
     /// Default 100.
@@ -385,7 +401,8 @@ impl Default for CannyArgs {
 }
 
 /// `mlsd` arguments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(default)]
 pub struct MlsdArgs {
     /// Value threshold, 1..=100; default 10.
@@ -408,7 +425,8 @@ impl Default for MlsdArgs {
 }
 
 /// Arguments of the PidiNet methods.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(default)]
 pub struct PidiNetArgs {
     /// Default false.
@@ -419,7 +437,8 @@ pub struct PidiNetArgs {
 }
 
 /// `depth_zoe` arguments.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(default)]
 pub struct DepthZoeArgs {
     /// Default false.
@@ -430,7 +449,8 @@ pub struct DepthZoeArgs {
 }
 
 /// Arguments of the LeReS depth methods.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(default)]
 pub struct LeresArgs {
     /// Default 0.
@@ -443,7 +463,8 @@ pub struct LeresArgs {
 }
 
 /// `shuffle` arguments; `None` lets the preprocessor choose.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(default)]
 pub struct ShuffleArgs {
     /// Height.
@@ -458,7 +479,8 @@ pub struct ShuffleArgs {
 }
 
 /// `mediapipe_face` arguments.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(any(test, feature = "serde-reference"), derive(serde::Deserialize))]
 #[serde(default)]
 pub struct MediapipeFaceArgs {
     /// Default 1.
