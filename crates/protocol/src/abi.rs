@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use ethers_core::abi::{self, ParamType};
+use ethers_core::abi;
 use ethers_core::types::{Address, Log, H256, U256};
 
 use crate::hash::keccak256;
@@ -23,52 +23,74 @@ pub fn encode_call(signature: &str, args: &[Token]) -> Vec<u8> {
     data
 }
 
+// The clients' own calls take static arguments only, one word each: written word by word
+// (a test holds them equal to `encode_call`), the browser needs no ABI encoder.
+
+/// Calldata of `signature` whose arguments are all static: its selector, then the words.
+fn static_call(signature: &str, words: &[[u8; 32]]) -> Vec<u8> {
+    let mut data = selector(signature).to_vec();
+    data.extend(words.iter().flatten());
+    data
+}
+
+fn address_word(address: Address) -> [u8; 32] {
+    let mut word = [0; 32];
+    word[12..].copy_from_slice(address.as_bytes());
+    word
+}
+
+fn uint_word(number: impl Into<U256>) -> [u8; 32] {
+    let mut word = [0; 32];
+    number.into().to_big_endian(&mut word);
+    word
+}
+
 /// `CrynuxToken.approve(spender, amount)`
 pub fn approve_calldata(spender: Address, amount: U256) -> Vec<u8> {
-    encode_call(
+    static_call(
         "approve(address,uint256)",
-        &[Token::Address(spender), Token::Uint(amount)],
+        &[address_word(spender), uint_word(amount)],
     )
 }
 
 /// `CrynuxToken.transfer(to, amount)`
 pub fn transfer_calldata(to: Address, amount: U256) -> Vec<u8> {
-    encode_call(
+    static_call(
         "transfer(address,uint256)",
-        &[Token::Address(to), Token::Uint(amount)],
+        &[address_word(to), uint_word(amount)],
     )
 }
 
 /// `CrynuxToken.allowance(owner, spender)`
 pub fn allowance_calldata(owner: Address, spender: Address) -> Vec<u8> {
-    encode_call(
+    static_call(
         "allowance(address,address)",
-        &[Token::Address(owner), Token::Address(spender)],
+        &[address_word(owner), address_word(spender)],
     )
 }
 
 /// `CrynuxToken.balanceOf(account)`
 pub fn balance_of_calldata(account: Address) -> Vec<u8> {
-    encode_call("balanceOf(address)", &[Token::Address(account)])
+    static_call("balanceOf(address)", &[address_word(account)])
 }
 
 /// `Task.createTask(taskType, taskHash, dataHash, vramLimit)`; `dataHash` is reserved and
 /// always zero.
 pub fn create_task_calldata(task_type: u8, task_hash: [u8; 32], vram_limit_gb: u64) -> Vec<u8> {
-    encode_call(
+    static_call(
         "createTask(uint256,bytes32,bytes32,uint256)",
         &[
-            Token::Uint(task_type.into()),
-            Token::FixedBytes(task_hash.to_vec()),
-            Token::FixedBytes(vec![0; 32]),
-            Token::Uint(vram_limit_gb.into()),
+            uint_word(task_type),
+            task_hash,
+            [0; 32],
+            uint_word(vram_limit_gb),
         ],
     )
 }
 
 /// `Task.cancelTask(taskId)`
 pub fn cancel_task_calldata(task_id: u64) -> Vec<u8> {
-    encode_call("cancelTask(uint256)", &[Token::Uint(task_id.into())])
+    static_call("cancelTask(uint256)", &[uint_word(task_id)])
 }
 
 /// The gas limit to send with for an `eth_estimateGas` answer: +50 % + 50 k. The estimate is
@@ -101,9 +123,8 @@ impl DecodeError {
     }
 }
 
-// The two shapes the first screen decodes (a balance, a revert's reason) are read by hand:
-// `ethabi`'s decoder, which the task's events need, then stays out of the browser's first
-// module. Kept equal to it by tests.
+// Return values, events and reverts are read by hand, as `ethabi` reads them (the `decode`
+// fuzz target holds the two equal): its decoder then stays out of the browser's modules.
 
 /// Decodes a single `uint256` return value (`balanceOf`, `allowance`): its first word.
 pub fn decode_uint256(data: &[u8]) -> Result<U256, DecodeError> {
@@ -124,13 +145,54 @@ fn word_as_usize(data: &[u8], at: usize) -> Option<usize> {
     high.iter().all(|&b| b == 0).then_some(low)
 }
 
-/// Decodes a lone `string` (the body of `Error(string)`); invalid UTF-8 is replaced.
-fn decode_string(data: &[u8]) -> Option<String> {
-    let offset = word_as_usize(data, 0)?;
+/// The `bytes` or `string` whose offset is the word at `at`.
+fn dynamic_bytes(data: &[u8], at: usize) -> Option<&[u8]> {
+    let offset = word_as_usize(data, at)?;
     let len = word_as_usize(data, offset)?;
     let start = offset.checked_add(32)?;
-    let bytes = data.get(start..start.checked_add(len)?)?;
-    Some(String::from_utf8_lossy(bytes).into_owned())
+    data.get(start..start.checked_add(len)?)
+}
+
+/// Decodes a lone `string` (the body of `Error(string)`); invalid UTF-8 is replaced.
+fn decode_string(data: &[u8]) -> Option<String> {
+    dynamic_bytes(data, 0).map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// An event's data, read word by word; `what` names the event in errors.
+struct EventData<'a> {
+    what: &'static str,
+    data: &'a [u8],
+}
+
+impl<'a> EventData<'a> {
+    fn word(&self, index: usize) -> Result<&'a [u8], DecodeError> {
+        let end = (index + 1) * 32;
+        self.data.get(end - 32..end).ok_or_else(|| {
+            DecodeError::new(
+                self.what,
+                format_args!("{} bytes, not {end}", self.data.len()),
+            )
+        })
+    }
+
+    /// A `uint256` that must be below 2⁶⁴ (an id, a type, a round).
+    fn uint(&self, index: usize) -> Result<u64, DecodeError> {
+        let (high, low) = self.word(index)?.split_at(24);
+        match <[u8; 8]>::try_from(low) {
+            Ok(low) if high.iter().all(|&b| b == 0) => Ok(u64::from_be_bytes(low)),
+            _ => Err(DecodeError::new(self.what, "not a number below 2^64")),
+        }
+    }
+
+    fn bytes32(&self, index: usize) -> Result<H256, DecodeError> {
+        Ok(H256::from_slice(self.word(index)?))
+    }
+
+    /// The `bytes` or `string` whose offset is word `index`.
+    fn dynamic(&self, index: usize) -> Result<&'a [u8], DecodeError> {
+        dynamic_bytes(self.data, index * 32)
+            .ok_or_else(|| DecodeError::new(self.what, "no bytes where its offset points"))
+    }
 }
 
 /// Event signatures of the `Task` contract, whose keccak256 is each log's topic0.
@@ -210,32 +272,20 @@ impl TaskEvent {
     pub fn decode(log: &Log) -> Option<Result<Self, DecodeError>> {
         use event_signatures::*;
         let topic0 = *log.topics.first()?;
-        let data = log.data.as_ref();
+        let data = |what| EventData {
+            what,
+            data: log.data.as_ref(),
+        };
         let decoded = if topic0 == event_topic(TASK_CREATED) {
-            decode_created(&log.topics, data)
+            decode_created(&log.topics, data("TaskCreated"))
         } else if topic0 == event_topic(TASK_RESULT_COMMITMENTS_READY) {
-            read("TaskResultCommitmentsReady", &[ParamType::Uint(256)], data).and_then(|t| {
-                Ok(Self::ResultCommitmentsReady {
-                    task_id: uint(&t[0])?,
-                })
-            })
+            data("TaskResultCommitmentsReady")
+                .uint(0)
+                .map(|task_id| Self::ResultCommitmentsReady { task_id })
         } else if topic0 == event_topic(TASK_SUCCESS) {
-            let types = [ParamType::Uint(256), ParamType::Bytes];
-            read("TaskSuccess", &types, data).and_then(|t| {
-                Ok(Self::Success {
-                    task_id: uint(&t[0])?,
-                    result: t[1].clone().into_bytes().unwrap_or_default(),
-                    result_node: indexed_address(&log.topics, 1)?,
-                })
-            })
+            decode_success(&log.topics, data("TaskSuccess"))
         } else if topic0 == event_topic(TASK_ABORTED) {
-            let types = [ParamType::Uint(256), ParamType::String];
-            read("TaskAborted", &types, data).and_then(|t| {
-                Ok(Self::Aborted {
-                    task_id: uint(&t[0])?,
-                    reason: t[1].clone().into_string().unwrap_or_default(),
-                })
-            })
+            decode_aborted(data("TaskAborted"))
         } else {
             return None;
         };
@@ -253,37 +303,35 @@ impl TaskEvent {
     }
 }
 
-fn decode_created(topics: &[H256], data: &[u8]) -> Result<TaskEvent, DecodeError> {
-    let types = [
-        ParamType::Uint(256),
-        ParamType::Uint(256),
-        ParamType::FixedBytes(32),
-        ParamType::FixedBytes(32),
-        ParamType::Uint(256),
-    ];
-    let t = read("TaskCreated", &types, data)?;
-    let bytes32 =
-        |token: &Token| H256::from_slice(&token.clone().into_fixed_bytes().unwrap_or_default());
+/// `TaskCreated(uint256 taskId, uint256 taskType, address indexed creator, address indexed
+/// selectedNode, bytes32 taskHash, bytes32 dataHash, uint256 round)`.
+fn decode_created(topics: &[H256], data: EventData<'_>) -> Result<TaskEvent, DecodeError> {
     Ok(TaskEvent::Created {
-        task_id: uint(&t[0])?,
-        task_type: uint(&t[1])?,
+        task_id: data.uint(0)?,
+        task_type: data.uint(1)?,
         creator: indexed_address(topics, 1)?,
         selected_node: indexed_address(topics, 2)?,
-        task_hash: bytes32(&t[2]),
-        data_hash: bytes32(&t[3]),
-        round: uint(&t[4])?,
+        task_hash: data.bytes32(2)?,
+        data_hash: data.bytes32(3)?,
+        round: data.uint(4)?,
     })
 }
 
-fn read(what: &'static str, types: &[ParamType], data: &[u8]) -> Result<Vec<Token>, DecodeError> {
-    abi::decode(types, data).map_err(|e| DecodeError::new(what, e))
+/// `TaskSuccess(uint256 taskId, bytes result, address indexed resultNode)`.
+fn decode_success(topics: &[H256], data: EventData<'_>) -> Result<TaskEvent, DecodeError> {
+    Ok(TaskEvent::Success {
+        task_id: data.uint(0)?,
+        result: data.dynamic(1)?.to_vec(),
+        result_node: indexed_address(topics, 1)?,
+    })
 }
 
-fn uint(token: &Token) -> Result<u64, DecodeError> {
-    match token {
-        Token::Uint(n) if *n <= U256::from(u64::MAX) => Ok(n.as_u64()),
-        _ => Err(DecodeError::new("uint256", "not a number below 2^64")),
-    }
+/// `TaskAborted(uint256 taskId, string reason)`; invalid UTF-8 is replaced.
+fn decode_aborted(data: EventData<'_>) -> Result<TaskEvent, DecodeError> {
+    Ok(TaskEvent::Aborted {
+        task_id: data.uint(0)?,
+        reason: String::from_utf8_lossy(data.dynamic(1)?).into_owned(),
+    })
 }
 
 fn indexed_address(topics: &[H256], index: usize) -> Result<Address, DecodeError> {

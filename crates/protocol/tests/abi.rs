@@ -75,6 +75,59 @@ fn calldata_matches_cast() {
 }
 
 #[test]
+fn the_calls_written_word_by_word_equal_ethabi_s_encoding() {
+    let (task, user) = (address(TASK), address(USER));
+    let big = U256::MAX - 7;
+    let task_hash = [0xab; 32];
+    let cases = [
+        (
+            approve_calldata(task, big),
+            encode_call(
+                "approve(address,uint256)",
+                &[Token::Address(task), Token::Uint(big)],
+            ),
+        ),
+        (
+            transfer_calldata(user, big),
+            encode_call(
+                "transfer(address,uint256)",
+                &[Token::Address(user), Token::Uint(big)],
+            ),
+        ),
+        (
+            allowance_calldata(user, task),
+            encode_call(
+                "allowance(address,address)",
+                &[Token::Address(user), Token::Address(task)],
+            ),
+        ),
+        (
+            balance_of_calldata(user),
+            encode_call("balanceOf(address)", &[Token::Address(user)]),
+        ),
+        (
+            create_task_calldata(255, task_hash, u64::MAX),
+            encode_call(
+                "createTask(uint256,bytes32,bytes32,uint256)",
+                &[
+                    Token::Uint(255.into()),
+                    Token::FixedBytes(task_hash.to_vec()),
+                    Token::FixedBytes(vec![0; 32]),
+                    Token::Uint(u64::MAX.into()),
+                ],
+            ),
+        ),
+        (
+            cancel_task_calldata(u64::MAX),
+            encode_call("cancelTask(uint256)", &[Token::Uint(u64::MAX.into())]),
+        ),
+    ];
+    for (words, encoded) in cases {
+        assert_eq!(hex::encode(words), hex::encode(encoded));
+    }
+}
+
+#[test]
 fn uint256_return_values_decode() {
     assert_eq!(
         decode_uint256(&bytes(&format!("{:064x}", 12345))).unwrap(),
