@@ -4,6 +4,7 @@
 //! `serde-reference` feature and in this crate's unit tests, as the reference that a test and
 //! the `args` fuzz target hold this reading equal to (`from_value_derived`).
 
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::gpt::{Dtype, GenerationConfig, GptTaskArgs, Message, QuantizeBits, Role};
@@ -152,37 +153,25 @@ impl FromJson for u32 {
     }
 }
 
-/// An enum written as one of its names.
-fn one_of<T: Copy>(value: Value, pointer: &str, names: &[(&str, T)]) -> Read<T> {
-    let found = value
-        .as_str()
-        .and_then(|text| names.iter().find(|(name, _)| *name == text));
-    match found {
-        Some((_, variant)) => Ok(*variant),
+/// An enum written as the name of one of `variants`: the name their `Serialize` writes.
+fn one_of<T: Copy + Serialize>(value: Value, pointer: &str, variants: &[T]) -> Read<T> {
+    let named = |variant: &&T| serde_json::to_value(variant).is_ok_and(|name| name == value);
+    match variants.iter().find(named) {
+        Some(variant) => Ok(*variant),
         None => unreadable(pointer, "must be one of the names the schema gives"),
     }
 }
 
 impl FromJson for Role {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        let names = [
-            ("system", Role::System),
-            ("user", Role::User),
-            ("assistant", Role::Assistant),
-        ];
-        one_of(value, pointer, &names)
+        one_of(value, pointer, &[Role::System, Role::User, Role::Assistant])
     }
 }
 
 impl FromJson for Dtype {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        let names = [
-            ("float16", Dtype::Float16),
-            ("bfloat16", Dtype::Bfloat16),
-            ("float32", Dtype::Float32),
-            ("auto", Dtype::Auto),
-        ];
-        one_of(value, pointer, &names)
+        let variants = [Dtype::Float16, Dtype::Bfloat16, Dtype::Float32, Dtype::Auto];
+        one_of(value, pointer, &variants)
     }
 }
 
@@ -200,9 +189,9 @@ impl FromJson for PreprocessMethod {
 
 impl FromJson for QuantizeBits {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value.as_u64() {
-            Some(4) => Ok(QuantizeBits::Four),
-            Some(8) => Ok(QuantizeBits::Eight),
+        let bits = value.as_u64().and_then(|n| u8::try_from(n).ok());
+        match bits.map(QuantizeBits::try_from) {
+            Some(Ok(bits)) => Ok(bits),
             _ => unreadable(pointer, "must be 4 or 8"),
         }
     }
