@@ -24,7 +24,7 @@ pub fn pages(from: u64, to: u64) -> impl Iterator<Item = (u64, u64)> {
 pub fn stored_runs(profile: &NetworkProfile, creator: Address) -> Vec<TaskRun> {
     load_all(&TaskRun::storage_prefix(profile, creator))
         .iter()
-        .filter_map(|text| serde_json::from_str::<TaskRun>(text).ok())
+        .filter_map(|text| TaskRun::read(text))
         .filter(|run| run.creator == creator)
         .collect()
 }

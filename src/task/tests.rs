@@ -2,6 +2,7 @@ use crynux_protocol::abi::event_signatures::*;
 use crynux_protocol::abi::{event_topic, Token};
 use crynux_protocol::U256;
 use ethers_core::abi::encode;
+use serde_json::json;
 
 use super::*;
 
@@ -161,7 +162,7 @@ fn the_run_survives_a_round_trip_through_storage() {
         reason: "Task Cancelled".into(),
     });
     let text = serde_json::to_string(&run).unwrap();
-    assert_eq!(serde_json::from_str::<TaskRun>(&text).unwrap(), run);
+    assert_eq!(TaskRun::read(&text).unwrap(), run);
     assert_eq!(run.next_step(0), Step::Done);
     let key = run.storage_key(&profile());
     assert!(
@@ -171,6 +172,122 @@ fn the_run_survives_a_round_trip_through_storage() {
     assert!(key.starts_with(&TaskRun::storage_prefix(&profile(), run.creator)));
     let current = TaskRun::current_key(&profile(), run.creator);
     assert!(current.ends_with("/current-task") && !current.contains("/tasks/"));
+}
+
+/// Every field of a task filled in, in each of the ways it can be.
+fn runs_with_every_field() -> Vec<TaskRun> {
+    let mut full = sd_run();
+    full.args = r#"{"prompt": "<b>a cat</b>"}"#.into();
+    full.asked_at_block = Some(7);
+    full.tx_hash = Some(H256::repeat_byte(0xab));
+    full.created = Some(Created {
+        task_id: u64::MAX,
+        block: 9,
+        nodes: vec![Address::repeat_byte(1), Address::repeat_byte(2)],
+    });
+    full.uploaded = true;
+    full.cursor = 11;
+    full.commitments_block = Some(12);
+    full.deadline = Some(1_900_000_000);
+    full.refund = Some(Refund {
+        before: U256::MAX,
+        after: U256::zero(),
+    });
+    full.results_seen = true;
+    let outcomes = [
+        Outcome::Reverted {
+            block: 1,
+            reason: "Task fee is too low".into(),
+        },
+        Outcome::Success {
+            block: 2,
+            result: vec![0, 255, 7],
+        },
+        Outcome::Aborted {
+            block: 3,
+            reason: String::new(),
+        },
+    ];
+    let previews = [
+        Preview::Thumbnail("data:image/jpeg;base64,AA==".into()),
+        Preview::Words("hi".into()),
+    ];
+    let mut runs = vec![sd_run(), full.clone()];
+    for (outcome, preview) in outcomes.into_iter().zip(previews.into_iter().cycle()) {
+        runs.push(TaskRun {
+            task_type: TaskType::Gpt,
+            outcome: Some(outcome),
+            preview: Some(preview),
+            ..full.clone()
+        });
+    }
+    runs
+}
+
+#[test]
+fn a_stored_task_is_read_by_hand_as_serde_s_derived_reader_reads_it() {
+    let mut documents = Vec::new();
+    for run in runs_with_every_field() {
+        let stored = serde_json::to_value(&run).unwrap();
+        assert_eq!(TaskRun::read(&stored.to_string()), Some(run), "{stored}");
+        documents.push(stored.clone());
+        // Each field, and each field of its parts, absent, null, or of a wrong kind.
+        let mut pointers = Vec::new();
+        let mut pending = vec![(String::new(), stored.clone())];
+        while let Some((pointer, value)) = pending.pop() {
+            match value {
+                Value::Object(map) => pending.extend(
+                    map.into_iter()
+                        .map(|(key, value)| (format!("{pointer}/{key}"), value)),
+                ),
+                Value::Array(items) if !items.is_empty() => {
+                    pending.push((format!("{pointer}/0"), items[0].clone()))
+                }
+                _ => {}
+            }
+            pointers.push(pointer);
+        }
+        for pointer in pointers.iter().filter(|p| !p.is_empty()) {
+            for new in [
+                None,
+                Some(json!(null)),
+                Some(json!(-1)),
+                Some(json!(256)),
+                Some(json!(1.5)),
+                Some(json!("0x")),
+                Some(json!("0x1")),
+                Some(json!("0xzz")),
+                Some(json!(format!("0x{}", "f".repeat(65)))),
+                Some(json!("Words")),
+                Some(json!({"Words": "w", "Thumbnail": "t"})),
+                Some(json!({"Elsewhere": {"block": 1}})),
+                Some(json!([])),
+                Some(json!(true)),
+            ] {
+                let mut document = stored.clone();
+                let (parent, key) = pointer.rsplit_once('/').unwrap();
+                match (document.pointer_mut(parent).unwrap(), new) {
+                    (Value::Object(map), None) => drop(map.remove(key)),
+                    (Value::Object(map), Some(new)) => drop(map.insert(key.into(), new)),
+                    (Value::Array(items), None) => drop(items.remove(0)),
+                    (Value::Array(items), Some(new)) => items[0] = new,
+                    _ => unreachable!(),
+                }
+                documents.push(document);
+            }
+        }
+    }
+    documents.extend([json!(null), json!({}), json!("run")]);
+    let mut read = 0;
+    for document in &documents {
+        let text = document.to_string();
+        let derived = serde_json::from_str::<TaskRun>(&text).ok();
+        assert_eq!(TaskRun::read(&text), derived, "{text}");
+        read += usize::from(derived.is_some());
+    }
+    // Not only refusals: the edits a task can take (an optional field absent or null, a
+    // number that still fits) are read.
+    assert!(read >= 100, "only {read} of {} read", documents.len());
 }
 
 #[test]

@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::WalletError;
+use crynux_protocol::args::form::json_text;
 
 #[wasm_bindgen]
 extern "C" {
@@ -55,13 +56,12 @@ impl Provider {
     }
 
     async fn request_raw(&self, method: &str, params: Value) -> Result<Value, RpcError> {
-        let args = JSON::parse(&json!({"method": method, "params": params}).to_string()).map_err(
-            |_| RpcError {
-                code: Some(0),
-                message: "unencodable request".into(),
-                data: None,
-            },
-        )?;
+        let request = json!({"method": method, "params": params});
+        let args = JSON::parse(&json_text(&request)).map_err(|_| RpcError {
+            code: Some(0),
+            message: "unencodable request".into(),
+            data: None,
+        })?;
         match self.inner.request(&args).await {
             Ok(answer) => Ok(to_json(&answer)),
             Err(error) => Err(error_from_js(&error)),
@@ -118,7 +118,7 @@ fn error_from_js(error: &JsValue) -> RpcError {
         |name: &str| Reflect::get(error, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED);
     let message = field("message")
         .as_string()
-        .unwrap_or_else(|| to_json(error).to_string());
+        .unwrap_or_else(|| json_text(&to_json(error)));
     let data = to_json(&field("data"));
     RpcError {
         code: field("code").as_f64().map(|c| c as i64),

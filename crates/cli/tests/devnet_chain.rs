@@ -52,7 +52,7 @@ async fn the_devnet_chain_is_set_up_as_printed_and_runs_a_task() {
         "--task-timeout",
         "60",
     ]);
-    let profile: NetworkProfile = common::read_json(state_dir.join("network.json"));
+    let profile = common::read_profile(state_dir.join("network.json"));
     let accounts: DevnetAccounts = common::read_json(state_dir.join("accounts.json"));
     let chain = Chain::new(&profile.rpc_url);
     let c = profile.contracts;

@@ -9,7 +9,6 @@ use crynux_cli::devnet::chain::DevnetAccounts;
 use crynux_protocol::abi::{
     allowance_calldata, approve_calldata, balance_of_calldata, decode_uint256, transfer_calldata,
 };
-use crynux_protocol::profile::NetworkProfile;
 use crynux_protocol::signing::PrivateKey;
 use crynux_protocol::transaction::{Fees, Transaction, TRANSFER_GAS};
 use crynux_protocol::{Address, H256, U256};
@@ -43,7 +42,7 @@ async fn send(chain: &Chain, key: &PrivateKey, tx: Transaction) {
 #[tokio::test(flavor = "current_thread")]
 async fn locally_signed_transactions_are_accepted_by_anvil() {
     let (_devnet, state_dir) = common::devnet(&["--users", "1"]);
-    let profile: NetworkProfile = common::read_json(state_dir.join("network.json"));
+    let profile = common::read_profile(state_dir.join("network.json"));
     let accounts: DevnetAccounts = common::read_json(state_dir.join("accounts.json"));
     let chain = Chain::new(&profile.rpc_url);
     let (token, task) = (profile.contracts.token, profile.contracts.task);

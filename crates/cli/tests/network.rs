@@ -9,7 +9,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use common::{eventually, free_port, fresh_dir, read_json, Server};
+use common::{eventually, free_port, fresh_dir, read_json, read_profile, Server};
 use crynux_chain::Chain;
 use crynux_cli::devnet::chain::DevnetAccounts;
 use crynux_protocol::abi::{
@@ -65,7 +65,7 @@ impl Network {
         }
         args.extend(extra.iter().map(ToString::to_string));
         let server = Server::start(&args, "Crynux devnet ready at");
-        let profile: NetworkProfile = read_json(state_dir.join("network.json"));
+        let profile = read_profile(state_dir.join("network.json"));
         let accounts: DevnetAccounts = read_json(state_dir.join("accounts.json"));
         let user = PrivateKey::from_hex(&accounts.users[0].private_key).unwrap();
         let chain = Chain::new(&profile.rpc_url);

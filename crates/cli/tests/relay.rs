@@ -8,7 +8,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{devnet, devnet_on, eventually, free_port, fresh_dir, read_json, Server};
+use common::{
+    devnet, devnet_on, eventually, free_port, fresh_dir, read_json, read_profile, Server,
+};
 use crynux_chain::Chain;
 use crynux_cli::devnet::chain::DevnetAccounts;
 use crynux_node::simulate;
@@ -138,7 +140,7 @@ fn key(hex: &str) -> PrivateKey {
 async fn a_task_goes_from_chain_to_results_through_the_relay() {
     let (_chain_server, state_dir) = devnet(&["--users", "2"]);
     let profile_path: PathBuf = state_dir.join("network.json");
-    let profile: NetworkProfile = read_json(profile_path.clone());
+    let profile = read_profile(profile_path.clone());
     let accounts: DevnetAccounts = read_json(state_dir.join("accounts.json"));
     let chain = Chain::new(&profile.rpc_url);
     let c = profile.contracts;

@@ -10,6 +10,7 @@ pub mod gojson;
 pub mod hash;
 pub mod phash;
 pub mod profile;
+pub mod read;
 pub mod relay;
 pub mod results;
 pub mod rpc;

@@ -1,13 +1,17 @@
 //! Task results: the GPT result file and the checks of result files against the on-chain
 //! proof of `TaskSuccess`.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::hash::sha256;
 use crate::phash::{hamming_distance, PHASH_BYTES};
+use crate::read::{Fields, FromJson, Read};
 
-/// The GPT result file (`results/0`), as the nodes write it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The GPT result file (`results/0`), as the nodes write it. Read by hand
+/// ([`GptResponse::parse`]); serde's derived reader is the reference a test holds it equal to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 pub struct GptResponse {
     /// The model that answered.
     pub model: String,
@@ -18,7 +22,8 @@ pub struct GptResponse {
 }
 
 /// One generated reply.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 pub struct GptChoice {
     /// `stop` (the model finished) or `length` (`max_new_tokens` reached).
     pub finish_reason: String,
@@ -29,7 +34,8 @@ pub struct GptChoice {
 }
 
 /// The reply of a choice.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 pub struct GptReply {
     /// Always `assistant`.
     pub role: String,
@@ -38,7 +44,8 @@ pub struct GptReply {
 }
 
 /// Token counts of a GPT task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 pub struct GptUsage {
     /// Tokens of the conversation sent.
     pub prompt_tokens: u64,
@@ -51,7 +58,53 @@ pub struct GptUsage {
 impl GptResponse {
     /// Reads a result file.
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
-        serde_json::from_slice(bytes).map_err(|e| format!("not a GPT result file: {e}"))
+        let not_a_result =
+            |reason: &dyn std::fmt::Display| format!("not a GPT result file: {reason}");
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| not_a_result(&e))?;
+        <Self as FromJson>::from_json(value, "").map_err(|e| not_a_result(&e))
+    }
+}
+
+impl FromJson for GptResponse {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let mut fields = Fields::of(value, pointer)?;
+        Ok(Self {
+            model: fields.required("model")?,
+            choices: fields.required("choices")?,
+            usage: fields.required("usage")?,
+        })
+    }
+}
+
+impl FromJson for GptChoice {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let mut fields = Fields::of(value, pointer)?;
+        Ok(Self {
+            finish_reason: fields.required("finish_reason")?,
+            message: fields.required("message")?,
+            index: fields.required("index")?,
+        })
+    }
+}
+
+impl FromJson for GptReply {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let mut fields = Fields::of(value, pointer)?;
+        Ok(Self {
+            role: fields.required("role")?,
+            content: fields.required("content")?,
+        })
+    }
+}
+
+impl FromJson for GptUsage {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let mut fields = Fields::of(value, pointer)?;
+        Ok(Self {
+            prompt_tokens: fields.required("prompt_tokens")?,
+            completion_tokens: fields.required("completion_tokens")?,
+            total_tokens: fields.required("total_tokens")?,
+        })
     }
 }
 
@@ -89,5 +142,72 @@ pub fn verify_image_hash(
             "its perceptual hash is {distance} bits away from the one on chain (below \
              {PHASH_AGREEMENT_DISTANCE} is the same image)"
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::GptResponse;
+    use crate::read::edited;
+
+    #[test]
+    fn the_reading_by_hand_equals_serde_s_derived_reader() {
+        let file = json!({
+            "model": "m",
+            "choices": [{"finish_reason": "stop", "message": {"role": "assistant",
+                         "content": "<b>hi</b>"}, "index": 0}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8},
+        });
+        let mut documents = vec![file.clone(), json!(null), json!([]), json!("m")];
+        let pointers = [
+            "/model",
+            "/choices",
+            "/usage",
+            "/usage/prompt_tokens",
+            "/usage/total_tokens",
+            "/choices/0",
+            "/choices/0/index",
+            "/choices/0/message",
+            "/choices/0/message/content",
+            "/choices/0/finish_reason",
+        ];
+        for pointer in pointers {
+            for new in [
+                None,
+                Some(json!(null)),
+                Some(json!(-1)),
+                Some(json!(1.5)),
+                Some(json!(4294967296_u64)),
+                Some(json!("text")),
+                Some(json!([])),
+                Some(json!({"unknown": 1})),
+            ] {
+                documents.push(edited(&file, pointer, new));
+            }
+        }
+        let mut extra = file.clone();
+        extra["choices"]
+            .as_array_mut()
+            .unwrap()
+            .push(file["choices"][0].clone());
+        extra["unknown"] = json!({"a": [1]});
+        documents.push(extra);
+        let mut read = 0;
+        for document in &documents {
+            let bytes = document.to_string().into_bytes();
+            let by_hand = GptResponse::parse(&bytes).ok();
+            let derived = serde_json::from_slice::<GptResponse>(&bytes).ok();
+            assert_eq!(by_hand, derived, "{document}");
+            read += usize::from(by_hand.is_some());
+        }
+        // Not only refusals: the documents that are result files are read.
+        assert!(read >= 8, "only {read} of {} read", documents.len());
+        let error = GptResponse::parse(br#"{"model": "m", "choices": [], "usage": 1}"#);
+        assert_eq!(
+            error.unwrap_err(),
+            "not a GPT result file: /usage: must be an object"
+        );
     }
 }

@@ -109,6 +109,12 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: PathBuf) -> T {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Reads a network profile file.
+pub fn read_profile(path: PathBuf) -> crynux_protocol::profile::NetworkProfile {
+    let text = std::fs::read_to_string(path).unwrap();
+    crynux_protocol::profile::NetworkProfile::from_json(&text).unwrap()
+}
+
 /// Gives each of `nodes` the 400 CNX stake from the deployer and joins it with one GPU model.
 pub async fn join_nodes(
     chain: &crynux_chain::Chain,

@@ -121,7 +121,7 @@ impl TaskArgs {
 
     /// Reads a schema-valid document into the typed form.
     fn read_valid(task_type: TaskType, mut value: Value) -> Result<Self, ArgsError> {
-        use read::FromJson;
+        use crate::read::FromJson;
         normalize_integral_floats(&mut value);
         let typed = match task_type {
             TaskType::StableDiffusion => SdTaskArgs::from_json(value, "").map(Self::Sd),

@@ -8,150 +8,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::gpt::{Dtype, GenerationConfig, GptTaskArgs, Message, QuantizeBits, Role};
-use super::schema::SchemaIssue;
 use super::sd::{
     eighty, hundred, seventy, twenty, ControlnetArgs, LoraArgs, Preprocess, PreprocessArgs,
     PreprocessMethod, RefinerArgs, SdTaskArgs, TaskConfig,
 };
-
-/// A value read, or where it is and what it must be.
-pub(crate) type Read<T> = Result<T, SchemaIssue>;
-
-fn unreadable<T>(pointer: &str, message: &str) -> Read<T> {
-    Err(SchemaIssue {
-        pointer: pointer.to_owned(),
-        message: message.to_owned(),
-    })
-}
-
-/// A type read from a JSON value found at `pointer`.
-pub(crate) trait FromJson: Sized {
-    fn from_json(value: Value, pointer: &str) -> Read<Self>;
-}
-
-/// An object's fields, taken by name; what is left are the keys its type does not name.
-struct Fields {
-    map: Map<String, Value>,
-    pointer: String,
-}
-
-impl Fields {
-    fn of(value: Value, pointer: &str) -> Read<Self> {
-        match value {
-            Value::Object(map) => Ok(Self {
-                map,
-                pointer: pointer.to_owned(),
-            }),
-            _ => unreadable(pointer, "must be an object"),
-        }
-    }
-
-    /// `key`'s value and its pointer, `None` when it is absent. Every field of every type
-    /// calls this one copy (inlined in each, the parts were 0.7 KB brotli larger).
-    #[inline(never)]
-    fn value(&mut self, key: &str) -> Option<(Value, String)> {
-        let value = self.map.remove(key)?;
-        Some((value, format!("{}/{key}", self.pointer)))
-    }
-
-    /// `key`'s value, `None` when it is absent.
-    fn take<T: FromJson>(&mut self, key: &str) -> Read<Option<T>> {
-        self.value(key)
-            .map(|(value, pointer)| T::from_json(value, &pointer))
-            .transpose()
-    }
-
-    /// `key`'s value, which must be there.
-    fn required<T: FromJson>(&mut self, key: &str) -> Read<T> {
-        match self.take(key)? {
-            Some(value) => Ok(value),
-            None => unreadable(&format!("{}/{key}", self.pointer), "is required"),
-        }
-    }
-
-    /// Writes `key`'s value over `field` (its default) when it is there.
-    fn set<T: FromJson>(&mut self, key: &str, field: &mut T) -> Read<()> {
-        if let Some(value) = self.take(key)? {
-            *field = value;
-        }
-        Ok(())
-    }
-
-    /// The keys left: those the type does not name.
-    fn extra(self) -> Map<String, Value> {
-        self.map
-    }
-}
-
-impl<T: FromJson> FromJson for Option<T> {
-    fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value {
-            Value::Null => Ok(None),
-            value => T::from_json(value, pointer).map(Some),
-        }
-    }
-}
-
-impl<T: FromJson> FromJson for Vec<T> {
-    fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        let Value::Array(items) = value else {
-            return unreadable(pointer, "must be an array");
-        };
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| T::from_json(item, &format!("{pointer}/{i}")))
-            .collect()
-    }
-}
-
-impl FromJson for String {
-    fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value {
-            Value::String(text) => Ok(text),
-            _ => unreadable(pointer, "must be text"),
-        }
-    }
-}
-
-impl FromJson for bool {
-    fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value {
-            Value::Bool(b) => Ok(b),
-            _ => unreadable(pointer, "must be true or false"),
-        }
-    }
-}
-
-impl FromJson for f64 {
-    fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value.as_f64() {
-            Some(number) => Ok(number),
-            None => unreadable(pointer, "must be a number"),
-        }
-    }
-}
-
-impl FromJson for i64 {
-    fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value.as_i64() {
-            Some(number) => Ok(number),
-            None => unreadable(
-                pointer,
-                "must be a whole number from -9223372036854775808 to 9223372036854775807",
-            ),
-        }
-    }
-}
-
-impl FromJson for u32 {
-    fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value.as_u64().and_then(|n| u32::try_from(n).ok()) {
-            Some(number) => Ok(number),
-            None => unreadable(pointer, "must be a whole number from 0 to 4294967295"),
-        }
-    }
-}
+use super::TaskType;
+use crate::read::{unreadable, Fields, FromJson, Read};
 
 /// An enum written as the name of one of `variants`: the name their `Serialize` writes.
 fn one_of<T: Copy + Serialize>(value: Value, pointer: &str, variants: &[T]) -> Read<T> {
@@ -172,6 +34,12 @@ impl FromJson for Dtype {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
         let variants = [Dtype::Float16, Dtype::Bfloat16, Dtype::Float32, Dtype::Auto];
         one_of(value, pointer, &variants)
+    }
+}
+
+impl FromJson for TaskType {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        one_of(value, pointer, &[TaskType::StableDiffusion, TaskType::Gpt])
     }
 }
 
