@@ -20,6 +20,14 @@ pub fn unreadable<T>(pointer: &str, message: &str) -> Read<T> {
     })
 }
 
+/// `found`, or the error of a value at `pointer` that is not what it must be (`message`).
+fn found<T>(found: Option<T>, pointer: &str, message: &str) -> Read<T> {
+    match found {
+        Some(value) => Ok(value),
+        None => unreadable(pointer, message),
+    }
+}
+
 /// A type read from a JSON value found at `pointer`.
 pub trait FromJson: Sized {
     /// `value` read, or where it is and what it must be.
@@ -144,70 +152,67 @@ impl FromJson for bool {
 
 impl FromJson for f64 {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value.as_f64() {
-            Some(number) => Ok(number),
-            None => unreadable(pointer, "must be a number"),
-        }
+        found(value.as_f64(), pointer, "must be a number")
     }
 }
 
 impl FromJson for i64 {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value.as_i64() {
-            Some(number) => Ok(number),
-            None => unreadable(
-                pointer,
-                "must be a whole number from -9223372036854775808 to 9223372036854775807",
-            ),
-        }
+        found(
+            value.as_i64(),
+            pointer,
+            "must be a whole number from -9223372036854775808 to 9223372036854775807",
+        )
     }
 }
 
 impl FromJson for u32 {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value.as_u64().and_then(|n| u32::try_from(n).ok()) {
-            Some(number) => Ok(number),
-            None => unreadable(pointer, "must be a whole number from 0 to 4294967295"),
-        }
+        found(
+            value.as_u64().and_then(|n| u32::try_from(n).ok()),
+            pointer,
+            "must be a whole number from 0 to 4294967295",
+        )
     }
 }
 
 impl FromJson for u64 {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value.as_u64() {
-            Some(number) => Ok(number),
-            None => unreadable(
-                pointer,
-                "must be a whole number from 0 to 18446744073709551615",
-            ),
-        }
+        found(
+            value.as_u64(),
+            pointer,
+            "must be a whole number from 0 to 18446744073709551615",
+        )
     }
 }
 
 impl FromJson for Address {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value.as_str().and_then(|text| text.parse().ok()) {
-            Some(address) => Ok(address),
-            None => unreadable(pointer, "must be an address: 0x and 40 hexadecimal digits"),
-        }
+        found(
+            value.as_str().and_then(|text| text.parse().ok()),
+            pointer,
+            "must be an address: 0x and 40 hexadecimal digits",
+        )
     }
 }
 
 impl FromJson for u8 {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value.as_u64().and_then(|n| u8::try_from(n).ok()) {
-            Some(number) => Ok(number),
-            None => unreadable(pointer, "must be a whole number from 0 to 255"),
-        }
+        found(
+            value.as_u64().and_then(|n| u8::try_from(n).ok()),
+            pointer,
+            "must be a whole number from 0 to 255",
+        )
     }
 }
 
 impl FromJson for H256 {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        match value.as_str().and_then(|text| text.parse().ok()) {
-            Some(hash) => Ok(hash),
-            None => unreadable(pointer, "must be a hash: 0x and 64 hexadecimal digits"),
-        }
+        found(
+            value.as_str().and_then(|text| text.parse().ok()),
+            pointer,
+            "must be a hash: 0x and 64 hexadecimal digits",
+        )
     }
 }
 
@@ -218,13 +223,11 @@ impl FromJson for U256 {
         let number = digits
             .filter(|digits| (1..=64).contains(&digits.len()))
             .and_then(|digits| U256::from_str_radix(digits, 16).ok());
-        match number {
-            Some(number) => Ok(number),
-            None => unreadable(
-                pointer,
-                "must be a number: 0x and 1 to 64 hexadecimal digits",
-            ),
-        }
+        found(
+            number,
+            pointer,
+            "must be a number: 0x and 1 to 64 hexadecimal digits",
+        )
     }
 }
 
