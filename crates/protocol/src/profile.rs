@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::args::SchemaIssue;
-use crate::read::{unreadable, Fields, FromJson, Read};
+use crate::read::{self, unreadable, Fields, FromJson, Read};
 use crate::signing::SignScheme;
 
 /// One Crynux deployment. Read by hand ([`NetworkProfile::from_json`]): serde's derived reader,
@@ -56,10 +56,7 @@ pub struct Contracts {
 impl NetworkProfile {
     /// Reads and checks a profile.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let not_a_profile =
-            |reason: &dyn std::fmt::Display| format!("not a network profile: {reason}");
-        let value: Value = serde_json::from_str(text).map_err(|e| not_a_profile(&e))?;
-        let profile = <Self as FromJson>::from_json(value, "").map_err(|e| not_a_profile(&e))?;
+        let profile: Self = read::from_text(text, "network profile")?;
         profile.check()?;
         Ok(profile)
     }

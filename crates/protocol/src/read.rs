@@ -28,6 +28,14 @@ fn found<T>(found: Option<T>, pointer: &str, message: &str) -> Read<T> {
     }
 }
 
+/// A `T` read from the JSON `text`, or why it is not a `what` ("not a {what}: {reason}").
+/// Text, not bytes: a second reader of JSON bytes would add a copy of serde_json's parser.
+pub fn from_text<T: FromJson>(text: &str, what: &str) -> Result<T, String> {
+    let not_one = |reason: &dyn std::fmt::Display| format!("not a {what}: {reason}");
+    let value: Value = serde_json::from_str(text).map_err(|e| not_one(&e))?;
+    T::from_json(value, "").map_err(|e| not_one(&e))
+}
+
 /// A type read from a JSON value found at `pointer`.
 pub trait FromJson: Sized {
     /// `value` read, or where it is and what it must be.

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::hash::sha256;
 use crate::phash::{hamming_distance, PHASH_BYTES};
-use crate::read::{Fields, FromJson, Read};
+use crate::read::{self, Fields, FromJson, Read};
 
 /// The GPT result file (`results/0`), as the nodes write it. Read by hand
 /// ([`GptResponse::parse`]); serde's derived reader is the reference a test holds it equal to.
@@ -58,10 +58,9 @@ pub struct GptUsage {
 impl GptResponse {
     /// Reads a result file.
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
-        let not_a_result =
-            |reason: &dyn std::fmt::Display| format!("not a GPT result file: {reason}");
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| not_a_result(&e))?;
-        <Self as FromJson>::from_json(value, "").map_err(|e| not_a_result(&e))
+        let text = std::str::from_utf8(bytes)
+            .map_err(|_| "not a GPT result file: it is not UTF-8 text".to_owned())?;
+        read::from_text(text, "GPT result file")
     }
 }
 

@@ -187,7 +187,9 @@ pub fn field_text(value: Option<Value>) -> String {
 /// a pointer can be shown at its line in the JSON editor. A missing value is placed at its
 /// nearest present ancestor. `None` when `text` is not JSON.
 pub fn pointer_line(text: &str, pointer: &str) -> Option<usize> {
-    serde_json::from_str::<serde::de::IgnoredAny>(text).ok()?;
+    // Read as a `Value`, as the arguments are: a reader that only checks would be a second
+    // copy of serde_json's parser in the first screen's module.
+    serde_json::from_str::<Value>(text).ok()?;
     let start = Scanner::new(text)
         .find(&path_of(pointer))
         .unwrap_or_else(|ancestor| ancestor);
@@ -247,8 +249,9 @@ impl<'a> Scanner<'a> {
                     }
                     let key_start = self.at;
                     self.skip_value();
+                    // From text, not bytes: a reader of bytes is another copy of the parser.
                     let key: String =
-                        serde_json::from_slice(&self.bytes[key_start..self.at]).unwrap_or_default();
+                        serde_json::from_str(&self.text[key_start..self.at]).unwrap_or_default();
                     self.skip_space();
                     self.at += 1; // ':'
                     if key == *first {
