@@ -5,10 +5,12 @@
 
 use crynux_protocol::abi::{approve_calldata, gas_limit_with_margin};
 use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::read::{self, unreadable, variant, FromJson, Read};
 use crynux_protocol::units::{format_cnx, parse_units, DECIMALS};
 use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::browser::{load, remove, save};
 use crate::chain::{wait_for_success, Call, ChainReader};
@@ -18,12 +20,25 @@ use crate::task::account_prefix;
 use crate::wallet::Wallet;
 
 /// How much to approve, as the user chose it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 pub enum Allowance {
     /// The fee of this many tasks (as typed).
     Tasks(String),
     /// An amount of CNX (as typed).
     Amount(String),
+}
+
+impl FromJson for Allowance {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let (name, content, pointer) = variant(value, pointer)?;
+        let typed = String::from_json(content, &pointer)?;
+        match name.as_str() {
+            "Tasks" => Ok(Self::Tasks(typed)),
+            "Amount" => Ok(Self::Amount(typed)),
+            _ => unreadable(&pointer, "must be Tasks or Amount"),
+        }
+    }
 }
 
 /// Tasks whose fees an approval covers unless the user chose otherwise.
@@ -113,7 +128,7 @@ impl Approval {
             let remembered = load(&approval.choice_key(account));
             choice.set(
                 remembered
-                    .and_then(|c| serde_json::from_str(&c).ok())
+                    .and_then(|c| read::from_text(&c, "approval choice").ok())
                     .unwrap_or_default(),
             );
             if let Some(hash) = load(&profile.with_value(|p| pending_key(p, account))) {
@@ -254,5 +269,18 @@ mod tests {
         );
         assert!(amount("").is_err());
         assert!(amount("1e80").is_err());
+    }
+
+    #[test]
+    fn the_choice_is_read_by_hand_as_serde_s_derived_reader_reads_it() {
+        let examples = [
+            Allowance::Tasks("5".into()),
+            Allowance::Amount("0.5".into()),
+        ];
+        let mut others = crynux_protocol::read::every_kind();
+        others.push(serde_json::json!({"Amount": "1"}));
+        let (read, documents) =
+            crynux_protocol::read::assert_read_as_serde_reads(&examples, &others);
+        assert!(read >= 4, "only {read} of {documents} read");
     }
 }

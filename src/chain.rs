@@ -8,11 +8,10 @@ use crynux_protocol::abi::{
     allowance_calldata, balance_of_calldata, decode_uint256, Revert, TASK_GAS_BUDGET,
 };
 use crynux_protocol::profile::Contracts;
+use crynux_protocol::read::{Fields, FromJson, Read};
 use crynux_protocol::rpc::{log_filter, request_body, result_of, RpcFailure};
 use crynux_protocol::transaction::Fees;
 use crynux_protocol::{Address, Log, H256, U256};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::browser::{post_json, request_failure, Backoff};
@@ -64,9 +63,14 @@ impl fmt::Display for ChainError {
 
 impl std::error::Error for ChainError {}
 
-/// A mined transaction's outcome.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A mined transaction's outcome. Read by hand (its `FromJson`): serde's derived reader is
+/// the reference a test holds it equal to.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    test,
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "camelCase")
+)]
 pub struct Receipt {
     /// `0x1` success, `0x0` reverted.
     pub status: U256,
@@ -74,6 +78,17 @@ pub struct Receipt {
     pub block_number: U256,
     /// Its event logs.
     pub logs: Vec<Log>,
+}
+
+impl FromJson for Receipt {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let mut fields = Fields::of(value, pointer)?;
+        Ok(Self {
+            status: fields.required("status")?,
+            block_number: fields.required("blockNumber")?,
+            logs: fields.required("logs")?,
+        })
+    }
 }
 
 impl Receipt {
@@ -118,11 +133,7 @@ impl ChainReader {
         Self { url: url.into() }
     }
 
-    async fn request<T: DeserializeOwned>(
-        &self,
-        method: &str,
-        params: Value,
-    ) -> Result<T, ChainError> {
+    async fn request<T: FromJson>(&self, method: &str, params: Value) -> Result<T, ChainError> {
         let unreachable = |e: gloo_net::Error| ChainError::Unreachable(request_failure(e));
         let response = post_json(&self.url, &request_body(method, params), None)
             .await
@@ -137,7 +148,7 @@ impl ChainReader {
         let text = response.text().await.map_err(unreachable)?;
         let answer: Value =
             serde_json::from_str(&text).map_err(|e| ChainError::BadAnswer(e.to_string()))?;
-        serde_json::from_value(result_of(answer)?)
+        T::from_json(result_of(answer)?, "")
             .map_err(|e| ChainError::BadAnswer(format!("{method}: {e}")))
     }
 
@@ -211,19 +222,19 @@ impl ChainReader {
 
     /// The Unix time of block `number`.
     pub async fn block_time(&self, number: u64) -> Result<u64, ChainError> {
-        #[derive(serde::Deserialize)]
-        struct Header {
-            timestamp: U256,
-        }
-        let header: Option<Header> = self
+        let header: Value = self
             .request(
                 "eth_getBlockByNumber",
                 json!([format!("{number:#x}"), false]),
             )
             .await?;
-        header
-            .map(|h| h.timestamp.low_u64())
-            .ok_or_else(|| ChainError::BadAnswer(format!("no block {number}")))
+        if header.is_null() {
+            return Err(ChainError::BadAnswer(format!("no block {number}")));
+        }
+        let timestamp = Fields::of(header, "")
+            .and_then(|mut header| header.required::<U256>("timestamp"))
+            .map_err(|e| ChainError::BadAnswer(format!("block {number}: {e}")))?;
+        Ok(timestamp.low_u64())
     }
 
     /// Transactions sent by `account`: mined ones only, or with those still pending.
@@ -244,7 +255,7 @@ impl ChainReader {
         let block: Value = self
             .request("eth_getBlockByNumber", json!(["latest", false]))
             .await?;
-        match serde_json::from_value::<U256>(block["baseFeePerGas"].clone()) {
+        match U256::from_json(block["baseFeePerGas"].clone(), "") {
             Ok(base_fee) => {
                 let tip = self.request("eth_maxPriorityFeePerGas", json!([])).await?;
                 Ok(Fees::eip1559(base_fee, tip))
@@ -381,5 +392,29 @@ mod tests {
         assert_eq!(internal, ChainError::Unreachable("internal error".into()));
         let limited = rpc_error(&json!({"code": -32005, "message": "limit exceeded"}));
         assert_eq!(limited, ChainError::Unreachable("limit exceeded".into()));
+    }
+
+    #[test]
+    fn a_receipt_is_read_by_hand_as_serde_s_derived_reader_reads_it() {
+        let log = Log {
+            address: Address::repeat_byte(0x9f),
+            topics: vec![H256::repeat_byte(1)],
+            data: vec![7; 40].into(),
+            block_number: Some(5.into()),
+            ..Log::default()
+        };
+        let mined = Receipt {
+            status: U256::one(),
+            block_number: U256::from(5),
+            logs: vec![log],
+        };
+        let reverted = Receipt {
+            status: U256::zero(),
+            logs: Vec::new(),
+            ..mined.clone()
+        };
+        let (read, documents) =
+            crynux_protocol::read::assert_read_as_serde_reads(&[mined, reverted], &[json!("0x10")]);
+        assert!(read >= 10, "only {read} of {documents} read");
     }
 }

@@ -6,10 +6,11 @@
 use crynux_protocol::args::form::{field, field_text, with_field};
 use crynux_protocol::args::TaskType;
 use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::read::{self, unreadable, variant, Fields, FromJson, Read};
 use crynux_protocol::results::GptResponse;
 use crynux_protocol::Address;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::browser::{load, save};
@@ -24,7 +25,8 @@ use crate::task::flow::{Flow, ResultContent, ResultFile};
 use crate::task::{account_prefix, explain_abort, Outcome, TaskRun};
 
 /// One part of a conversation (the system prompt is a setting, not a part).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 pub enum Said {
     /// A message of the user.
     You(String),
@@ -35,7 +37,8 @@ pub enum Said {
 }
 
 /// A reply: one choice per returned sequence, the one the next turn sends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 pub struct Reply {
     /// The words of each choice.
     pub choices: Vec<String>,
@@ -47,7 +50,8 @@ pub struct Reply {
 }
 
 /// What the task that wrote a reply tells of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 pub struct ReplyTask {
     /// The task id.
     pub task_id: u64,
@@ -95,8 +99,62 @@ impl Reply {
     }
 }
 
+impl FromJson for Said {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let (name, content, pointer) = variant(value, pointer)?;
+        match name.as_str() {
+            "You" => String::from_json(content, &pointer).map(Self::You),
+            "Model" => Reply::from_json(content, &pointer).map(Self::Model),
+            "NoReply" => String::from_json(content, &pointer).map(Self::NoReply),
+            _ => unreadable(&pointer, "must be You, Model or NoReply"),
+        }
+    }
+}
+
+impl FromJson for Reply {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let mut fields = Fields::of(value, pointer)?;
+        Ok(Self {
+            choices: fields.required("choices")?,
+            chosen: fields.required("chosen")?,
+            task: fields.optional("task")?,
+        })
+    }
+}
+
+impl FromJson for ReplyTask {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let mut fields = Fields::of(value, pointer)?;
+        let verified = fields.required("verified")?;
+        let (name, content, verified_pointer) = variant(verified, &format!("{pointer}/verified"))?;
+        Ok(Self {
+            task_id: fields.required("task_id")?,
+            usage: fields.required("usage")?,
+            cut: fields.required("cut")?,
+            verified: match (name.as_str(), content) {
+                ("Ok", Value::Null) => Ok(()),
+                ("Err", content) => Err(String::from_json(content, &verified_pointer)?),
+                _ => return unreadable(&verified_pointer, "must be Ok (null) or Err (text)"),
+            },
+        })
+    }
+}
+
+impl FromJson for Conversation {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let mut fields = Fields::of(value, pointer)?;
+        Ok(Self {
+            said: fields.required("said")?,
+            draft: fields.required("draft")?,
+            waiting: fields.optional("waiting")?,
+            seen: fields.required("seen")?,
+        })
+    }
+}
+
 /// A conversation, as this browser keeps it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 pub struct Conversation {
     /// What was said, in order.
     pub said: Vec<Said>,
@@ -235,7 +293,7 @@ impl Chat {
             }
             let loaded = account
                 .and_then(|account| load(&chat.key(account)))
-                .and_then(|text| serde_json::from_str(&text).ok())
+                .and_then(|text| read::from_text(&text, "conversation").ok())
                 .unwrap_or_default();
             conversation.set((account, loaded));
         });
@@ -567,5 +625,45 @@ mod tests {
             None
         );
         assert_eq!(system_prompt("not json"), None);
+    }
+
+    #[test]
+    fn a_conversation_is_read_by_hand_as_serde_s_derived_reader_reads_it() {
+        let mut unverified = reply(&["<b>one</b>", "two"], u64::MAX);
+        if let Some(task) = &mut unverified.task {
+            task.verified = Err("the file is not the result".into());
+            task.cut = vec![true, false];
+        }
+        unverified.chosen = 1;
+        let said = vec![
+            Said::You("hi".into()),
+            Said::Model(reply(&["hello"], 1)),
+            Said::Model(unverified),
+            Said::Model(Reply {
+                task: None,
+                ..reply(&["known from a later task"], 2)
+            }),
+            Said::NoReply("cancelled".into()),
+        ];
+        // One part each: the edits reach into the first of a list only.
+        let mut examples: Vec<Conversation> = said
+            .into_iter()
+            .map(|said| Conversation {
+                said: vec![said],
+                draft: "and then?".into(),
+                waiting: Some(1_700_000_000_000),
+                seen: 3,
+            })
+            .collect();
+        examples.push(Conversation::default());
+        let mut others = crynux_protocol::read::every_kind();
+        others.extend([
+            json!({"Ok": null}),
+            json!({"Err": "e"}),
+            json!({"You": "y"}),
+        ]);
+        let (read, documents) =
+            crynux_protocol::read::assert_read_as_serde_reads(&examples, &others);
+        assert!(read >= 40, "only {read} of {documents} read");
     }
 }

@@ -4,10 +4,12 @@
 //! in again), and so is a refusal (the per-request signatures then go on as before).
 
 use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::read::{self, unreadable, variant, Fields, FromJson, Read};
 use crynux_protocol::sign_in::SignIn;
 use crynux_protocol::Address;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::browser::{tab_load, tab_remove_all, tab_save, unix_seconds, Backoff};
 use crate::error::TaskError;
@@ -20,12 +22,33 @@ const PREFIX: &str = "crynux/relay-session/";
 const END_MARGIN_SECS: u64 = 10 * 60;
 
 /// What this tab keeps for one relay and account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 enum Kept {
     /// Signed in.
     Session { token: String, expires_at: u64 },
     /// The user refused to sign in, or the relay refused the sign-in.
     Declined,
+}
+
+impl FromJson for Kept {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        if value == "Declined" {
+            return Ok(Self::Declined);
+        }
+        let (name, content, pointer) = variant(value, pointer)?;
+        match name.as_str() {
+            "Session" => {
+                let mut fields = Fields::of(content, &pointer)?;
+                Ok(Self::Session {
+                    token: fields.required("token")?,
+                    expires_at: fields.required("expires_at")?,
+                })
+            }
+            "Declined" if content.is_null() => Ok(Self::Declined),
+            _ => unreadable(&pointer, "must be a Session or Declined"),
+        }
+    }
 }
 
 /// The relay sessions of this tab.
@@ -56,7 +79,7 @@ impl RelayAuth {
     }
 
     fn kept(&self, account: Address) -> Option<Kept> {
-        serde_json::from_str(&tab_load(&self.key(account))?).ok()
+        read::from_text(&tab_load(&self.key(account))?, "relay session").ok()
     }
 
     fn keep(&self, account: Address, kept: &Kept) {
@@ -185,5 +208,32 @@ where
             }
             other => return other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::Kept;
+
+    #[test]
+    fn a_kept_session_is_read_by_hand_as_serde_s_derived_reader_reads_it() {
+        let examples = [
+            Kept::Session {
+                token: "t".into(),
+                expires_at: 1_900_000_000,
+            },
+            Kept::Declined,
+        ];
+        let mut others = crynux_protocol::read::every_kind();
+        others.extend([
+            json!("Declined"),
+            json!({"Declined": null}),
+            json!({"Declined": {}}),
+        ]);
+        let (read, documents) =
+            crynux_protocol::read::assert_read_as_serde_reads(&examples, &others);
+        assert!(read >= 4, "only {read} of {documents} read");
     }
 }

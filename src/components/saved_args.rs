@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crynux_protocol::args::TaskType;
+use crynux_protocol::read;
 use crynux_protocol::Address;
 use leptos::prelude::*;
 
@@ -31,7 +32,7 @@ pub fn remember_last(account: Address, kind: TaskType, text: &str) -> bool {
 
 fn presets(account: Address, kind: TaskType) -> BTreeMap<String, String> {
     load(&key(account, kind, "presets"))
-        .and_then(|text| serde_json::from_str(&text).ok())
+        .and_then(|text| read::from_text(&text, "list of presets").ok())
         .unwrap_or_default()
 }
 

@@ -12,11 +12,13 @@ use crynux_protocol::abi::{
     allowance_calldata, approve_calldata, gas_limit_with_margin, transfer_calldata,
 };
 use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::read::{self, Fields, FromJson, Read};
 use crynux_protocol::signing::{sign_request, PrivateKey, RelayRequest, SignScheme, Signature};
 use crynux_protocol::transaction::{Fees, Transaction, TRANSFER_GAS};
 use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::browser::{load, remove, save, unix_millis};
 use crate::chain::{wait_for_success, Call, ChainError, ChainReader};
@@ -28,7 +30,8 @@ use vault::{open, random_bytes, seal, Sealed, VaultError};
 pub const DEFAULT_IDLE_MINUTES: u32 = 15;
 
 /// The session wallet as this browser stores it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 pub struct StoredSession {
     /// The key's address.
     pub address: Address,
@@ -38,6 +41,18 @@ pub struct StoredSession {
     pub idle_minutes: u32,
     /// The key, encrypted with the passphrase.
     pub sealed: Sealed,
+}
+
+impl FromJson for StoredSession {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let mut fields = Fields::of(value, pointer)?;
+        Ok(Self {
+            address: fields.required("address")?,
+            funded_by: fields.optional("funded_by")?,
+            idle_minutes: fields.required("idle_minutes")?,
+            sealed: fields.required("sealed")?,
+        })
+    }
 }
 
 /// Why the session wallet could not do something.
@@ -89,10 +104,21 @@ impl From<VaultError> for SessionError {
 
 /// The transaction sent last, so that a nonce is never reused or skipped across reloads
 /// while the RPC server's pending count lags behind.
-#[derive(Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 struct LastSent {
     nonce: u64,
     hash: H256,
+}
+
+impl FromJson for LastSent {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let mut fields = Fields::of(value, pointer)?;
+        Ok(Self {
+            nonce: fields.required("nonce")?,
+            hash: fields.required("hash")?,
+        })
+    }
 }
 
 /// The session wallet of one network, and what it can do.
@@ -148,7 +174,7 @@ impl SessionWallet {
         if !self.read.get_value() {
             self.read.set_value(true);
             let key = self.profile.with_value(record_key);
-            let record = load(&key).and_then(|text| serde_json::from_str(&text).ok());
+            let record = load(&key).and_then(|text| read::from_text(&text, "session wallet").ok());
             // No one has read it yet, so no one is told.
             self.stored.update_untracked(|stored| *stored = record);
         }
@@ -335,7 +361,8 @@ impl SessionWallet {
             .profile
             .with_value(|p| format!("{}last-sent", account_prefix(p, from)));
         let mut nonce = chain.transaction_count(from, true).await?;
-        if let Some(last) = load(&last_key).and_then(|t| serde_json::from_str::<LastSent>(&t).ok())
+        if let Some(last) =
+            load(&last_key).and_then(|t| read::from_text::<LastSent>(&t, "record").ok())
         {
             if last.nonce >= nonce && chain.transaction_known(last.hash).await? {
                 nonce = last.nonce + 1;
@@ -432,5 +459,40 @@ impl SessionWallet {
             wait_for_success(&chain, hash, "ETH transfer").await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_wallet_is_read_by_hand_as_serde_s_derived_reader_reads_it() {
+        let funded = StoredSession {
+            address: Address::repeat_byte(1),
+            funded_by: Some(Address::repeat_byte(2)),
+            idle_minutes: DEFAULT_IDLE_MINUTES,
+            sealed: Sealed {
+                salt: "00ff".into(),
+                iterations: 600_000,
+                iv: "0a".into(),
+                ciphertext: "<script>".into(),
+            },
+        };
+        let imported = StoredSession {
+            funded_by: None,
+            ..funded.clone()
+        };
+        let every_kind = crynux_protocol::read::every_kind();
+        let (read, documents) =
+            crynux_protocol::read::assert_read_as_serde_reads(&[funded, imported], &every_kind);
+        assert!(read >= 10, "only {read} of {documents} read");
+        let last = LastSent {
+            nonce: u64::MAX,
+            hash: H256::repeat_byte(9),
+        };
+        let (read, documents) =
+            crynux_protocol::read::assert_read_as_serde_reads(&[last], &every_kind);
+        assert!(read >= 1, "only {read} of {documents} read");
     }
 }

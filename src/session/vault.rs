@@ -4,8 +4,10 @@
 
 use std::fmt;
 
+use crynux_protocol::read::{Fields, FromJson, Read};
 use js_sys::{Array, Uint8Array};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AesDerivedKeyParams, AesGcmParams, CryptoKey, Pbkdf2Params, SubtleCrypto};
@@ -14,7 +16,8 @@ use web_sys::{AesDerivedKeyParams, AesGcmParams, CryptoKey, Pbkdf2Params, Subtle
 const ITERATIONS: u32 = 600_000;
 
 /// A secret encrypted with a passphrase: everything needed to decrypt it but the passphrase.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(serde::Deserialize))]
 pub struct Sealed {
     /// PBKDF2 salt, hex.
     pub salt: String,
@@ -24,6 +27,18 @@ pub struct Sealed {
     pub iv: String,
     /// The encrypted secret with its GCM tag, hex.
     pub ciphertext: String,
+}
+
+impl FromJson for Sealed {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let mut fields = Fields::of(value, pointer)?;
+        Ok(Self {
+            salt: fields.required("salt")?,
+            iterations: fields.required("iterations")?,
+            iv: fields.required("iv")?,
+            ciphertext: fields.required("ciphertext")?,
+        })
+    }
 }
 
 /// Why a secret could not be sealed or opened.

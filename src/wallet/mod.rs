@@ -8,6 +8,7 @@ pub use error::WalletError;
 pub use provider::{discover, Listener, Provider};
 
 use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::read::FromJson;
 use crynux_protocol::signing::Signature;
 use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
@@ -54,7 +55,7 @@ impl Wallet {
         let data = format!("0x{}", hex::encode(data));
         let tx = json!({"from": from, "to": to, "value": value, "data": data, "gas": gas});
         let hash = self.provider()?.send_transaction(tx).await?;
-        serde_json::from_value(hash).map_err(|_| unreadable("transaction hash"))
+        H256::from_json(hash, "").map_err(|_| unreadable("transaction hash"))
     }
 
     /// Asks the user to sign `message` (`personal_sign`, EIP-191); the signature in the

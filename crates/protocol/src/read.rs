@@ -4,7 +4,9 @@
 //! pointed at: where it is and what it must be. Each reader is held equal to serde's derived
 //! reader by a test, which keeps that reader for itself.
 
-use ethers_core::types::{Address, H256, U256};
+use std::collections::BTreeMap;
+
+use ethers_core::types::{Address, Bytes, H256, U256, U64};
 use serde_json::{Map, Value};
 
 use crate::args::SchemaIssue;
@@ -140,6 +142,21 @@ impl<T: FromJson> FromJson for Vec<T> {
     }
 }
 
+impl<T: FromJson> FromJson for BTreeMap<String, T> {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let Value::Object(map) = value else {
+            return unreadable(pointer, "must be an object");
+        };
+        // Inserted one by one: collecting sorts first, and a sort is 5 KB of code.
+        let mut read = Self::new();
+        for (key, item) in map {
+            let item = T::from_json(item, &format!("{pointer}/{key}"))?;
+            read.insert(key, item);
+        }
+        Ok(read)
+    }
+}
+
 impl FromJson for String {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
         match value {
@@ -194,6 +211,16 @@ impl FromJson for u64 {
     }
 }
 
+impl FromJson for usize {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        found(
+            value.as_u64().and_then(|n| usize::try_from(n).ok()),
+            pointer,
+            "must be a whole number, not negative",
+        )
+    }
+}
+
 impl FromJson for Address {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
         found(
@@ -224,25 +251,61 @@ impl FromJson for H256 {
     }
 }
 
+/// The hexadecimal digits of `value` with or without 0x, as serde reads the numbers and
+/// bytes of `ethers`: 1 to `max` of them.
+fn hex_digits(value: &Value, max: usize) -> Option<&str> {
+    let text = value.as_str()?;
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    (1..=max).contains(&digits.len()).then_some(digits)
+}
+
 /// A 256-bit number as serde writes it: 0x and 1 to 64 hexadecimal digits.
 impl FromJson for U256 {
     fn from_json(value: Value, pointer: &str) -> Read<Self> {
-        let digits = value.as_str().and_then(|text| text.strip_prefix("0x"));
-        let number = digits
-            .filter(|digits| (1..=64).contains(&digits.len()))
-            .and_then(|digits| U256::from_str_radix(digits, 16).ok());
         found(
-            number,
+            hex_digits(&value, 64).and_then(|digits| U256::from_str_radix(digits, 16).ok()),
             pointer,
             "must be a number: 0x and 1 to 64 hexadecimal digits",
         )
     }
 }
 
+/// A 64-bit number as the chain's RPC writes it: 0x and 1 to 16 hexadecimal digits.
+impl FromJson for U64 {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        found(
+            hex_digits(&value, 16).and_then(|digits| U64::from_str_radix(digits, 16).ok()),
+            pointer,
+            "must be a number: 0x and 1 to 16 hexadecimal digits",
+        )
+    }
+}
+
+/// Bytes as serde writes them: 0x and an even number of hexadecimal digits.
+impl FromJson for Bytes {
+    fn from_json(value: Value, pointer: &str) -> Read<Self> {
+        let bytes = value
+            .as_str()
+            .and_then(|text| hex::decode(text.strip_prefix("0x").unwrap_or(text)).ok());
+        found(
+            bytes.map(Bytes::from),
+            pointer,
+            "must be bytes: 0x and an even number of hexadecimal digits",
+        )
+    }
+}
+
+/// Any JSON, as it is.
+impl FromJson for Value {
+    fn from_json(value: Value, _pointer: &str) -> Read<Self> {
+        Ok(value)
+    }
+}
+
 /// `document` with the value at `pointer` replaced by `new`, or removed when `new` is `None`
 /// (in an array, `pointer` names its first item): the edits the readers' tests make.
-#[cfg(test)]
-pub(crate) fn edited(document: &Value, pointer: &str, new: Option<Value>) -> Value {
+#[cfg(any(test, feature = "serde-reference"))]
+pub fn edited(document: &Value, pointer: &str, new: Option<Value>) -> Value {
     let mut document = document.clone();
     let (parent, key) = pointer.rsplit_once('/').unwrap_or_default();
     match (document.pointer_mut(parent), new) {
@@ -253,4 +316,99 @@ pub(crate) fn edited(document: &Value, pointer: &str, new: Option<Value>) -> Val
         _ => panic!("{pointer} is not in {document}"),
     }
     document
+}
+
+/// The documents a reader's test reads both ways: `document`, and `document` with each value
+/// below it (in an array, its first item) absent, null, or replaced by each of `others`.
+#[cfg(any(test, feature = "serde-reference"))]
+pub fn edits(document: &Value, others: &[Value]) -> Vec<Value> {
+    let mut documents = vec![document.clone()];
+    let mut pending = vec![(String::new(), document.clone())];
+    while let Some((pointer, value)) = pending.pop() {
+        match value {
+            Value::Object(map) => pending.extend(
+                map.into_iter()
+                    .map(|(key, value)| (format!("{pointer}/{key}"), value)),
+            ),
+            Value::Array(items) if !items.is_empty() => {
+                pending.push((format!("{pointer}/0"), items[0].clone()))
+            }
+            _ => {}
+        }
+        if pointer.is_empty() {
+            continue;
+        }
+        let replaced = [None, Some(Value::Null)].into_iter();
+        for new in replaced.chain(others.iter().cloned().map(Some)) {
+            documents.push(edited(document, &pointer, new));
+        }
+    }
+    documents
+}
+
+/// Values of every kind, for [`edits`]: numbers negative, too large for a `u8` or a `u64`,
+/// fractional; text, hexadecimal or not; an empty object and array; a boolean.
+#[cfg(any(test, feature = "serde-reference"))]
+pub fn every_kind() -> Vec<Value> {
+    serde_json::json!([
+        -1,
+        256,
+        1e20,
+        1.5,
+        "",
+        "0x",
+        "0x1",
+        "0xzz",
+        format!("0x{}", "f".repeat(65)),
+        "Words",
+        {},
+        [],
+        true
+    ])
+    .as_array()
+    .cloned()
+    .unwrap_or_default()
+}
+
+/// Asserts that each of `examples` as stored (its `Serialize`), each of its [`edits`] with
+/// `others`, and each of `others` itself, is read by hand as serde's derived reader reads it,
+/// and that each example reads back as itself; how many of the documents were read, and how
+/// many there were.
+#[cfg(any(test, feature = "serde-reference"))]
+pub fn assert_read_as_serde_reads<T>(examples: &[T], others: &[Value]) -> (usize, usize)
+where
+    T: FromJson + serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let mut documents = others.to_vec();
+    for example in examples {
+        let stored = serde_json::to_value(example).unwrap_or_default();
+        assert_eq!(
+            from_text::<T>(&stored.to_string(), "").as_ref(),
+            Ok(example)
+        );
+        documents.extend(edits(&stored, others));
+    }
+    let mut read = 0;
+    for document in &documents {
+        let text = document.to_string();
+        let derived = serde_json::from_str::<T>(&text).ok();
+        assert_eq!(from_text::<T>(&text, "").ok(), derived, "{text}");
+        read += usize::from(derived.is_some());
+    }
+    (read, documents.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::{assert_read_as_serde_reads, every_kind};
+
+    #[test]
+    fn a_map_of_names_is_read_by_hand_as_serde_s_derived_reader_reads_it() {
+        let names = BTreeMap::from([("a".to_owned(), 1_usize), ("b c".to_owned(), 0)]);
+        let (read, documents) =
+            assert_read_as_serde_reads(&[names, BTreeMap::new()], &every_kind());
+        assert!(read >= 4, "only {read} of {documents} read");
+    }
 }

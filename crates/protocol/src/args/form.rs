@@ -187,8 +187,8 @@ pub fn field_text(value: Option<Value>) -> String {
 /// a pointer can be shown at its line in the JSON editor. A missing value is placed at its
 /// nearest present ancestor. `None` when `text` is not JSON.
 pub fn pointer_line(text: &str, pointer: &str) -> Option<usize> {
-    // Read as a `Value`, as the arguments are: a reader that only checks would be a second
-    // copy of serde_json's parser in the first screen's module.
+    // Read as a `Value`, as the arguments are: a reader that only checks would be another
+    // copy of serde_json's parser.
     serde_json::from_str::<Value>(text).ok()?;
     let start = Scanner::new(text)
         .find(&path_of(pointer))
@@ -249,9 +249,13 @@ impl<'a> Scanner<'a> {
                     }
                     let key_start = self.at;
                     self.skip_value();
-                    // From text, not bytes: a reader of bytes is another copy of the parser.
-                    let key: String =
-                        serde_json::from_str(&self.text[key_start..self.at]).unwrap_or_default();
+                    // Read as a `Value` from text, as the arguments are: a reader of bytes or of
+                    // strings only would be another copy of serde_json's parser.
+                    let key = serde_json::from_str(&self.text[key_start..self.at]);
+                    let key = match key {
+                        Ok(Value::String(key)) => key,
+                        _ => String::new(),
+                    };
                     self.skip_space();
                     self.at += 1; // ':'
                     if key == *first {
