@@ -5,14 +5,14 @@
 
 use crynux_protocol::abi::{approve_calldata, gas_limit_with_margin};
 use crynux_protocol::profile::NetworkProfile;
-use crynux_protocol::read::{self, unreadable, variant, FromJson, Read};
+use crynux_protocol::read::{unreadable, variant, FromJson, Read};
 use crynux_protocol::units::{format_cnx, parse_units, DECIMALS};
 use crynux_protocol::{Address, H256, U256};
 use leptos::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::browser::{load, remove, save};
+use crate::browser::{load, read_kept, remove, save};
 use crate::chain::{wait_for_success, Call, ChainReader};
 use crate::error::TaskError;
 use crate::lazy::{keep_once_parts_here, Kept};
@@ -126,11 +126,7 @@ impl Approval {
                 return;
             };
             let remembered = load(&approval.choice_key(account));
-            choice.set(
-                remembered
-                    .and_then(|c| read::from_text(&c, "approval choice").ok())
-                    .unwrap_or_default(),
-            );
+            choice.set(remembered.and_then(|c| read_kept(&c)).unwrap_or_default());
             if let Some(hash) = load(&profile.with_value(|p| pending_key(p, account))) {
                 if let Ok(hash) = hash.parse::<H256>() {
                     mined.dispatch((account, hash));

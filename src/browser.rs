@@ -2,6 +2,7 @@
 //! `localStorage` and `sessionStorage`, and object URLs for downloaded files.
 
 use crynux_protocol::phash::luma;
+use crynux_protocol::read::{self, FromJson};
 use wasm_bindgen_futures::JsFuture;
 
 /// Resolves after `ms` milliseconds.
@@ -59,6 +60,12 @@ fn local_storage() -> Option<web_sys::Storage> {
 /// The value stored under `key`, if storage is available and holds one.
 pub fn load(key: &str) -> Option<String> {
     local_storage()?.get_item(key).ok()?
+}
+
+/// A record this browser kept (its `Serialize`) read back, `None` when `text` is not one
+/// (written by another version of the app, or altered).
+pub fn read_kept<T: FromJson>(text: &str) -> Option<T> {
+    read::from_text(text, "kept record").ok()
 }
 
 /// Stores `value` under `key`; false when the browser refuses (private mode, quota).

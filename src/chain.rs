@@ -231,8 +231,7 @@ impl ChainReader {
         if header.is_null() {
             return Err(ChainError::BadAnswer(format!("no block {number}")));
         }
-        let timestamp = Fields::of(header, "")
-            .and_then(|mut header| header.required::<U256>("timestamp"))
+        let timestamp = U256::from_json(header["timestamp"].clone(), "/timestamp")
             .map_err(|e| ChainError::BadAnswer(format!("block {number}: {e}")))?;
         Ok(timestamp.low_u64())
     }

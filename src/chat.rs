@@ -6,14 +6,14 @@
 use crynux_protocol::args::form::{field, field_text, with_field};
 use crynux_protocol::args::TaskType;
 use crynux_protocol::profile::NetworkProfile;
-use crynux_protocol::read::{self, unreadable, variant, Fields, FromJson, Read};
+use crynux_protocol::read::{unreadable, variant, Fields, FromJson, Read};
 use crynux_protocol::results::GptResponse;
 use crynux_protocol::Address;
 use leptos::prelude::*;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::browser::{load, save};
+use crate::browser::{load, read_kept, save};
 use crate::components::sd_form::random_seed;
 use crate::error::TaskError;
 use crate::lazy::{keep_once_parts_here, Kept};
@@ -293,7 +293,7 @@ impl Chat {
             }
             let loaded = account
                 .and_then(|account| load(&chat.key(account)))
-                .and_then(|text| read::from_text(&text, "conversation").ok())
+                .and_then(|text| read_kept(&text))
                 .unwrap_or_default();
             conversation.set((account, loaded));
         });

@@ -4,14 +4,14 @@
 //! in again), and so is a refusal (the per-request signatures then go on as before).
 
 use crynux_protocol::profile::NetworkProfile;
-use crynux_protocol::read::{self, unreadable, variant, Fields, FromJson, Read};
+use crynux_protocol::read::{unreadable, variant, Fields, FromJson, Read};
 use crynux_protocol::sign_in::SignIn;
 use crynux_protocol::Address;
 use leptos::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::browser::{tab_load, tab_remove_all, tab_save, unix_seconds, Backoff};
+use crate::browser::{read_kept, tab_load, tab_remove_all, tab_save, unix_seconds, Backoff};
 use crate::error::TaskError;
 use crate::relay::{RelayClient, RelayError, Session};
 use crate::wallet::{Wallet, WalletError};
@@ -79,7 +79,7 @@ impl RelayAuth {
     }
 
     fn kept(&self, account: Address) -> Option<Kept> {
-        read::from_text(&tab_load(&self.key(account))?, "relay session").ok()
+        read_kept(&tab_load(&self.key(account))?)
     }
 
     fn keep(&self, account: Address, kept: &Kept) {

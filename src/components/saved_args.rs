@@ -4,11 +4,10 @@
 use std::collections::BTreeMap;
 
 use crynux_protocol::args::TaskType;
-use crynux_protocol::read;
 use crynux_protocol::Address;
 use leptos::prelude::*;
 
-use crate::browser::{load, save};
+use crate::browser::{load, read_kept, save};
 use crate::state::use_app;
 use crate::studio::use_studio;
 
@@ -32,7 +31,7 @@ pub fn remember_last(account: Address, kind: TaskType, text: &str) -> bool {
 
 fn presets(account: Address, kind: TaskType) -> BTreeMap<String, String> {
     load(&key(account, kind, "presets"))
-        .and_then(|text| read::from_text(&text, "list of presets").ok())
+        .and_then(|text| read_kept(&text))
         .unwrap_or_default()
 }
 

@@ -12,7 +12,7 @@ use crynux_protocol::abi::{
     allowance_calldata, approve_calldata, gas_limit_with_margin, transfer_calldata,
 };
 use crynux_protocol::profile::NetworkProfile;
-use crynux_protocol::read::{self, Fields, FromJson, Read};
+use crynux_protocol::read::{Fields, FromJson, Read};
 use crynux_protocol::signing::{sign_request, PrivateKey, RelayRequest, SignScheme, Signature};
 use crynux_protocol::transaction::{Fees, Transaction, TRANSFER_GAS};
 use crynux_protocol::{Address, H256, U256};
@@ -20,7 +20,7 @@ use leptos::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::browser::{load, remove, save, unix_millis};
+use crate::browser::{load, read_kept, remove, save, unix_millis};
 use crate::chain::{wait_for_success, Call, ChainError, ChainReader};
 use crate::task::{account_prefix, network_prefix};
 use vault::{open, random_bytes, seal, Sealed, VaultError};
@@ -174,7 +174,7 @@ impl SessionWallet {
         if !self.read.get_value() {
             self.read.set_value(true);
             let key = self.profile.with_value(record_key);
-            let record = load(&key).and_then(|text| read::from_text(&text, "session wallet").ok());
+            let record = load(&key).and_then(|text| read_kept(&text));
             // No one has read it yet, so no one is told.
             self.stored.update_untracked(|stored| *stored = record);
         }
@@ -361,9 +361,7 @@ impl SessionWallet {
             .profile
             .with_value(|p| format!("{}last-sent", account_prefix(p, from)));
         let mut nonce = chain.transaction_count(from, true).await?;
-        if let Some(last) =
-            load(&last_key).and_then(|t| read::from_text::<LastSent>(&t, "record").ok())
-        {
+        if let Some(last) = load(&last_key).and_then(|t| read_kept::<LastSent>(&t)) {
             if last.nonce >= nonce && chain.transaction_known(last.hash).await? {
                 nonce = last.nonce + 1;
             }

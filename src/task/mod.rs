@@ -11,13 +11,13 @@ use crynux_protocol::abi::{create_task_calldata, Revert, TaskEvent};
 use crynux_protocol::args::form::{field, field_text};
 use crynux_protocol::args::{task_hash, TaskType};
 use crynux_protocol::profile::NetworkProfile;
-use crynux_protocol::read::{self, unreadable, variant, Fields, FromJson, Read};
+use crynux_protocol::read::{unreadable, variant, Fields, FromJson, Read};
 use crynux_protocol::units::format_cnx;
 use crynux_protocol::{Address, Log, H256, U256};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::browser::load;
+use crate::browser::{load, read_kept};
 use crate::payer::Payer;
 
 /// How many blocks one `eth_getLogs` asks for (public RPC servers cap the range).
@@ -405,7 +405,7 @@ impl TaskRun {
 
     /// A task as this browser stored it (its `Serialize`), `None` when `text` is not one.
     pub fn read(text: &str) -> Option<TaskRun> {
-        read::from_text(text, "task").ok()
+        read_kept(text)
     }
 
     /// Whether this task, read back after a reload, goes on by itself with `payer`: not

@@ -350,24 +350,22 @@ pub fn edits(document: &Value, others: &[Value]) -> Vec<Value> {
 /// fractional; text, hexadecimal or not; an empty object and array; a boolean.
 #[cfg(any(test, feature = "serde-reference"))]
 pub fn every_kind() -> Vec<Value> {
-    serde_json::json!([
-        -1,
-        256,
-        1e20,
-        1.5,
-        "",
-        "0x",
-        "0x1",
-        "0xzz",
-        format!("0x{}", "f".repeat(65)),
-        "Words",
-        {},
-        [],
-        true
-    ])
-    .as_array()
-    .cloned()
-    .unwrap_or_default()
+    use serde_json::json;
+    vec![
+        json!(-1),
+        json!(256),
+        json!(1e20),
+        json!(1.5),
+        json!(""),
+        json!("0x"),
+        json!("0x1"),
+        json!("0xzz"),
+        json!(format!("0x{}", "f".repeat(65))),
+        json!("Words"),
+        json!({}),
+        json!([]),
+        json!(true),
+    ]
 }
 
 /// Asserts that each of `examples` as stored (its `Serialize`), each of its [`edits`] with
