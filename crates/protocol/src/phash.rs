@@ -77,8 +77,15 @@ pub fn phash_grey(grey: &[u8], width: usize, height: usize) -> [u8; PHASH_BYTES]
             low[v * LOW + u] = value;
         }
     }
+    // Sorted by insertion: 64 values, and a library sort is 3 KB of the app's code.
     let mut sorted = low;
-    sorted.sort_by(f64::total_cmp);
+    for i in 1..sorted.len() {
+        let mut j = i;
+        while j > 0 && sorted[j - 1].total_cmp(&sorted[j]).is_gt() {
+            sorted.swap(j - 1, j);
+            j -= 1;
+        }
+    }
     let median = (sorted[31] + sorted[32]) / 2.0;
     let mut hash = [0u8; PHASH_BYTES];
     for (i, value) in low.iter().enumerate() {

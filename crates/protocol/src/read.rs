@@ -134,11 +134,12 @@ impl<T: FromJson> FromJson for Vec<T> {
         let Value::Array(items) = value else {
             return unreadable(pointer, "must be an array");
         };
-        items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| T::from_json(item, &format!("{pointer}/{i}")))
-            .collect()
+        // Pushed one by one: collecting into a `Result` adds an adapter per item type.
+        let mut read = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            read.push(T::from_json(item, &format!("{pointer}/{i}"))?);
+        }
+        Ok(read)
     }
 }
 

@@ -14,7 +14,7 @@ pub fn format_units(amount: U256, decimals: usize) -> String {
 /// Like [`format_units`], with at most `fraction_digits` digits after the point (cut, not
 /// rounded: a balance is never shown larger than it is).
 pub fn format_units_truncated(amount: U256, decimals: usize, fraction_digits: usize) -> String {
-    let digits = amount.to_string();
+    let digits = decimal(amount);
     let padded = format!("{digits:0>width$}", width = decimals + 1);
     let (whole, fraction) = padded.split_at(padded.len() - decimals);
     let fraction = fraction[..fraction_digits.min(decimals)].trim_end_matches('0');
@@ -23,6 +23,33 @@ pub fn format_units_truncated(amount: U256, decimals: usize, fraction_digits: us
     } else {
         format!("{whole}.{fraction}")
     }
+}
+
+/// `amount`'s decimal digits, by long division of its 64-bit words by 10¹⁹: `U256`'s own
+/// `to_string` divides one 256-bit number by another, 2 KB of code that the first screen,
+/// which shows the fee, has no other use for.
+pub fn decimal(amount: U256) -> String {
+    const GROUP: u128 = 10_000_000_000_000_000_000;
+    let mut words = amount.0;
+    // 19 digits each, the lowest first.
+    let mut groups = Vec::new();
+    loop {
+        let mut rest = 0u128;
+        for word in words.iter_mut().rev() {
+            let part = rest << 64 | *word as u128;
+            *word = (part / GROUP) as u64;
+            rest = part % GROUP;
+        }
+        groups.push(rest as u64);
+        if words == [0; 4] {
+            break;
+        }
+    }
+    let mut text = groups.pop().unwrap_or_default().to_string();
+    for group in groups.iter().rev() {
+        text += &format!("{group:019}");
+    }
+    text
 }
 
 /// `amount` of CNX (wei) as `30 CNX`.

@@ -83,8 +83,30 @@ fn an_image_agrees_with_its_8_bytes_of_the_proof_below_distance_5() {
 }
 
 mod units {
-    use crynux_protocol::units::{format_cnx, format_units, format_units_truncated, parse_units};
+    use crynux_protocol::units::{
+        decimal, format_cnx, format_units, format_units_truncated, parse_units,
+    };
     use crynux_protocol::U256;
+
+    #[test]
+    fn the_decimal_digits_are_those_of_u256_s_own_writer() {
+        // Every power of 10 and of 2 and its neighbours: every length, and the carries across
+        // the 19-digit groups and the 64-bit words.
+        let mut amounts = vec![U256::MAX];
+        for n in 0..78 {
+            amounts.push(U256::exp10(n));
+        }
+        for n in 0..256 {
+            amounts.push(U256::one() << n);
+        }
+        for amount in amounts.clone() {
+            amounts.extend([amount.saturating_sub(U256::one()), amount.saturating_add(1.into())]);
+        }
+        for amount in &amounts {
+            assert_eq!(decimal(*amount), amount.to_string());
+        }
+        assert!(amounts.len() > 1_000);
+    }
 
     #[test]
     fn amounts_are_shown_as_decimal_numbers() {
