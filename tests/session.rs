@@ -145,6 +145,40 @@ async fn a_session_wallet_is_stored_sealed_and_unlocks_only_with_its_passphrase(
 }
 
 #[wasm_bindgen_test]
+async fn only_an_unlocked_session_wallet_is_watched_for_its_idle_time() {
+    let profile = devnet_profile();
+    web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .clear()
+        .unwrap();
+    let session = use_session_wallet(&profile);
+    assert!(
+        !session.watching_idle(),
+        "no timer while there is nothing to lock"
+    );
+    session
+        .create("a long passphrase".into(), None)
+        .await
+        .unwrap();
+    assert!(session.watching_idle());
+    session.set_idle_minutes(1).unwrap();
+    session.lock_if_idle(unix_millis() + 61_000);
+    assert_eq!(session.unlocked.get_untracked(), None);
+    assert!(
+        !session.watching_idle(),
+        "locked by its idle time, it is no longer watched"
+    );
+    session.unlock("a long passphrase".into()).await.unwrap();
+    assert!(session.watching_idle());
+    session.lock();
+    assert!(!session.watching_idle());
+    session.forget();
+}
+
+#[wasm_bindgen_test]
 async fn an_imported_key_must_be_a_private_key() {
     let session = use_session_wallet(&devnet_profile());
     let bad = session

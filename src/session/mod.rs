@@ -132,7 +132,17 @@ pub struct SessionWallet {
     pub unlocked: RwSignal<Option<Address>>,
     key: StoredValue<Option<PrivateKey>, LocalStorage>,
     last_input_ms: StoredValue<u64>,
+    idle_watch: StoredValue<Option<IdleWatch>>,
     profile: StoredValue<NetworkProfile>,
+}
+
+/// What watches an unlocked session wallet for its idle time: the page's key presses and
+/// clicks, and a timer. It runs only while the wallet is unlocked, so no timer wakes a page
+/// with nothing to lock, and the first screen, which cannot unlock, carries none of it.
+struct IdleWatch {
+    keys: WindowListenerHandle,
+    clicks: WindowListenerHandle,
+    timer: IntervalHandle,
 }
 
 /// The session wallet of `profile`'s network; it locks after its idle time without input.
@@ -143,22 +153,10 @@ pub fn use_session_wallet(profile: &NetworkProfile) -> SessionWallet {
         unlocked: RwSignal::new(None),
         key: StoredValue::new_local(None),
         last_input_ms: StoredValue::new(unix_millis()),
+        idle_watch: StoredValue::new(None),
         profile: StoredValue::new(profile.clone()),
     };
-    let touch = move || session.last_input_ms.set_value(unix_millis());
-    let keys = window_event_listener(leptos::ev::keydown, move |_| touch());
-    let clicks = window_event_listener(leptos::ev::pointerdown, move |_| touch());
-    let timer = set_interval_with_handle(
-        move || session.lock_if_idle(unix_millis()),
-        Duration::from_secs(5),
-    );
-    on_cleanup(move || {
-        keys.remove();
-        clicks.remove();
-        if let Ok(timer) = timer {
-            timer.clear();
-        }
-    });
+    on_cleanup(move || session.stop_watching_idle());
     session
 }
 
@@ -256,6 +254,39 @@ impl SessionWallet {
         self.last_input_ms.set_value(unix_millis());
         self.unlocked.set(Some(key.address()));
         self.key.set_value(Some(key));
+        self.watch_idle();
+    }
+
+    /// Starts watching for the idle time, unless it is watched already.
+    fn watch_idle(self) {
+        if self.idle_watch.with_value(Option::is_some) {
+            return;
+        }
+        let Ok(timer) = set_interval_with_handle(
+            move || self.lock_if_idle(unix_millis()),
+            Duration::from_secs(5),
+        ) else {
+            return;
+        };
+        let touch = move || self.last_input_ms.set_value(unix_millis());
+        self.idle_watch.set_value(Some(IdleWatch {
+            keys: window_event_listener(leptos::ev::keydown, move |_| touch()),
+            clicks: window_event_listener(leptos::ev::pointerdown, move |_| touch()),
+            timer,
+        }));
+    }
+
+    fn stop_watching_idle(&self) {
+        if let Some(watch) = self.idle_watch.try_update_value(Option::take).flatten() {
+            watch.keys.remove();
+            watch.clicks.remove();
+            watch.timer.clear();
+        }
+    }
+
+    /// Whether the idle time is being watched (while unlocked, and only then).
+    pub fn watching_idle(&self) -> bool {
+        self.idle_watch.with_value(Option::is_some)
     }
 
     /// The stored key, decrypted with `passphrase`.
@@ -281,6 +312,7 @@ impl SessionWallet {
     pub fn lock(&self) {
         self.key.set_value(None);
         self.unlocked.set(None);
+        self.stop_watching_idle();
     }
 
     /// Locks when the user has done nothing for the idle time at `now_ms`.

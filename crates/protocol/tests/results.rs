@@ -100,7 +100,10 @@ mod units {
             amounts.push(U256::one() << n);
         }
         for amount in amounts.clone() {
-            amounts.extend([amount.saturating_sub(U256::one()), amount.saturating_add(1.into())]);
+            amounts.extend([
+                amount.saturating_sub(U256::one()),
+                amount.saturating_add(1.into()),
+            ]);
         }
         for amount in &amounts {
             assert_eq!(decimal(*amount), amount.to_string());

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use super::form::{decimal_as_json, field, with_field};
+use super::schema::escape_pointer_token;
 use super::{SchemaIssue, TaskArgs, TaskType};
 
 /// The kinds of Stable Diffusion pipelines, which decide what else fits.
@@ -251,7 +252,7 @@ impl TaskArgs {
             keys.extend(
                 extra
                     .keys()
-                    .map(|key| format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"))),
+                    .map(|key| format!("{at}/{}", escape_pointer_token(key))),
             )
         };
         match self {

@@ -189,6 +189,6 @@ fn list(options: &Value) -> String {
 }
 
 /// RFC 6901: `~` → `~0`, `/` → `~1`.
-fn escape_pointer_token(token: &str) -> String {
+pub(crate) fn escape_pointer_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
