@@ -259,7 +259,7 @@ impl SessionWallet {
 
     /// Starts watching for the idle time, unless it is watched already.
     fn watch_idle(self) {
-        if self.idle_watch.with_value(Option::is_some) {
+        if self.watching_idle() {
             return;
         }
         let Ok(timer) = set_interval_with_handle(
