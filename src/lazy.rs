@@ -1,6 +1,7 @@
 //! The parts of the app the first screen does not need: the arguments' check (the compiled
 //! schemas), the task's steps and view, reading the paying account's balances, the approvals,
-//! the account's history and recent images, the ControlNet image tools, the saved arguments,
+//! the account's history and recent images, the ControlNet image tools, the image builder's
+//! VAE, refiner and textual inversion options, the saved arguments,
 //! the account menu, the approval choice, the notice of a task that ended elsewhere, the Chat,
 //! History and Wallet views, and what this browser kept that the first screen does not show
 //! (the current task of before a reload, the conversation, the approval choice). In release
@@ -225,6 +226,8 @@ pub enum ViewPart {
     Task,
     /// The ControlNet image, weight and preprocess controls of the image builder.
     ControlnetTools,
+    /// The image builder's VAE, refiner and textual inversion options.
+    MoreOptions,
     /// The builder's saved arguments.
     SavedArgs,
     /// The Chat view.
@@ -269,6 +272,10 @@ part! {
             ViewPart::ControlnetTools => || {
                 let form = crate::studio::use_studio().form;
                 view! { <crate::components::sd_form::ControlnetTools form /> }.into_any()
+            },
+            ViewPart::MoreOptions => || {
+                let form = crate::studio::use_studio().form;
+                view! { <crate::components::sd_form::MoreOptions form /> }.into_any()
             },
             ViewPart::SavedArgs => || view! { <crate::components::saved_args::SavedArgs /> }.into_any(),
             ViewPart::Chat => || view! { <crate::views::ChatView /> }.into_any(),

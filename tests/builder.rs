@@ -86,6 +86,55 @@ async fn closed_options_are_made_when_the_page_is_next_idle() {
         "the options are made with the first screen"
     );
     options_made(&root).await;
+    // So are the VAE, refiner and textual inversion options, a part; opening and closing a
+    // section does not make its controls again.
+    until("the VAE, refiner and textual inversion options", || {
+        root.query_selector("#field-vae").unwrap().is_some()
+    })
+    .await;
+    let vae = control(&root, "field-vae");
+    let negative_prompt = control(&root, "field-negative_prompt");
+    for section in [
+        "details.options",
+        "details.more",
+        "details.more",
+        "details.options",
+    ] {
+        toggle(&element(&root, section)).await;
+    }
+    // An edit's effect on the page: what was queued before it has run.
+    type_into(
+        &control(&root, "field-textual_inversion"),
+        "sd-concepts-library/cat-toy",
+    );
+    until("the token hint", || {
+        text_of(&root, "[data-testid=inversion-hint]").contains("<cat-toy>")
+    })
+    .await;
+    for (id, made) in [
+        ("field-vae", &vae),
+        ("field-negative_prompt", &negative_prompt),
+    ] {
+        let now = root.query_selector(&format!("#{id}")).unwrap();
+        assert!(now.is_some_and(|c| c == **made), "#{id} made again");
+    }
+}
+
+/// Opens or closes `details` and waits for its `toggle` event, after which the app's own
+/// listener has run.
+async fn toggle(details: &web_sys::HtmlElement) {
+    let mut listener = None;
+    let toggled = js_sys::Promise::new(&mut |resolve, _| {
+        details
+            .add_event_listener_with_callback("toggle", &resolve)
+            .unwrap();
+        listener = Some(resolve);
+    });
+    details.toggle_attribute("open").unwrap();
+    wasm_bindgen_futures::JsFuture::from(toggled).await.unwrap();
+    details
+        .remove_event_listener_with_callback("toggle", &listener.unwrap())
+        .unwrap();
 }
 
 /// Opens the JSON editor under `root` and waits for it.
@@ -416,7 +465,11 @@ async fn every_sd_section_writes_its_arguments_and_follows_the_base_model() {
     })
     .await;
 
-    // Refiner, VAE, textual inversion.
+    // Refiner, VAE, textual inversion: they come with the lazily loaded parts.
+    until("the VAE, refiner and textual inversion options", || {
+        root.query_selector("#field-refiner").unwrap().is_some()
+    })
+    .await;
     tick(&control(&root, "field-refiner"), true);
     type_into(
         &control(&root, "field-vae"),

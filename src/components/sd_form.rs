@@ -26,6 +26,18 @@ pub(crate) fn is_wide() -> bool {
         .is_some_and(|w| w >= 1024.0)
 }
 
+/// The family of the form's base model (tracked).
+fn model_family(form: ArgsForm) -> ModelFamily {
+    let base = form.value("/base_model");
+    ModelFamily::of(base.as_ref().and_then(Value::as_str).unwrap_or_default())
+}
+
+/// Sets `made`, which says whether a view is made, unless it is set: setting it again would
+/// make the view again. Nothing if the view's owner is gone (the form was left meanwhile).
+fn make_once(made: RwSignal<bool>) {
+    made.try_maybe_update(|made| (!std::mem::replace(made, true), ()));
+}
+
 /// A seed drawn at random from the browser's random source.
 pub fn random_seed() -> u32 {
     random_u31() % (MAX_SEED + 1)
@@ -34,10 +46,7 @@ pub fn random_seed() -> u32 {
 /// The Stable Diffusion form; `last_seed` is the seed of the last image task, if any.
 #[component]
 pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
-    let family = Memo::new(move |_| {
-        let base = form.value("/base_model");
-        ModelFamily::of(base.as_ref().and_then(Value::as_str).unwrap_or_default())
-    });
+    let family = Memo::new(move |_| model_family(form));
     let seed_button = move |seed: u32| move |_| form.set_field("/task_config/seed", json!(seed));
     let prompt_warning = move || {
         form.value("/prompt")
@@ -56,22 +65,15 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
             "A Hugging Face model id.".to_owned()
         })
     };
-    let inversion_hint = move || {
-        let id = form.value("/textual_inversion")?;
-        let token = TEXTUAL_INVERSIONS
-            .iter()
-            .find(|(preset, _)| Some(preset.id) == id.as_str())
-            .map_or("its token", |(_, token)| token);
-        (!id.as_str()?.is_empty()).then(|| format!("Use {token} in the prompt to apply it."))
-    };
     let wide = is_wide();
     let options_made = RwSignal::new(wide);
-    if !wide {
-        when_idle(move || {
-            // The form may have been left meanwhile.
-            options_made.try_set(true);
-        });
-    }
+    // The VAE, refiner and textual inversion options are a part, closed at first: made when
+    // the page is next idle (as the parts are fetched), or as they are opened.
+    let more_made = RwSignal::new(false);
+    when_idle(move || {
+        make_once(options_made);
+        make_once(more_made);
+    });
     view! {
         <ArgField form pointer="/prompt" label="Prompt" kind=Kind::Multiline rows=4
             hint="Ctrl+Enter generates. Compel: word+ weighs more, word- less, (a phrase)1.3." />
@@ -79,7 +81,7 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
         // Open on a wide screen, beside the results; on a phone the prompt and the button
         // come first, and the options are made once the first screen is (when the page is
         // next idle, or as they are opened).
-        <details class="options" open=wide on:toggle=move |_| options_made.set(true)>
+        <details class="options" open=wide on:toggle=move |_| make_once(options_made)>
         <summary>"Options"</summary>
         {move || options_made.get().then(|| view! {
             <ArgField form pointer="/negative_prompt" label="Negative prompt (what to avoid)" kind=Kind::Multiline rows=2 />
@@ -125,27 +127,45 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
                     hint="Presets for the base model's family, or any Hugging Face id." />
                 {lazy_view(ViewPart::ControlnetTools)}
             </ArgSection>
-            <details class="more">
+            <details class="more" on:toggle=move |_| make_once(more_made)>
                 <summary>"VAE, refiner, textual inversion"</summary>
-                <PresetList id="vae-models" presets=VAE_MODELS family=Some(family) />
-                <ArgField form pointer="/vae" label="VAE (empty: the model's own)" list="vae-models" />
-                <ArgSection form pointer="/refiner" label="Refiner (SDXL only)"
-                    default=json!({"model": REFINER_MODELS[0].id, "denoising_cutoff": 80, "steps": 20})>
-                    <PresetList id="refiner-models" presets=REFINER_MODELS family=None />
-                    <ArgField form pointer="/refiner/model" label="Refiner model" list="refiner-models" />
-                    <div class="row">
-                        <ArgField form pointer="/refiner/denoising_cutoff" label="Base model's share of the steps (%)" kind=Kind::Integer />
-                        <ArgField form pointer="/refiner/steps" label="Refiner steps (1–100)" kind=Kind::Integer />
-                    </div>
-                </ArgSection>
-                <datalist id="textual-inversions">
-                    {TEXTUAL_INVERSIONS.iter().map(|(p, _)| view! { <option value=p.id /> }).collect_view()}
-                </datalist>
-                <ArgField form pointer="/textual_inversion" label="Textual inversion (empty: none)" list="textual-inversions" />
-                <p class="field-hint" data-testid="inversion-hint">{inversion_hint}</p>
+                {move || more_made.get().then(|| lazy_view(ViewPart::MoreOptions))}
             </details>
         })}
         </details>
+    }
+}
+
+/// The options most tasks leave alone (VAE, refiner, textual inversion), in the image
+/// builder's closed section: a part.
+#[component]
+pub fn MoreOptions(form: ArgsForm) -> impl IntoView {
+    let family = Memo::new(move |_| model_family(form));
+    let inversion_hint = move || {
+        let id = form.value("/textual_inversion")?;
+        let token = TEXTUAL_INVERSIONS
+            .iter()
+            .find(|(preset, _)| Some(preset.id) == id.as_str())
+            .map_or("its token", |(_, token)| token);
+        (!id.as_str()?.is_empty()).then(|| format!("Use {token} in the prompt to apply it."))
+    };
+    view! {
+        <PresetList id="vae-models" presets=VAE_MODELS family=Some(family) />
+        <ArgField form pointer="/vae" label="VAE (empty: the model's own)" list="vae-models" />
+        <ArgSection form pointer="/refiner" label="Refiner (SDXL only)"
+            default=json!({"model": REFINER_MODELS[0].id, "denoising_cutoff": 80, "steps": 20})>
+            <PresetList id="refiner-models" presets=REFINER_MODELS family=None />
+            <ArgField form pointer="/refiner/model" label="Refiner model" list="refiner-models" />
+            <div class="row">
+                <ArgField form pointer="/refiner/denoising_cutoff" label="Base model's share of the steps (%)" kind=Kind::Integer />
+                <ArgField form pointer="/refiner/steps" label="Refiner steps (1–100)" kind=Kind::Integer />
+            </div>
+        </ArgSection>
+        <datalist id="textual-inversions">
+            {TEXTUAL_INVERSIONS.iter().map(|(p, _)| view! { <option value=p.id /> }).collect_view()}
+        </datalist>
+        <ArgField form pointer="/textual_inversion" label="Textual inversion (empty: none)" list="textual-inversions" />
+        <p class="field-hint" data-testid="inversion-hint">{inversion_hint}</p>
     }
 }
 
@@ -183,8 +203,7 @@ pub async fn use_as_controlnet(form: ArgsForm, url: &str) {
     if untrack(|| form.has("/controlnet")) {
         form.set_field("/controlnet/image_dataurl", Value::String(image.data_url));
     } else {
-        let base = untrack(|| form.value("/base_model"));
-        let family = ModelFamily::of(base.as_ref().and_then(Value::as_str).unwrap_or_default());
+        let family = untrack(|| model_family(form));
         form.set_field("/controlnet", controlnet_default(family, &image.data_url));
     }
 }
