@@ -124,6 +124,46 @@ test('an unknown network is explained on screen', async () => {
   await context.close();
 });
 
+test('a bug that stops the app is said on the page', async () => {
+  const { context, page, errors } = await openPage(browser, 'about:blank', { viewport: { width: 360, height: 740 } });
+  // The loader hands the module's exports to TrunkApplicationStarted.
+  await page.addInitScript(() => addEventListener('TrunkApplicationStarted', ({ detail }) => {
+    window.__exports = detail.wasm;
+  }));
+  await page.goto(server.url);
+  await page.waitForFunction(() => window.__exports);
+  assert.equal(await page.locator('#crashed').count(), 0);
+  // An allocation the module refuses (an alignment of 3) aborts it, as a panic does in a
+  // release build: a trap, thrown in a promise's callback (a future's task) or a timer's.
+  const trap = (how) => page.evaluate((how) => {
+    const stop = () => window.__exports.__wbindgen_malloc(8, 3);
+    if (how === 'promise') Promise.resolve().then(stop);
+    else if (how === 'timer') setTimeout(stop);
+    else setTimeout(() => { throw new Error('not a trap'); });
+  }, how);
+  const notices = () => page.locator('#crashed').count();
+  const seen = (count) => until(() => errors.length === count, `${count} errors`);
+  await trap('promise');
+  const notice = page.getByRole('alert');
+  await notice.waitFor();
+  assert.match(await notice.textContent(), /^Something went wrong inside the app and it stopped\. Reload the page/);
+  await page.screenshot({ path: `${out}/smoke-crashed.png` });
+  await page.evaluate(() => document.getElementById('crashed').remove());
+  // Another error is not the app's stop.
+  await trap('error');
+  await seen(2);
+  assert.equal(await notices(), 0);
+  await trap('timer');
+  await seen(3);
+  assert.equal(await notices(), 1);
+  // Said once.
+  await trap('timer');
+  await seen(4);
+  assert.equal(await notices(), 1);
+  assert.deepEqual(errors.map((e) => e.split(':')[0]), ['pageerror', 'pageerror', 'pageerror', 'pageerror']);
+  await context.close();
+});
+
 /** A minimal EIP-1193 wallet already on the devnet's chain (an init script). */
 function minimalWallet() {
   window.ethereum = {
