@@ -557,9 +557,9 @@ test('sign-in: an SD task of 9 images costs 2 prompts on a fresh page, the next 
 
   // The Content-Security-Policy: an injected inline script does not run.
   const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
-  // The hashes are those of index.html's own three inline scripts (the profile's preload, the
-  // first paint's, the loader).
-  assert.match(policy, /^script-src 'self' 'wasm-unsafe-eval'( 'sha256-[^']+'){3}; object-src 'none'; base-uri 'none'$/);
+  // The hashes are those of index.html's own four inline scripts (the profile's preload, the
+  // notice of a stop, the first paint's, the loader).
+  assert.match(policy, /^script-src 'self' 'wasm-unsafe-eval'( 'sha256-[^']+'){4}; object-src 'none'; base-uri 'none'$/);
   const ran = await page.evaluate(() => {
     const script = document.createElement('script');
     script.textContent = 'window.__injected = true';
