@@ -4,7 +4,8 @@
 //! to its control.
 
 use crynux_protocol::args::form::{
-    field_text, set_field, to_text, typed_integer, typed_number, with_scalar, without_field,
+    field_text, set_field, to_text, typed_integer, typed_number, value_at, with_scalar,
+    without_field,
 };
 use crynux_protocol::args::options::{weight_percent, ModelFamily, Preset};
 use crynux_protocol::args::{default_vram_gb, read_json, ArgsError, TaskArgs, TaskType};
@@ -168,7 +169,7 @@ impl ArgsForm {
     pub fn value(&self, pointer: &str) -> Option<Value> {
         self.json.with(|json| {
             json.as_ref()
-                .and_then(|json| json.pointer(pointer))
+                .and_then(|json| value_at(json, pointer))
                 .cloned()
         })
     }
@@ -177,7 +178,7 @@ impl ArgsForm {
     pub fn has(&self, pointer: &str) -> bool {
         self.json.with(|json| {
             json.as_ref()
-                .and_then(|json| json.pointer(pointer))
+                .and_then(|json| value_at(json, pointer))
                 .is_some_and(|value| !value.is_null())
         })
     }

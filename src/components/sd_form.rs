@@ -1,6 +1,7 @@
 //! The Stable Diffusion form: every option of the era schema, with presets per base-model
 //! family.
 
+use crynux_protocol::args::form::value_at;
 use crynux_protocol::args::options::{
     compel_warning, is_civitai_id, switch_base_model, ModelFamily, BASE_MODELS, CONTROLNET_MODELS,
     LORA_MODELS, REFINER_MODELS, TEXTUAL_INVERSIONS, VAE_MODELS,
@@ -311,7 +312,7 @@ fn ControlnetImage(form: ArgsForm) -> impl IntoView {
         form.json.with(|json| {
             let url = json
                 .as_ref()
-                .and_then(|json| json.pointer(pointer)?.as_str())
+                .and_then(|json| value_at(json, pointer)?.as_str())
                 .filter(|url| url.starts_with("data:image/"));
             match kept {
                 Some(kept) if same_text(kept.as_deref(), url) => (kept, false),

@@ -188,5 +188,6 @@ fn first_account(accounts: &Value) -> Option<Address> {
 }
 
 fn chain_number(chain: &Value) -> Option<u64> {
-    u64::from_str_radix(chain.as_str()?.trim_start_matches("0x"), 16).ok()
+    let chain = chain.as_str()?;
+    u64::from_str_radix(chain.strip_prefix("0x").unwrap_or(chain), 16).ok()
 }

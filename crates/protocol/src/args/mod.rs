@@ -208,7 +208,7 @@ pub fn default_vram_gb(task_type: TaskType, model: &str) -> u64 {
 /// SDXL and SD 2.x need 10 GB; the SD 1.5 family 8.
 pub fn default_sd_vram_gb(base_model: &str) -> u64 {
     let model = base_model.to_ascii_lowercase();
-    if model.contains("xl") || model.contains("stable-diffusion-2") {
+    if options::names(&model, "xl") || options::names(&model, "stable-diffusion-2") {
         10
     } else {
         8
@@ -238,10 +238,8 @@ pub fn read_json(text: &str) -> Result<Value, ArgsError> {
 /// serde_json's message without its trailing " at line L column C".
 fn json_error_reason(e: &serde_json::Error) -> String {
     let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(cut) => text[..cut].to_owned(),
-        None => text,
-    }
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&position).unwrap_or(&text).to_owned()
 }
 
 /// `taskHash`: keccak256 of the exact bytes of the arguments string.

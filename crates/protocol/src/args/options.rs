@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::form::{decimal_as_json, field, with_field};
+use super::form::{decimal_as_json, field, value_at, with_field};
 use super::schema::escape_pointer_token;
 use super::{SchemaIssue, TaskArgs, TaskType};
 
@@ -20,7 +20,7 @@ pub enum ModelFamily {
 impl ModelFamily {
     /// The family of a base model id (anything not named XL is read as SD 1.5).
     pub fn of(base_model: &str) -> Self {
-        if base_model.to_ascii_lowercase().contains("xl") {
+        if names(&base_model.to_ascii_lowercase(), "xl") {
             Self::Sdxl
         } else {
             Self::Sd15
@@ -207,11 +207,21 @@ pub fn switch_base_model(text: &str, base_model: &str) -> Option<String> {
     Some(text)
 }
 
+/// Whether `id` has `word` in it, as `str::contains` finds it without the standard
+/// library's substring search (see [`value_at`]).
+pub(crate) fn names(id: &str, word: &str) -> bool {
+    word.is_empty()
+        || id
+            .as_bytes()
+            .windows(word.len())
+            .any(|w| w == word.as_bytes())
+}
+
 /// `openpose`, `canny`, `depth`… as found in a ControlNet model id.
 fn controlnet_kind(id: &str) -> Option<&'static str> {
     ["openpose", "canny", "depth", "scribble", "lineart"]
         .into_iter()
-        .find(|kind| id.contains(kind))
+        .find(|kind| names(id, kind))
 }
 
 /// A 0.02–1.00 weight slider as the integer percent the network reads (never 1, which it
@@ -314,16 +324,16 @@ struct Reader<'a>(&'a Value);
 
 impl<'a> Reader<'a> {
     fn int(self, pointer: &str) -> Option<i64> {
-        self.0.pointer(pointer)?.as_i64()
+        value_at(self.0, pointer)?.as_i64()
     }
     fn number(self, pointer: &str) -> Option<f64> {
-        self.0.pointer(pointer)?.as_f64()
+        value_at(self.0, pointer)?.as_f64()
     }
     fn text(self, pointer: &str) -> Option<&'a str> {
-        self.0.pointer(pointer)?.as_str()
+        value_at(self.0, pointer)?.as_str()
     }
     fn present(self, pointer: &str) -> bool {
-        self.0.pointer(pointer).is_some_and(|v| !v.is_null())
+        value_at(self.0, pointer).is_some_and(|v| !v.is_null())
     }
 }
 
@@ -423,7 +433,7 @@ fn gpt_issues(at: Reader<'_>, issue: &mut impl FnMut(&str, String)) {
     }
     let beams = at.int(&setting("num_beams")).unwrap_or(1);
     let sequences = at.int(&setting("num_return_sequences")).unwrap_or(1);
-    let sampling = at.0.pointer(&setting("do_sample")) == Some(&Value::Bool(true));
+    let sampling = value_at(at.0, &setting("do_sample")) == Some(&Value::Bool(true));
     if !sampling && sequences > beams {
         issue(
             &setting("num_return_sequences"),
