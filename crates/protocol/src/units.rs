@@ -25,29 +25,35 @@ pub fn format_units_truncated(amount: U256, decimals: usize, fraction_digits: us
     }
 }
 
-/// `amount`'s decimal digits, by long division of its 64-bit words by 10¹⁹: `U256`'s own
-/// `to_string` divides one 256-bit number by another, 2 KB of code that the first screen,
-/// which shows the fee, has no other use for.
+/// `amount`'s decimal digits, by long division of its 32-bit halves by 10⁹ in 64-bit
+/// numbers: `U256`'s own `to_string` divides one 256-bit number by another (2 KB of code),
+/// and 64-bit halves would divide 128-bit numbers (1 KB), which the first screen, showing
+/// the fee, has no other use for.
 pub fn decimal(amount: U256) -> String {
-    const GROUP: u128 = 10_000_000_000_000_000_000;
-    let mut words = amount.0;
-    // 19 digits each, the lowest first.
+    const GROUP: u64 = 1_000_000_000;
+    // The highest first.
+    let mut halves = [0u64; 8];
+    for (i, word) in amount.0.iter().rev().enumerate() {
+        halves[2 * i] = word >> 32;
+        halves[2 * i + 1] = word & 0xffff_ffff;
+    }
+    // 9 digits each, the lowest first.
     let mut groups = Vec::new();
     loop {
-        let mut rest = 0u128;
-        for word in words.iter_mut().rev() {
-            let part = rest << 64 | *word as u128;
-            *word = (part / GROUP) as u64;
+        let mut rest = 0u64;
+        for half in &mut halves {
+            let part = rest << 32 | *half;
+            *half = part / GROUP;
             rest = part % GROUP;
         }
-        groups.push(rest as u64);
-        if words == [0; 4] {
+        groups.push(rest);
+        if halves == [0; 8] {
             break;
         }
     }
     let mut text = groups.pop().unwrap_or_default().to_string();
     for group in groups.iter().rev() {
-        text += &format!("{group:019}");
+        text += &format!("{group:09}");
     }
     text
 }

@@ -91,7 +91,7 @@ mod units {
     #[test]
     fn the_decimal_digits_are_those_of_u256_s_own_writer() {
         // Every power of 10 and of 2 and its neighbours: every length, and the carries across
-        // the 19-digit groups and the 64-bit words.
+        // the 9-digit groups and the 32-bit halves.
         let mut amounts = vec![U256::MAX];
         for n in 0..78 {
             amounts.push(U256::exp10(n));
