@@ -60,7 +60,7 @@ macro_rules! part {
         #[leptos::wasm_split::wasm_split(parts, wasm_split_path = ::leptos::wasm_split, fallible)]
         pub fn $name($($arg: $ty),*) -> Result<$out, PartMissing> {
             // Once: setting it again would run again what waited for it.
-            ARRIVED.with(|arrived| arrived.maybe_update(|here| !std::mem::replace(here, true)));
+            ARRIVED.with(set_once);
             Ok($body)
         }
 
@@ -288,6 +288,12 @@ part! {
             ViewPart::PayFailure => || view! { <crate::components::PayFailure /> }.into_any(),
         }
     }
+}
+
+/// Sets `flag` unless it is set, and notifies only then: notifying again would run again
+/// what follows it (make a view again). Nothing if its owner is gone (the view was left).
+pub fn set_once(flag: &impl Update<Value = bool>) {
+    flag.try_maybe_update(|set| (!std::mem::replace(set, true), ()));
 }
 
 /// Runs `work` when the page is next idle (at once where the browser cannot tell).

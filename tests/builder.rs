@@ -65,6 +65,27 @@ async fn options_made(root: &web_sys::HtmlElement) {
     .await;
 }
 
+/// Waits until the VAE, refiner and textual inversion options (a part) are made.
+async fn more_options_made(root: &web_sys::HtmlElement) {
+    until("the VAE, refiner and textual inversion options", || {
+        root.query_selector("#field-refiner").unwrap().is_some()
+    })
+    .await;
+}
+
+/// Types a textual inversion preset and waits for the hint naming its token: what was
+/// queued before the edit has then run.
+async fn type_cat_toy_inversion(root: &web_sys::HtmlElement) {
+    type_into(
+        &control(root, "field-textual_inversion"),
+        "sd-concepts-library/cat-toy",
+    );
+    until("the token hint", || {
+        text_of(root, "[data-testid=inversion-hint]").contains("<cat-toy>")
+    })
+    .await;
+}
+
 /// On a phone the options start closed, and are made once the first screen is, when the page
 /// is next idle: the first screen is made sooner.
 #[wasm_bindgen_test]
@@ -88,10 +109,7 @@ async fn closed_options_are_made_when_the_page_is_next_idle() {
     options_made(&root).await;
     // So are the VAE, refiner and textual inversion options, a part; opening and closing a
     // section does not make its controls again.
-    until("the VAE, refiner and textual inversion options", || {
-        root.query_selector("#field-vae").unwrap().is_some()
-    })
-    .await;
+    more_options_made(&root).await;
     let vae = control(&root, "field-vae");
     let negative_prompt = control(&root, "field-negative_prompt");
     for section in [
@@ -102,15 +120,7 @@ async fn closed_options_are_made_when_the_page_is_next_idle() {
     ] {
         toggle(&element(&root, section)).await;
     }
-    // An edit's effect on the page: what was queued before it has run.
-    type_into(
-        &control(&root, "field-textual_inversion"),
-        "sd-concepts-library/cat-toy",
-    );
-    until("the token hint", || {
-        text_of(&root, "[data-testid=inversion-hint]").contains("<cat-toy>")
-    })
-    .await;
+    type_cat_toy_inversion(&root).await;
     for (id, made) in [
         ("field-vae", &vae),
         ("field-negative_prompt", &negative_prompt),
@@ -466,25 +476,15 @@ async fn every_sd_section_writes_its_arguments_and_follows_the_base_model() {
     .await;
 
     // Refiner, VAE, textual inversion: they come with the lazily loaded parts.
-    until("the VAE, refiner and textual inversion options", || {
-        root.query_selector("#field-refiner").unwrap().is_some()
-    })
-    .await;
+    more_options_made(&root).await;
     tick(&control(&root, "field-refiner"), true);
     type_into(
         &control(&root, "field-vae"),
         "madebyollin/sdxl-vae-fp16-fix",
     );
-    type_into(
-        &control(&root, "field-textual_inversion"),
-        "sd-concepts-library/cat-toy",
-    );
+    type_cat_toy_inversion(&root).await;
     until("the refiner", || {
         at("/refiner/model") == Some(json!("stabilityai/stable-diffusion-xl-refiner-1.0"))
-    })
-    .await;
-    until("the token hint", || {
-        text_of(&root, "[data-testid=inversion-hint]").contains("<cat-toy>")
     })
     .await;
     let parsed =

@@ -15,7 +15,7 @@ use super::args_form::{
     control_id, ArgChoice, ArgField, ArgSection, ArgToggle, ArgWeight, ArgsForm, Kind, PresetList,
 };
 use crate::browser::{png_data_url, random_u31, MAX_IMAGE_FILE_BYTES};
-use crate::lazy::{lazy_view, when_idle, ViewPart};
+use crate::lazy::{lazy_view, set_once, when_idle, ViewPart};
 
 /// Whether the screen is wide enough for the options beside the results (the stylesheet's
 /// two-column width).
@@ -31,12 +31,6 @@ pub(crate) fn is_wide() -> bool {
 fn model_family(form: ArgsForm) -> ModelFamily {
     let base = form.value("/base_model");
     ModelFamily::of(base.as_ref().and_then(Value::as_str).unwrap_or_default())
-}
-
-/// Sets `made`, which says whether a view is made, unless it is set: setting it again would
-/// make the view again. Nothing if the view's owner is gone (the form was left meanwhile).
-fn make_once(made: RwSignal<bool>) {
-    made.try_maybe_update(|made| (!std::mem::replace(made, true), ()));
 }
 
 /// A seed drawn at random from the browser's random source.
@@ -72,8 +66,8 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
     // the page is next idle (as the parts are fetched), or as they are opened.
     let more_made = RwSignal::new(false);
     when_idle(move || {
-        make_once(options_made);
-        make_once(more_made);
+        set_once(&options_made);
+        set_once(&more_made);
     });
     view! {
         <ArgField form pointer="/prompt" label="Prompt" kind=Kind::Multiline rows=4
@@ -82,7 +76,7 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
         // Open on a wide screen, beside the results; on a phone the prompt and the button
         // come first, and the options are made once the first screen is (when the page is
         // next idle, or as they are opened).
-        <details class="options" open=wide on:toggle=move |_| make_once(options_made)>
+        <details class="options" open=wide on:toggle=move |_| set_once(&options_made)>
         <summary>"Options"</summary>
         {move || options_made.get().then(|| view! {
             <ArgField form pointer="/negative_prompt" label="Negative prompt (what to avoid)" kind=Kind::Multiline rows=2 />
@@ -128,7 +122,7 @@ pub fn SdForm(form: ArgsForm, last_seed: Signal<Option<u32>>) -> impl IntoView {
                     hint="Presets for the base model's family, or any Hugging Face id." />
                 {lazy_view(ViewPart::ControlnetTools)}
             </ArgSection>
-            <details class="more" on:toggle=move |_| make_once(more_made)>
+            <details class="more" on:toggle=move |_| set_once(&more_made)>
                 <summary>"VAE, refiner, textual inversion"</summary>
                 {move || more_made.get().then(|| lazy_view(ViewPart::MoreOptions))}
             </details>
