@@ -246,6 +246,10 @@ pub enum ViewPart {
     RecentImages,
     /// Why the last payment failed.
     PayFailure,
+    /// What the arguments' check found wrong, under the builder.
+    Problems,
+    /// The keys of the arguments no control shows, in the builder's JSON editor section.
+    UnknownKeys,
 }
 
 impl ViewPart {
@@ -286,6 +290,8 @@ part! {
             ViewPart::TaskNotice => || view! { <crate::app::TaskNotice /> }.into_any(),
             ViewPart::RecentImages => || view! { <crate::views::RecentImages /> }.into_any(),
             ViewPart::PayFailure => || view! { <crate::components::PayFailure /> }.into_any(),
+            ViewPart::Problems => || view! { <crate::components::Problems /> }.into_any(),
+            ViewPart::UnknownKeys => || view! { <crate::components::UnknownKeys /> }.into_any(),
         }
     }
 }

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use super::approval_choice::ApprovingNote;
 use super::args_form::{control_id, ArgField, ArgsForm, Kind, CHECK_MISSING};
-use crate::lazy::{lazy_view, ViewPart};
+use crate::lazy::{lazy_view, parts_here, ViewPart};
 use crate::state::use_app;
 use crate::studio::use_studio;
 
@@ -52,17 +52,11 @@ pub fn Builder(kind: TaskType, submit: Callback<()>, children: Children) -> impl
                     <textarea id="json-editor" aria-label="Task arguments as JSON" spellcheck="false" data-testid="json"
                         prop:value=move || form.text().get() on:input=move |e| form.text().set(event_target_value(&e)) />
                 })}
-                <UnknownKeys form />
+                // What the arguments' check finds, which comes with the parts.
+                {move || parts_here().then(|| lazy_view(ViewPart::UnknownKeys))}
             </details>
             {move || form.check_missing().then(|| view! { <p class="alert" role="alert">{CHECK_MISSING}</p> })}
-            {move || {
-                // Lines move with every edit of the text, even when the problems stay.
-                let text = form.text();
-                text.track();
-                form.problems()
-                    .and_then(|error| outside_the_thread(kind, error))
-                    .map(|error| view! { <Problems error text /> })
-            }}
+            {move || parts_here().then(|| lazy_view(ViewPart::Problems))}
         </div>
     }
 }
@@ -176,8 +170,10 @@ fn VramField(form: ArgsForm) -> impl IntoView {
 }
 
 /// The keys no form control shows: kept and sent as written, but named so the user knows.
+/// A part.
 #[component]
-fn UnknownKeys(form: ArgsForm) -> impl IntoView {
+pub fn UnknownKeys() -> impl IntoView {
+    let form = use_studio().form;
     let keys = move || {
         form.parsed.with(|args| match args {
             Some(Ok(args)) => args.unknown_keys(),
@@ -196,10 +192,24 @@ fn UnknownKeys(form: ArgsForm) -> impl IntoView {
     }
 }
 
-/// Everything wrong with the arguments: each at its JSON pointer, its line in the editor,
-/// and a link to its form control.
+/// Everything wrong with the arguments, once the user has typed, outside a chat's thread: a
+/// part.
 #[component]
-fn Problems(error: ArgsError, text: RwSignal<String>) -> impl IntoView {
+pub fn Problems() -> impl IntoView {
+    let form = use_studio().form;
+    move || {
+        // Lines move with every edit of the text, even when the problems stay.
+        let text = form.text();
+        text.track();
+        form.problems()
+            .and_then(|error| outside_the_thread(form.kind.get(), error))
+            .map(|error| view! { <ProblemList error text /> })
+    }
+}
+
+/// Each problem at its JSON pointer, its line in the editor, and a link to its form control.
+#[component]
+fn ProblemList(error: ArgsError, text: RwSignal<String>) -> impl IntoView {
     let lines = match &error {
         ArgsError::Invalid(issues) => issues
             .iter()

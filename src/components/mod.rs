@@ -17,7 +17,7 @@ mod task_view;
 
 pub use account_panel::AccountPanel;
 pub use approval_choice::ApprovalChoice;
-pub use builder::{pay_label, Builder, GenerateBar, PayFailure, PayNotes};
+pub use builder::{pay_label, Builder, GenerateBar, PayFailure, PayNotes, Problems, UnknownKeys};
 pub use current_task::CurrentTask;
 pub use error_list::ErrorList;
 pub use gpt_form::GptForm;
