@@ -6,7 +6,7 @@ use crynux_protocol::profile::NetworkProfile;
 use leptos::prelude::*;
 
 use crate::chat::provide_chat;
-use crate::components::{ErrorList, Header};
+use crate::components::Header;
 use crate::lazy::{lazy_view, parts_here, ViewPart};
 use crate::network::load_profile;
 use crate::route::View;
@@ -14,24 +14,24 @@ use crate::state::{provide_app, use_app};
 use crate::studio::{provide_studio, use_studio, view_of};
 use crate::views::ImagesView;
 
-/// The whole app.
+/// The whole app: the first paint of index.html stays until the network profile is read,
+/// then the app, or why there is none.
 #[component]
 pub fn App() -> impl IntoView {
     let search = window().location().search().unwrap_or_default();
     let profile = LocalResource::new(move || load_profile(search.clone()));
-    view! {
-        <Transition fallback=|| {
-            // The first paint of index.html stays until the profile is read.
-            view! { <p class="sr-only" role="status">"Loading the network profile…"</p> }
-        }>
-            <ErrorBoundary fallback=|errors| view! {
-                <main><h1>"Crynux"</h1><ErrorList errors /></main>
-            }>
-                {move || Suspend::new(async move {
-                    profile.await.map(|profile| view! { <Session profile /> })
-                })}
-            </ErrorBoundary>
-        </Transition>
+    move || match profile.get() {
+        None => {
+            view! { <p class="sr-only" role="status">"Loading the network profile…"</p> }.into_any()
+        }
+        Some(Ok(profile)) => view! { <Session profile /> }.into_any(),
+        Some(Err(error)) => view! {
+            <main>
+                <h1>"Crynux"</h1>
+                <p class="alert" role="alert" data-testid="error">{error.to_string()}</p>
+            </main>
+        }
+        .into_any(),
     }
 }
 

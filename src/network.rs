@@ -11,7 +11,7 @@ use crate::browser::{get, request_failure};
 pub const DEFAULT_NETWORK: &str = "devnet";
 
 /// Why the network profile could not be used, in words for the person at the screen.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProfileLoadError {
     /// `?network=` holds something that cannot be a profile name.
     BadName(String),
@@ -67,14 +67,6 @@ impl fmt::Display for ProfileLoadError {
                  another network."
             ),
         }
-    }
-}
-
-/// Its words: a derived `Debug` would write its strings escaped, which the first screen has
-/// no other use for (1 KB).
-impl fmt::Debug for ProfileLoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
     }
 }
 
