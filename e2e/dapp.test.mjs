@@ -90,6 +90,26 @@ test('a Stable Diffusion task of 3 images: paid, uploaded, followed, shown and d
   await app.approveTasks(1);
   await page.waitForFunction(() => !document.querySelector('[data-testid="create"]').disabled);
   await page.screenshot({ path: `${out}/dapp-sd-3-images.png`, fullPage: true });
+
+  // The wallet moves to another account and back: the chip shows each one's own CNX, and
+  // at no moment one account's address with the other's CNX.
+  await page.evaluate(() => {
+    window.__chipsShown = [];
+    const chip = document.querySelector('[data-testid="account-chip"]');
+    new MutationObserver(() => window.__chipsShown.push(chip.textContent))
+      .observe(chip, { childList: true, subtree: true, characterData: true });
+  });
+  const short = (address) => `${address.slice(0, 6)}…${address.slice(-4)}`;
+  const [mine, other] = [devnet.accounts.users[0].address, devnet.accounts.users[1].address];
+  await page.evaluate((account) => window.__wallet.emit('accountsChanged', [account]), other);
+  await app.waitForText('cnx', /^1000 CNX$/);
+  await page.evaluate((account) => window.__wallet.emit('accountsChanged', [account]), mine);
+  await app.waitForText('cnx', /^970 CNX$/);
+  const chips = await page.evaluate(() => window.__chipsShown);
+  for (const wrong of [`${short(other)}970 CNX`, `${short(mine)}1000 CNX`]) {
+    assert.ok(!chips.some((chip) => chip.toLowerCase() === wrong.toLowerCase()), chips.join(' | '));
+  }
+  assert.ok(chips.some((chip) => chip.toLowerCase() === `${short(other)}1000 CNX`.toLowerCase()), chips.join(' | '));
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -19,7 +19,8 @@ use crate::views::ImagesView;
 #[component]
 pub fn App() -> impl IntoView {
     let search = window().location().search().unwrap_or_default();
-    let profile = LocalResource::new(move || load_profile(search.clone()));
+    let profile = RwSignal::new(None);
+    leptos::task::spawn_local(async move { profile.set(Some(load_profile(search).await)) });
     move || match profile.get() {
         None => {
             view! { <p class="sr-only" role="status">"Loading the network profile…"</p> }.into_any()

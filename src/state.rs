@@ -2,8 +2,10 @@
 //! paying account's balances, approvals and the view shown. Views reach it with
 //! [`use_app`].
 
-use crynux_protocol::profile::NetworkProfile;
+use crynux_protocol::profile::{Contracts, NetworkProfile};
+use crynux_protocol::Address;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::approval::{use_approval, Approval};
 use crate::chain::{AccountInfo, ChainReader};
@@ -12,9 +14,58 @@ use crate::lazy::{parts_here, read_account};
 use crate::payer::{use_payer, Payer};
 use crate::route::{use_view, View};
 
-/// The paying account's balances: `None` while no account pays, or before the lazily loaded
-/// parts that read them are here.
-pub type Balances = LocalResource<Option<Result<AccountInfo, TaskError>>>;
+/// The paying account's ETH, CNX, allowance and gas price to the Task contract: read by the
+/// lazily loaded parts once they are here (the first screen fetches them when idle), and
+/// again when the paying account changes or `refresh` is bumped (the last reading stays
+/// meanwhile). A signal, not a `LocalResource`: the first screen then carries none of
+/// Leptos's async machinery (7 KB brotli).
+#[derive(Clone, Copy)]
+pub struct Balances {
+    payer: Payer,
+    /// The latest reading's answer, and whose balances they are.
+    read: RwSignal<Option<(Address, Result<AccountInfo, TaskError>)>>,
+}
+
+impl Balances {
+    fn new(payer: Payer, refresh: RwSignal<u32>, chain: ChainReader, contracts: Contracts) -> Self {
+        let read = RwSignal::new(None);
+        // Only the latest reading's answer is kept.
+        let latest = StoredValue::new(0u32);
+        Effect::watch(
+            move || (payer.account().filter(|_| parts_here()), refresh.get()),
+            move |&(account, _), _, _| {
+                let reading = latest.get_value() + 1;
+                latest.set_value(reading);
+                let (Some(account), chain) = (account, chain.clone()) else {
+                    return;
+                };
+                spawn_local(async move {
+                    // The part is fetched (if it can be), then it reads.
+                    let answer = async {
+                        let answer = read_account(chain, contracts, account).await?;
+                        Ok::<_, TaskError>(answer.await?)
+                    };
+                    let answer = answer.await;
+                    if latest.try_get_value() == Some(reading) {
+                        read.try_set(Some((account, answer)));
+                    }
+                });
+            },
+            true,
+        );
+        Self { payer, read }
+    }
+
+    /// The paying account's balances (tracked): `None` while no account pays, or until they
+    /// are first read; never another account's.
+    pub fn get(&self) -> Option<Result<AccountInfo, TaskError>> {
+        let account = self.payer.account()?;
+        self.read.with(|read| match read {
+            Some((of, answer)) if *of == account => Some(answer.clone()),
+            _ => None,
+        })
+    }
+}
 
 /// The app's shared state.
 #[derive(Clone, Copy)]
@@ -38,23 +89,7 @@ pub fn provide_app(profile: &NetworkProfile) -> AppState {
     let payer = use_payer(profile);
     let refresh = RwSignal::new(0u32);
     let chain = ChainReader::new(&profile.rpc_url);
-    let contracts = profile.contracts;
-    let info = LocalResource::new(move || {
-        // Read by the parts once they are here (the first screen fetches them when idle),
-        // and again if they arrive only after a failed fetch.
-        let account = payer.account().filter(|_| parts_here());
-        refresh.track();
-        let chain = chain.clone();
-        async move {
-            let account = account?;
-            // The part is fetched (if it can be), then it reads.
-            let read = async {
-                let reading = read_account(chain, contracts, account).await?;
-                Ok::<_, TaskError>(reading.await?)
-            };
-            Some(read.await)
-        }
-    });
+    let info = Balances::new(payer, refresh, chain, profile.contracts);
     let state = AppState {
         profile: StoredValue::new(profile.clone()),
         payer,

@@ -153,7 +153,7 @@ pub fn provide_studio(state: AppState) -> Studio {
     let fee = profile.task_fee;
     let needs_approval = Memo::new(move |_| {
         !payer.is_session()
-            && matches!(info.get(), Some(Some(Ok(info))) if info.allowance < fee && info.cnx >= fee)
+            && matches!(info.get(), Some(Ok(info)) if info.allowance < fee && info.cnx >= fee)
     });
     let network = profile.name.clone();
     // What stands in the way besides the arguments: the account, its chain, its CNX, and
@@ -165,7 +165,7 @@ pub fn provide_studio(state: AppState) -> Studio {
         if !payer.on_chain(chain_id) {
             return Some(format!("Switch your wallet to {network} first."));
         }
-        if let Some(Some(Ok(info))) = info.get() {
+        if let Some(Ok(info)) = info.get() {
             if info.cnx < fee {
                 return Some(format!(
                     "You need {} to create a task; this account holds {}.",

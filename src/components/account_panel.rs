@@ -14,9 +14,13 @@ pub fn AccountPanel() -> impl IntoView {
     let app = use_app();
     let (payer, info, approval) = (app.payer, app.info, app.approval);
     let fee = app.profile.with_value(|p| p.task_fee);
+    // Nothing without an account (the hint below says why).
     let costs = move || {
-        info.get().flatten().map(|read| {
-            read.map(|info| view! {
+        payer.account()?;
+        Some(match info.get() {
+            None => view! { <p class="status" role="status">"Reading your balances…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="alert" role="alert" data-testid="error">{e.to_string()}</p> }.into_any(),
+            Some(Ok(info)) => view! {
                 <dl class="facts">
                     <dt>"Task contract may take"</dt>
                     <dd>{format_cnx(info.allowance)}</dd>
@@ -29,7 +33,8 @@ pub fn AccountPanel() -> impl IntoView {
                 {(info.eth < info.gas_per_task).then(|| view! {
                     <p class="alert" role="alert" data-testid="low-eth">{format!("One task needs up to {} ETH of gas at today's price; this account holds {} ETH. Add some ETH.", format_units_truncated(info.gas_per_task, DECIMALS, 6), format_units_truncated(info.eth, DECIMALS, 6))}</p>
                 })}
-            })
+            }
+            .into_any(),
         })
     };
     let amount = move || approval.choice.with(|c| c.amount(fee));
@@ -39,11 +44,7 @@ pub fn AccountPanel() -> impl IntoView {
             {move || payer.account().is_none().then(|| view! {
                 <p class="hint">"Connect your wallet to see what it may spend."</p>
             })}
-            <Transition fallback=|| view! { <p class="status" role="status">"Reading your balances…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <crate::components::ErrorList errors /> }>
-                    {costs}
-                </ErrorBoundary>
-            </Transition>
+            {costs}
             // While an approval is being sent or mined, no second one is offered.
             {move || match (payer.is_session(), approval.busy()) {
                 (true, _) => view! { <p class="hint">"The session wallet approves the fee by itself before each task."</p> }.into_any(),

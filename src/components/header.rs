@@ -133,12 +133,7 @@ fn ConnectButton() -> impl IntoView {
 fn AccountChip() -> impl IntoView {
     let app = use_app();
     let (payer, info) = (app.payer, app.info);
-    let cnx = move || {
-        info.get()
-            .flatten()
-            .and_then(Result::ok)
-            .map(|b| format_cnx(b.cnx))
-    };
+    let cnx = move || info.get().and_then(Result::ok).map(|b| format_cnx(b.cnx));
     let opened = RwSignal::new(false);
     view! {
         <details class="account-menu" on:toggle=move |e| {
@@ -165,7 +160,7 @@ pub fn AccountMenu() -> impl IntoView {
     let app = use_app();
     let (payer, info) = (app.payer, app.info);
     let copied = RwSignal::new(false);
-    let balances = move || info.get().flatten().and_then(Result::ok);
+    let balances = move || info.get().and_then(Result::ok);
     let payer_line = move || {
         payer.account().map(|account| {
             let who = match payer.is_session() {

@@ -315,11 +315,7 @@ fn Fund(
     };
     let eth = move || {
         typed_eth.get().unwrap_or_else(|| {
-            let gas = info
-                .get()
-                .flatten()
-                .and_then(Result::ok)
-                .map(|i| i.gas_per_task);
+            let gas = info.get().and_then(Result::ok).map(|i| i.gas_per_task);
             count().zip(gas).map_or_else(String::new, |(n, gas)| {
                 format_units_truncated(gas * n, DECIMALS, 6)
             })
