@@ -20,7 +20,11 @@ use crate::views::ImagesView;
 pub fn App() -> impl IntoView {
     let search = window().location().search().unwrap_or_default();
     let profile = RwSignal::new(None);
-    leptos::task::spawn_local(async move { profile.set(Some(load_profile(search).await)) });
+    leptos::task::spawn_local(async move {
+        let loaded = load_profile(search).await;
+        // The app may have been unmounted meanwhile.
+        profile.try_set(Some(loaded));
+    });
     move || match profile.get() {
         None => {
             view! { <p class="sr-only" role="status">"Loading the network profile…"</p> }.into_any()
